@@ -1,0 +1,1 @@
+"""The ``paytriage`` command line (Typer + Rich)."""

@@ -1,0 +1,1 @@
+"""Engines: triage, investigation, patterns, escalation, knowledge and metrics over domain objects."""
