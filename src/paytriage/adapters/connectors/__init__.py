@@ -1,0 +1,1 @@
+"""Connectors: file formats (CSV, JSON, JSONL, Zendesk export), Jira and Zendesk APIs."""

@@ -1,0 +1,1 @@
+"""Web adapter: FastAPI JSON API (OpenAPI at /docs) and server-rendered pages with local assets."""

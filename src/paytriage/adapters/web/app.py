@@ -1,0 +1,51 @@
+"""The FastAPI application: API under /api, pages at /, static assets served locally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from paytriage import __version__
+from paytriage.adapters.storage.database import Database
+from paytriage.adapters.web import api, pages
+from paytriage.config.settings import Settings, get_settings
+from paytriage.domain import InputError, InvalidTransitionError, NotFoundError, PaytriageError
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = database or Database(settings.resolved_database_url)
+    db.ensure_schema()
+    app = FastAPI(title="paytriage", version=__version__,
+                  description="Tier-2 payments support: tickets, cases, triage, investigation.")
+    app.state.db = db
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(InvalidTransitionError)
+    def _conflict(_: Request, exc: InvalidTransitionError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(InputError)
+    def _bad_input(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "line": exc.line, "field": exc.field}, status_code=422)
+
+    @app.exception_handler(PaytriageError)
+    def _other(_: Request, exc: PaytriageError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
+    return app

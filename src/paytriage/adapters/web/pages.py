@@ -1,0 +1,50 @@
+"""Server-rendered pages (Jinja2, local assets only): the Tier-2 queue and the case page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from paytriage.adapters.cli.cases import case_summary
+from paytriage.adapters.storage.cases import CaseFilters
+from paytriage.adapters.web.deps import CasesDep
+from paytriage.domain import CaseStatus
+
+__all__ = ["router", "templates"]
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    cases: CasesDep,
+    status: str | None = None,
+    priority: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    statuses = [status] if status in {s.value for s in CaseStatus} else None
+    prio = priority if priority in {"P1", "P2", "P3", "P4"} else None
+    found, total = cases.list(CaseFilters(status=statuses, open_only=statuses is None, priority=prio, query=q or None),
+                              limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return templates.TemplateResponse(request, "queue.html", {
+        "cases": [case_summary(c) for c in found], "total": total, "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)), "status": status or "", "priority": prio or "", "q": q or "",
+        "statuses": [s.value for s in CaseStatus], "counts": cases.status_counts(),
+    })
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: int, cases: CasesDep) -> HTMLResponse:
+    case = cases.get(case_id)
+    return templates.TemplateResponse(request, "case.html", {
+        "case": case_summary(case), "tickets": cases.tickets(case), "history": case.history,
+        "triage": cases.triage_of(case_id), "statuses": [s.value for s in CaseStatus],
+    })

@@ -1,0 +1,49 @@
+"""Typed settings in one place, read from the environment (``PAYTRIAGE_*``) and validated at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("paytriage", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """``PAYTRIAGE_DATABASE_URL`` selects the database; the default is a SQLite file in the data dir."""
+
+    model_config = SettingsConfigDict(env_prefix="PAYTRIAGE_", extra="ignore")
+
+    environment: str = Field(default="dev", description="dev, test or prod")
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    first_response_sla_hours: float = 4.0
+    resolution_sla_hours: float = 72.0
+    ingest_batch_size: int = 1000
+
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, v: str) -> str:
+        if v not in {"dev", "test", "prod"}:
+            raise ValueError("environment must be dev, test or prod")
+        return v
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'paytriage.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

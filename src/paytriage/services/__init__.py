@@ -1,0 +1,1 @@
+"""Application services: use cases that combine connectors, engines and storage."""
