@@ -50,15 +50,15 @@ def detect_format(path: Path) -> FileFormat:
         return FileFormat.JSONL
     with path.open("r", encoding="utf-8", errors="replace") as fh:
         head = fh.read(4096).lstrip()
-    if suffix == ".json" or head.startswith(("[", "{")):
-        if head.startswith("{"):
-            first_line = head.splitlines()[0] if head else ""
-            try:
-                json.loads(first_line)
-                return FileFormat.JSONL
-            except json.JSONDecodeError:
-                return FileFormat.ZENDESK if '"tickets"' in head[:4096] else FileFormat.JSON
-        return FileFormat.JSON
+    if suffix == ".json" or head.startswith("["):
+        return FileFormat.ZENDESK if head.startswith("{") and '"tickets"' in head else FileFormat.JSON
+    if head.startswith("{"):
+        first_line = head.splitlines()[0]
+        try:
+            json.loads(first_line)
+        except json.JSONDecodeError:
+            return FileFormat.ZENDESK if '"tickets"' in head else FileFormat.JSON
+        return FileFormat.JSONL
     return FileFormat.TEXT
 
 
