@@ -1,13 +1,15 @@
 """Masking: replace variable parts of log tokens (ids, numbers, IPs, paths…) with ``<*>`` before mining.
 
 The rules are a data table (``config/log_masking.yaml``): named, ordered, commented regexes compiled
-once, each counting its hits. They act on one whitespace-separated token at a time, which lets the
+once into one alternation (at each position the first rule in table order that matches wins, like a
+lexer), each counting its hits. They act on one whitespace-separated token at a time, which lets the
 masker memoise whole tokens: a busy log repeats the same few thousand tokens, so most tokens cost one
 dict lookup instead of a dozen regex passes.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ class MaskingRule:
     pattern: str
     comment: str = ""
     flags: tuple[str, ...] = ()
+    trigger: str = ""
 
     def compile(self) -> re.Pattern[str]:
         flags = 0
@@ -53,6 +56,19 @@ class MaskingRule:
 
 def load_rules(path: str | Path | None = None) -> tuple[str, tuple[MaskingRule, ...]]:
     """Read a masking table (the packaged default when ``path`` is None); returns (version, rules)."""
+    if path is None:
+        return _load_rules_cached(None, 0)
+    p = Path(path)
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError as exc:
+        raise MaskingError(f"{path}: cannot read masking table: {exc.strerror}") from exc
+    return _load_rules_cached(str(p.resolve()), stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_rules_cached(path: str | None, stamp: int) -> tuple[str, tuple[MaskingRule, ...]]:
+    """Parsed once per file version: a miner per request must not re-read YAML."""
     if path is None:
         text = resources.files("paytriage").joinpath("config", DEFAULT_MASKING_PATH).read_text("utf-8")
         where = DEFAULT_MASKING_PATH
@@ -73,8 +89,40 @@ def load_rules(path: str | Path | None = None) -> tuple[str, tuple[MaskingRule, 
             raise MaskingError(f"{where}: rule #{i} repeats the name {row['name']!r}")
         seen.add(row["name"])
         rules.append(MaskingRule(name=row["name"], pattern=row["pattern"], comment=str(row.get("comment", "")),
-                                 flags=tuple(row.get("flags") or ())))
+                                 flags=tuple(row.get("flags") or ()), trigger=str(row.get("trigger") or "")))
     return str(data.get("version", "unversioned")), tuple(rules)
+
+
+_INLINE = {"IGNORECASE": "i", "ASCII": "a", "MULTILINE": "m"}
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_all(rules: tuple[MaskingRule, ...]) -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str] | None]:
+    """One alternation of all rules (group ``r<i>`` per rule), its group→rule names, and the gate.
+
+    Every rule is compiled alone first so a broken one is reported by name. The gate is the union
+    of the triggers; it is None when some rule has no trigger (then every token is scanned).
+    """
+    parts: list[str] = []
+    names: dict[str, str] = {}
+    for i, r in enumerate(rules):
+        r.compile()
+        if r.trigger:
+            try:
+                re.compile(r.trigger)
+            except re.error as exc:
+                raise MaskingError(f"masking rule {r.name!r}: bad trigger regex: {exc}") from exc
+        flags = "".join(_INLINE[f] for f in r.flags)
+        body = f"(?{flags}:{r.pattern})" if flags else r.pattern
+        parts.append(f"(?P<r{i}>{body})")
+        names[f"r{i}"] = r.name
+    try:
+        combined = re.compile("|".join(parts) or "(?!)")
+    except re.error as exc:
+        raise MaskingError(f"masking rules do not combine into one regex: {exc}") from exc
+    triggers = {r.trigger for r in rules}
+    gate = None if "" in triggers or not triggers else re.compile("|".join(f"(?:{t})" for t in sorted(triggers)))
+    return combined, names, gate
 
 
 class Masker:
@@ -83,7 +131,7 @@ class Masker:
     def __init__(self, rules: tuple[MaskingRule, ...], version: str = "custom") -> None:
         self.rules = rules
         self.version = version
-        self._compiled = [(r.name, r.compile()) for r in rules]
+        self._combined, self._group_names, self._gate = _compile_all(rules)
         self._cache: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.hits: Counter[str] = Counter()
 
@@ -126,12 +174,16 @@ class Masker:
         return " ".join(self.mask_tokens(text.split()))
 
     def _apply(self, token: str) -> tuple[str, tuple[str, ...]]:
+        if self._gate is not None and self._gate.search(token) is None:
+            return token, ()
         fired: list[str] = []
-        out = token
-        for name, rx in self._compiled:
-            out, n = rx.subn(PLACEHOLDER, out)
-            if n:
-                fired.extend([name] * n)
+        names = self._group_names
+
+        def hit(m: re.Match[str]) -> str:
+            fired.append(names[m.lastgroup or ""])
+            return PLACEHOLDER
+
+        out = self._combined.sub(hit, token)
         if fired and "<*><*>" in out:
             out = _PLACEHOLDER_RUN.sub(PLACEHOLDER, out)
         return out, tuple(fired)
