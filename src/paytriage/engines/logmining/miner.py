@@ -21,15 +21,24 @@ hands out the same ids.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from paytriage.engines.logmining.masking import PLACEHOLDER, Masker
 
-__all__ = ["Cluster", "Match", "Template", "TemplateMiner"]
+__all__ = ["STATE_FORMAT", "STATE_VERSION", "Cluster", "Match", "StateError", "Template", "TemplateMiner"]
 
 _WILD = PLACEHOLDER
+STATE_FORMAT = "paytriage.logmining.state"
+STATE_VERSION = 1
+
+
+class StateError(ValueError):
+    """A saved miner state that cannot be loaded (wrong format, newer version, broken file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +174,83 @@ class TemplateMiner:
     def templates(self) -> Iterator[Template]:
         """Live templates (merged ones excluded), in id order."""
         return (t for t in self.templates_.values() if t.merged_into is None)
+
+    def rule_hits(self) -> dict[str, int]:
+        """How often each masking rule fired since this miner started (not persisted)."""
+        return dict(self.masker_.hits)
+
+    # -- persistence -------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The learnt state as plain JSON data (versioned; no pickle)."""
+        return {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "params": {"sim_threshold": self.sim_threshold, "variable_after": self.variable_after,
+                       "masking": None if self.masking is None else str(self.masking)},
+            "masking_version": self.masker_.version,
+            "n_lines": self.n_lines_,
+            "clusters": [
+                {"id": c.id, "tokens": c.tokens, "size": c.size, "members": c.members,
+                 "values": [None if v is None else sorted(v) for v in c.values]}
+                for c in self.clusters_.values()
+            ],
+            "templates": [
+                {"id": t.id, "tokens": t.tokens, "cluster": t.cluster, "size": t.size, "merged_into": t.merged_into}
+                for t in self.templates_.values()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TemplateMiner:
+        """Rebuild a miner from :meth:`to_dict` output; placement continues exactly where it stopped."""
+        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+            raise StateError(f"not a miner state (expected format {STATE_FORMAT!r})")
+        version = data.get("version")
+        if not isinstance(version, int) or version > STATE_VERSION:
+            raise StateError(f"miner state version {version!r} is newer than this code reads ({STATE_VERSION})")
+        try:
+            params = data["params"]
+            miner = cls(sim_threshold=float(params["sim_threshold"]), variable_after=int(params["variable_after"]),
+                        masking=params.get("masking"))
+            miner.n_lines_ = int(data.get("n_lines", 0))
+            for row in sorted(data["templates"], key=lambda r: int(r["id"])):
+                tpl = Template(id=int(row["id"]), tokens=[str(t) for t in row["tokens"]], cluster=int(row["cluster"]),
+                               size=int(row["size"]), merged_into=row.get("merged_into"))
+                miner.templates_[tpl.id] = tpl
+            for row in sorted(data["clusters"], key=lambda r: int(r["id"])):
+                tokens = [str(t) for t in row["tokens"]]
+                cluster = Cluster(id=int(row["id"]), tokens=tokens,
+                                  values=[None if v is None else set(v) for v in row["values"]],
+                                  members=[int(m) for m in row["members"]], size=int(row["size"]))
+                if len(cluster.values) != len(tokens):
+                    raise StateError(f"cluster {cluster.id}: {len(tokens)} tokens but {len(cluster.values)} values")
+                miner.clusters_[cluster.id] = cluster
+                miner._bucket(tokens).clusters.append(cluster)
+                miner._by_length.setdefault(len(tokens), []).append(cluster)
+                for tid in cluster.members:
+                    miner._fine[(cluster.id, tuple(miner.templates_[tid].tokens))] = tid
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, StateError):
+                raise
+            raise StateError(f"broken miner state: {exc!r}") from exc
+        return miner
+
+    def save(self, path: str | Path) -> None:
+        """Write the state as JSON, atomically (a crash never leaves half a file)."""
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, target)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TemplateMiner:
+        """Read a state written by :meth:`save`."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise StateError(f"{path}: cannot read miner state: {exc}") from exc
+        return cls.from_dict(data)
 
     # -- learning ----------------------------------------------------------------------------------
 
