@@ -150,6 +150,10 @@ class TemplateMiner:
         tpl, is_new = self._learn(self.masker_.mask_tokens(raw))
         return Match(tpl.id, tpl.text, _params(tpl.tokens, raw), is_new)
 
+    def add_line(self, line: str) -> int:
+        """:meth:`add` without building a :class:`Match`: the template id only (bulk use)."""
+        return self._learn(self.masker_.mask_tokens(line.split()))[0].id
+
     def match(self, line: str) -> Match | None:
         """The template ``line`` fits, learning nothing; None when no template fits."""
         raw = line.split()
