@@ -1,0 +1,186 @@
+"""Save and load a trained classifier as a directory: ``manifest.json`` plus ``model.skops``.
+
+No pickle: the fitted scikit-learn parts go through skops, which refuses any type not on
+an allow-list (scikit-learn, NumPy and SciPy only). The manifest carries the format version,
+labels, training-data hash, metrics and library versions; a model from another format or
+scikit-learn release is refused with a message saying to retrain, never loaded half-right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from paytriage.domain.errors import PaytriageError
+from paytriage.engines.classifier.model import TicketClassifier
+
+__all__ = [
+    "FORMAT",
+    "MANIFEST",
+    "WEIGHTS",
+    "ModelInfo",
+    "ModelLoadError",
+    "data_hash",
+    "library_versions",
+    "load_model",
+    "read_info",
+    "save_model",
+]
+
+FORMAT = "paytriage-classifier/1"
+MANIFEST = "manifest.json"
+WEIGHTS = "model.skops"
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+_PARAMS = ("features", "C", "embedding_weight", "calibration_cv", "abstain_threshold", "random_state")
+
+
+class ModelLoadError(PaytriageError):
+    """A model directory that is missing, damaged, unsafe or from an incompatible version."""
+
+
+@dataclass(slots=True)
+class ModelInfo:
+    """What ``manifest.json`` holds; ``paytriage model info`` prints it."""
+
+    format: str
+    created_at: str
+    classes: list[str]
+    params: dict[str, Any]
+    encoder: str | None
+    training_data_sha256: str
+    n_train: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+    libraries: dict[str, str] = field(default_factory=dict)
+
+
+def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
+    """SHA-256 of the training pairs in order, so a model can be traced to its data."""
+    h = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        h.update(json.dumps([text, label], ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that decide whether a saved model can be read back."""
+    out = {"python": platform.python_version()}
+    for dist in ("paytriage", "scikit-learn", "numpy", "scipy", "skops"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "unknown"
+    return out
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def save_model(
+    model: TicketClassifier,
+    directory: Path,
+    *,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    metrics: dict[str, Any] | None = None,
+) -> ModelInfo:
+    """Write ``model`` (fitted on ``texts``/``labels``) into ``directory``."""
+    import skops.io as sio
+
+    if not hasattr(model, "model_"):
+        raise ModelLoadError("the classifier is not fitted")
+    directory.mkdir(parents=True, exist_ok=True)
+    uses_encoder = model.features != "tfidf"
+    if uses_encoder and not isinstance(model.encoder, str):
+        raise ModelLoadError("only a packaged encoder (given by name) can be saved with the model")
+    info = ModelInfo(
+        format=FORMAT,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        classes=[str(c) for c in model.classes_],
+        params={p: getattr(model, p) for p in _PARAMS},
+        encoder=str(model.encoder) if uses_encoder else None,
+        training_data_sha256=data_hash(texts, labels),
+        n_train=len(texts),
+        metrics=metrics or {},
+        libraries=library_versions(),
+    )
+    state = {
+        "vectorizer": model.vectorizer_,
+        "model": model.model_,
+        "calibrated": bool(model.calibrated_),
+    }
+    sio.dump(state, directory / WEIGHTS)
+    (directory / MANIFEST).write_text(json.dumps(_asdict(info), indent=2, ensure_ascii=False) + "\n")
+    return info
+
+
+def _asdict(info: ModelInfo) -> dict[str, Any]:
+    return {name: getattr(info, name) for name in ModelInfo.__slots__}  # type: ignore[attr-defined]
+
+
+def read_info(directory: Path) -> ModelInfo:
+    """The manifest, checked for format and library compatibility."""
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise ModelLoadError(f"{directory} is not a paytriage model directory (no {MANIFEST})")
+    try:
+        raw = json.loads(path.read_text())
+        info = ModelInfo(**raw)
+    except (ValueError, TypeError) as exc:
+        raise ModelLoadError(f"{path}: damaged manifest ({exc})") from exc
+    if info.format != FORMAT:
+        raise ModelLoadError(
+            f"{directory} was saved in format {info.format!r}; this paytriage reads {FORMAT!r}. "
+            "Retrain it with `paytriage model train`."
+        )
+    here = library_versions()
+    for lib in ("scikit-learn", "skops"):
+        saved = info.libraries.get(lib, "unknown")
+        if _minor(saved) != _minor(here[lib]):
+            raise ModelLoadError(
+                f"{directory} was saved with {lib} {saved} but {here[lib]} is installed; "
+                "retrain it with `paytriage model train` (or install the matching version)."
+            )
+    return info
+
+
+def load_model(directory: Path, *, encoder: Any = None) -> tuple[TicketClassifier, ModelInfo]:
+    """Rebuild a fitted classifier; ``encoder`` overrides the packaged one (tests, offline caches)."""
+    import skops.io as sio
+
+    info = read_info(directory)
+    weights = directory / WEIGHTS
+    if not weights.is_file():
+        raise ModelLoadError(f"{directory}: {WEIGHTS} is missing")
+    try:
+        untrusted = sio.get_untrusted_types(file=weights)
+    except Exception as exc:  # a truncated or foreign file: skops raises several kinds
+        raise ModelLoadError(f"{weights}: unreadable ({exc})") from exc
+    unsafe = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    if unsafe:
+        raise ModelLoadError(f"{weights} holds types outside the allow-list: {', '.join(unsafe)}")
+    state = sio.load(weights, trusted=untrusted)
+    params = dict(info.params)
+    model = TicketClassifier(**params, encoder=encoder or info.encoder or "all-MiniLM-L6-v2")
+    model.vectorizer_ = state["vectorizer"]
+    model.model_ = state["model"]
+    model.calibrated_ = bool(state["calibrated"])
+    model.classes_ = _classes(model.model_.classes_, info.classes)
+    return model, info
+
+
+def _classes(learned: Iterable[Any], listed: list[str]) -> Any:
+    import numpy as np
+
+    classes = np.asarray(list(learned), dtype=object)
+    if [str(c) for c in classes] != listed:
+        raise ModelLoadError("manifest labels do not match the saved model")
+    return classes
