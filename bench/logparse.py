@@ -86,7 +86,10 @@ def grouping_accuracy(truth: Sequence[str], predicted: Sequence[int]) -> float:
 
 
 def parsing_accuracy(truth: Sequence[str], templates: Sequence[str], *, strict: bool = False) -> float:
-    ok = sum(normalise(t, strict=strict) == normalise(p, strict=strict) for t, p in zip(truth, templates, strict=True))
+    ok = sum(
+        normalise(t, strict=strict) == normalise(p, strict=strict)
+        for t, p in zip(truth, templates, strict=True)
+    )
     return ok / len(truth) if truth else 0.0
 
 
@@ -153,8 +156,11 @@ def summarise(per_system: dict[str, dict[str, Any]], names: list[str]) -> dict[s
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--data", required=True, type=Path, help="folder with one sub-folder per Loghub system")
-    ap.add_argument("--holdout", default="Hadoop,OpenStack",
-                    help="systems kept out of development (comma-separated), reported apart")
+    ap.add_argument(
+        "--holdout",
+        default="Hadoop,OpenStack",
+        help="systems kept out of development (comma-separated), reported apart",
+    )
     ap.add_argument("--systems", default="", help="only these systems (comma-separated)")
     ap.add_argument("--repeat", type=int, default=3, help="timing runs per system (best is kept)")
     ap.add_argument("--no-drain3", action="store_true", help="skip the drain3 baseline")
@@ -187,7 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     held = [n for n in names if n in holdout]
     report = {
         "benchmark": "loghub_2k template mining",
-        "drain3_config": "examples/drain3.ini masking, sim_th=0.4, depth=4, max_children=100, max_clusters=1024, "
+        "drain3_config": "examples/drain3.ini masking, sim_th=0.4, depth=4, max_children=100, "
+        + "max_clusters=1024, "
         + ("extra_delimiters=['_']" if args.drain3_underscore else "no extra delimiters"),
         "per_system": per_system,
         "average": summarise(per_system, names),

@@ -25,16 +25,31 @@ def register(app: typer.Typer) -> None:
 
 @logs_app.command("templates")
 def templates(
-    input_path: Annotated[Path, typer.Option("--input", "-i", help="Log file to mine (UTF-8 text, one event a line).")],
+    input_path: Annotated[
+        Path, typer.Option("--input", "-i", help="Log file to mine (UTF-8 text, one event a line).")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV to write: LineId, EventId, EventTemplate.")],
-    log_format: Annotated[str | None, typer.Option(
-        "--format", "-f",
-        help="Line layout in logparser notation, e.g. '<Date> <Time> <Level> <Component>: <Content>'. "
-             "Without it the whole line is the message; a line that does not fit it is mined whole.")] = None,
-    state: Annotated[Path | None, typer.Option(
-        "--state", "-s", help="Miner state JSON: loaded when it exists, saved after the run (ids stay stable).")] = None,
-    masking: Annotated[Path | None, typer.Option(
-        "--masking", help="Masking rules YAML (default: the packaged config/log_masking.yaml).")] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Line layout in logparser notation, e.g. '<Date> <Time> <Level> <Component>: <Content>'. "
+            "Without it the whole line is the message; a line that does not fit it is mined whole.",
+        ),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            "-s",
+            help="Miner state JSON: loaded when it exists, saved after the run (ids stay stable).",
+        ),
+    ] = None,
+    masking: Annotated[
+        Path | None,
+        typer.Option("--masking", help="Masking rules YAML (default: the packaged config/log_masking.yaml)."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Turn each line of INPUT into a template (variables as <*>) and write one CSV row per line."""
@@ -57,8 +72,15 @@ def templates(
     ids: list[int] = []
     unfit: list[int] = []
     size = input_path.stat().st_size
-    with Progress(TextColumn("mining templates"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
-                  console=err_console, transient=True, disable=size < 5_000_000) as progress:
+    with Progress(
+        TextColumn("mining templates"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=size < 5_000_000,
+    ) as progress:
         task = progress.add_task("mine", total=size)
         with input_path.open(encoding="utf-8", errors="replace", newline="") as fh:
             for n, line in enumerate(fh, 1):
@@ -93,12 +115,22 @@ def templates(
         "out": str(out),
         "state": None if state is None else str(state),
         "masking_version": miner.masker_.version,
-        "top_templates": [{"EventId": f"E{t.id}", "count": t.size, "EventTemplate": t.text} for t in live[:10]],
+        "top_templates": [
+            {"EventId": f"E{t.id}", "count": t.size, "EventTemplate": t.text} for t in live[:10]
+        ],
     }
     if json_output:
         emit(summary, json_output=True)
         return
-    note = f", {len(unfit)} lines did not fit --format and were mined whole (first: {unfit[:5]})" if unfit else ""
+    note = (
+        f", {len(unfit)} lines did not fit --format and were mined whole (first: {unfit[:5]})"
+        if unfit
+        else ""
+    )
     err_console.print(f"{len(ids)} lines → {summary['templates']} templates, written to {out}{note}")
-    emit(summary["top_templates"], json_output=False, columns=["EventId", "count", "EventTemplate"],
-         title="Most frequent templates")
+    emit(
+        summary["top_templates"],
+        json_output=False,
+        columns=["EventId", "count", "EventTemplate"],
+        title="Most frequent templates",
+    )

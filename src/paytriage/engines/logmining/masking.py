@@ -81,15 +81,24 @@ def _load_rules_cached(path: str | None, stamp: int) -> tuple[str, tuple[Masking
     rules: list[MaskingRule] = []
     seen: set[str] = set()
     for i, row in enumerate(data["rules"], 1):
-        if not isinstance(row, dict) or not isinstance(row.get("name"), str) or not isinstance(
-            row.get("pattern"), str
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("name"), str)
+            or not isinstance(row.get("pattern"), str)
         ):
             raise MaskingError(f"{where}: rule #{i} needs a string 'name' and 'pattern'")
         if row["name"] in seen:
             raise MaskingError(f"{where}: rule #{i} repeats the name {row['name']!r}")
         seen.add(row["name"])
-        rules.append(MaskingRule(name=row["name"], pattern=row["pattern"], comment=str(row.get("comment", "")),
-                                 flags=tuple(row.get("flags") or ()), trigger=str(row.get("trigger") or "")))
+        rules.append(
+            MaskingRule(
+                name=row["name"],
+                pattern=row["pattern"],
+                comment=str(row.get("comment", "")),
+                flags=tuple(row.get("flags") or ()),
+                trigger=str(row.get("trigger") or ""),
+            )
+        )
     return str(data.get("version", "unversioned")), tuple(rules)
 
 
@@ -97,7 +106,9 @@ _INLINE = {"IGNORECASE": "i", "ASCII": "a", "MULTILINE": "m"}
 
 
 @functools.lru_cache(maxsize=16)
-def _compile_all(rules: tuple[MaskingRule, ...]) -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str] | None]:
+def _compile_all(
+    rules: tuple[MaskingRule, ...],
+) -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str] | None]:
     """One alternation of all rules (group ``r<i>`` per rule), its group→rule names, and the gate.
 
     Every rule is compiled alone first so a broken one is reported by name. The gate is the union
@@ -121,7 +132,9 @@ def _compile_all(rules: tuple[MaskingRule, ...]) -> tuple[re.Pattern[str], dict[
     except re.error as exc:
         raise MaskingError(f"masking rules do not combine into one regex: {exc}") from exc
     triggers = {r.trigger for r in rules}
-    gate = None if "" in triggers or not triggers else re.compile("|".join(f"(?:{t})" for t in sorted(triggers)))
+    gate = (
+        None if "" in triggers or not triggers else re.compile("|".join(f"(?:{t})" for t in sorted(triggers)))
+    )
     return combined, names, gate
 
 

@@ -110,8 +110,9 @@ class TemplateMiner:
     masking: path of a masking table (YAML); None uses the packaged ``config/log_masking.yaml``.
     """
 
-    def __init__(self, *, sim_threshold: float = 0.5, variable_after: int = 3,
-                 masking: str | Path | None = None) -> None:
+    def __init__(
+        self, *, sim_threshold: float = 0.5, variable_after: int = 3, masking: str | Path | None = None
+    ) -> None:
         self.sim_threshold = sim_threshold
         self.variable_after = variable_after
         self.masking = masking
@@ -190,17 +191,31 @@ class TemplateMiner:
         return {
             "format": STATE_FORMAT,
             "version": STATE_VERSION,
-            "params": {"sim_threshold": self.sim_threshold, "variable_after": self.variable_after,
-                       "masking": None if self.masking is None else str(self.masking)},
+            "params": {
+                "sim_threshold": self.sim_threshold,
+                "variable_after": self.variable_after,
+                "masking": None if self.masking is None else str(self.masking),
+            },
             "masking_version": self.masker_.version,
             "n_lines": self.n_lines_,
             "clusters": [
-                {"id": c.id, "tokens": c.tokens, "size": c.size, "members": c.members,
-                 "values": [None if v is None else sorted(v) for v in c.values]}
+                {
+                    "id": c.id,
+                    "tokens": c.tokens,
+                    "size": c.size,
+                    "members": c.members,
+                    "values": [None if v is None else sorted(v) for v in c.values],
+                }
                 for c in self.clusters_.values()
             ],
             "templates": [
-                {"id": t.id, "tokens": t.tokens, "cluster": t.cluster, "size": t.size, "merged_into": t.merged_into}
+                {
+                    "id": t.id,
+                    "tokens": t.tokens,
+                    "cluster": t.cluster,
+                    "size": t.size,
+                    "merged_into": t.merged_into,
+                }
                 for t in self.templates_.values()
             ],
         }
@@ -212,23 +227,39 @@ class TemplateMiner:
             raise StateError(f"not a miner state (expected format {STATE_FORMAT!r})")
         version = data.get("version")
         if not isinstance(version, int) or version > STATE_VERSION:
-            raise StateError(f"miner state version {version!r} is newer than this code reads ({STATE_VERSION})")
+            raise StateError(
+                f"miner state version {version!r} is newer than this code reads ({STATE_VERSION})"
+            )
         try:
             params = data["params"]
-            miner = cls(sim_threshold=float(params["sim_threshold"]), variable_after=int(params["variable_after"]),
-                        masking=params.get("masking"))
+            miner = cls(
+                sim_threshold=float(params["sim_threshold"]),
+                variable_after=int(params["variable_after"]),
+                masking=params.get("masking"),
+            )
             miner.n_lines_ = int(data.get("n_lines", 0))
             for row in sorted(data["templates"], key=lambda r: int(r["id"])):
-                tpl = Template(id=int(row["id"]), tokens=[str(t) for t in row["tokens"]], cluster=int(row["cluster"]),
-                               size=int(row["size"]), merged_into=row.get("merged_into"))
+                tpl = Template(
+                    id=int(row["id"]),
+                    tokens=[str(t) for t in row["tokens"]],
+                    cluster=int(row["cluster"]),
+                    size=int(row["size"]),
+                    merged_into=row.get("merged_into"),
+                )
                 miner.templates_[tpl.id] = tpl
             for row in sorted(data["clusters"], key=lambda r: int(r["id"])):
                 tokens = [str(t) for t in row["tokens"]]
-                cluster = Cluster(id=int(row["id"]), tokens=tokens,
-                                  values=[None if v is None else set(v) for v in row["values"]],
-                                  members=[int(m) for m in row["members"]], size=int(row["size"]))
+                cluster = Cluster(
+                    id=int(row["id"]),
+                    tokens=tokens,
+                    values=[None if v is None else set(v) for v in row["values"]],
+                    members=[int(m) for m in row["members"]],
+                    size=int(row["size"]),
+                )
                 if len(cluster.values) != len(tokens):
-                    raise StateError(f"cluster {cluster.id}: {len(tokens)} tokens but {len(cluster.values)} values")
+                    raise StateError(
+                        f"cluster {cluster.id}: {len(tokens)} tokens but {len(cluster.values)} values"
+                    )
                 miner.clusters_[cluster.id] = cluster
                 miner._bucket(tokens).clusters.append(cluster)
                 miner._by_length.setdefault(len(tokens), []).append(cluster)
@@ -244,7 +275,9 @@ class TemplateMiner:
         """Write the state as JSON, atomically (a crash never leaves half a file)."""
         target = Path(path)
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(
+            json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
         os.replace(tmp, target)
 
     @classmethod

@@ -1,0 +1,173 @@
+"""TemplateMiner: grouping behaviour, stable ids (save/load, incremental = batch), properties."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paytriage.engines.logmining import TemplateMiner
+from paytriage.engines.logmining.miner import STATE_VERSION, StateError
+
+
+def _corpus(n: int = 400, seed: int = 7) -> list[str]:
+    """Synthetic gateway/auth logs with variables of every kind, shuffled deterministically."""
+    rnd = random.Random(seed)
+    users = ["alice", "bob", "carol", "dave", "erin", "frank"]
+    lines = []
+    for i in range(n):
+        k = rnd.randrange(6)
+        if k == 0:
+            lines.append(f"Invalid user {rnd.choice(users)} from 10.0.{i % 200}.{rnd.randrange(255)}")
+        elif k == 1:
+            lines.append(
+                f"charge req_{rnd.getrandbits(40):010x} txn_{i:06d}X amount={rnd.randrange(1, 999)}.50 "
+                f"currency=EUR status=approved"
+            )
+        elif k == 2:
+            lines.append(f"onReceive action: android.intent.action.SCREEN_{rnd.choice(['ON', 'OFF'])}")
+        elif k == 3:
+            lines.append(
+                f'{{"event": "webhook_failed", "attempt": {rnd.randrange(1, 9)}, "http_status": 503}}'
+            )
+        elif k == 4:
+            lines.append(
+                f"PAM {rnd.randrange(1, 5)} more authentication {rnd.choice(['failure;', 'failures;'])} "
+                f"rhost={rnd.choice(users)}.example.com"
+            )
+        else:
+            lines.append(f"issuer unavailable for BIN {rnd.randrange(400000, 499999)} code=91 after {i}ms")
+    return lines
+
+
+def test_variables_merge_and_constants_stay_apart() -> None:
+    miner = TemplateMiner().fit(_corpus())
+    texts = {t.text for t in miner.templates()}
+    assert "Invalid user <*> from <*>" in texts
+    assert "onReceive action: android.intent.action.SCREEN_ON" in texts
+    assert "onReceive action: android.intent.action.SCREEN_OFF" in texts
+    assert "charge <*> <*> amount=<*> currency=EUR status=approved" in texts
+    assert "PAM <*> more authentication failure; rhost=<*>" in texts
+    assert "PAM <*> more authentication failures; rhost=<*>" in texts
+    assert "issuer unavailable for BIN <*> code=<*> after <*>" in texts
+    assert '{"event": "webhook_failed", "attempt": <*>, "http_status": <*>}' in texts
+    assert len(texts) == 8
+
+
+def test_add_returns_match_with_params() -> None:
+    miner = TemplateMiner()
+    first = miner.add("Invalid user alice from 10.0.0.1")
+    assert first.is_new
+    for u in ("bob", "carol"):
+        miner.add(f"Invalid user {u} from 10.0.0.2")
+    m = miner.add("Invalid user dave from 192.168.1.9")
+    assert not m.is_new
+    assert m.template == "Invalid user <*> from <*>"
+    assert m.params == ("dave", "192.168.1.9")
+    assert miner.resolve(first.template_id).id == m.template_id  # the first id now leads to the merged one
+
+
+def test_match_learns_nothing() -> None:
+    miner = TemplateMiner().fit(_corpus())
+    before = miner.to_dict()
+    m = miner.match("Invalid user zoe from 10.9.9.9")
+    assert m is not None and m.template == "Invalid user <*> from <*>"
+    assert miner.match("something never seen before") is None
+    assert miner.predict(["nothing like it"]) == [None]
+    assert miner.to_dict() == before
+
+
+def test_incremental_equals_batch() -> None:
+    lines = _corpus()
+    batch = TemplateMiner()
+    batch_ids = batch.fit_predict(lines)
+    inc = TemplateMiner()
+    inc_ids = [inc.add(line).template_id for line in lines]
+    assert [inc.resolve(i).id for i in inc_ids] == batch_ids
+    assert inc.to_dict() == batch.to_dict()
+
+
+def test_save_load_keeps_ids(tmp_path: Path) -> None:
+    lines = _corpus(600, seed=3)
+    whole = TemplateMiner()
+    whole_ids = whole.fit_predict(lines)
+    part = TemplateMiner().fit(lines[:250])
+    state = tmp_path / "state.json"
+    part.save(state)
+    loaded = TemplateMiner.load(state)
+    assert loaded.to_dict() == part.to_dict()
+    rest = loaded.fit_predict(lines[250:])
+    assert rest == whole_ids[250:]
+    assert [loaded.resolve(i).id for i in whole_ids[:250]] == whole_ids[:250]
+    assert loaded.to_dict() == whole.to_dict()
+    data = json.loads(state.read_text(encoding="utf-8"))
+    assert data["version"] == STATE_VERSION and data["masking_version"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"format": "other"}, "not a miner state"),
+        ({"format": "paytriage.logmining.state", "version": STATE_VERSION + 1}, "newer"),
+        ({"format": "paytriage.logmining.state", "version": 1, "params": {}}, "broken"),
+    ],
+)
+def test_bad_state_is_refused(tmp_path: Path, payload: dict[str, object], message: str) -> None:
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(payload), encoding="utf-8")
+    with pytest.raises(StateError, match=message):
+        TemplateMiner.load(p)
+
+
+def test_unreadable_state(tmp_path: Path) -> None:
+    p = tmp_path / "s.json"
+    p.write_text("{not json", encoding="utf-8")
+    with pytest.raises(StateError):
+        TemplateMiner.load(p)
+
+
+def test_empty_and_blank_lines() -> None:
+    miner = TemplateMiner()
+    assert miner.add("").template == ""
+    assert miner.add("   \t ").template_id == miner.add("").template_id
+
+
+def _literals_in_order(template_token: str, raw_token: str) -> bool:
+    pos = 0
+    for piece in template_token.split("<*>"):
+        found = raw_token.find(piece, pos)
+        if found < 0:
+            return False
+        pos = found + len(piece)
+    return True
+
+
+words = st.one_of(
+    st.text(min_size=1, max_size=12),
+    st.sampled_from(["user", "from", "port", "id=", "req_8f3a9b2c", "10.0.0.1", "42", "<*>", "failed", "ok"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(words, min_size=0, max_size=8).map(" ".join), min_size=1, max_size=25))
+def test_template_literals_appear_in_line_in_order(lines: list[str]) -> None:
+    miner = TemplateMiner()
+    ids = [miner.add(line).template_id for line in lines]
+    for line, tid in zip(lines, ids, strict=True):
+        tokens = miner.resolve(tid).tokens
+        raw = line.split()
+        assert len(tokens) == len(raw)
+        assert all(_literals_in_order(t, r) for t, r in zip(tokens, raw, strict=True))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_never_crashes_on_unicode(line: str) -> None:
+    miner = TemplateMiner()
+    m = miner.add(line)
+    assert miner.resolve(m.template_id).id == m.template_id
+    assert miner.match(line) is not None
