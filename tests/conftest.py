@@ -13,7 +13,9 @@ from sqlalchemy import create_engine, text
 from paytriage.adapters.storage.database import Database
 from tests.pg_server import PostgresServer, find_pg_bin
 
-SHARED_DATA = Path(os.environ.get("PAYTRIAGE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("PAYTRIAGE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 @pytest.fixture(scope="session")

@@ -10,26 +10,40 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def make_case() -> Case:
-    return Case(title="x", created_at=T0, first_response_sla=SlaClock(timedelta(hours=4), T0),
-                resolution_sla=SlaClock(timedelta(hours=72), T0))
+    return Case(
+        title="x",
+        created_at=T0,
+        first_response_sla=SlaClock(timedelta(hours=4), T0),
+        resolution_sla=SlaClock(timedelta(hours=72), T0),
+    )
 
 
 def test_happy_path_and_history() -> None:
     c = make_case()
-    for i, s in enumerate([CaseStatus.TRIAGED, CaseStatus.INVESTIGATING, CaseStatus.WAITING_ON_ENGINEERING,
-                           CaseStatus.RESOLVED, CaseStatus.CLOSED]):
+    for i, s in enumerate(
+        [
+            CaseStatus.TRIAGED,
+            CaseStatus.INVESTIGATING,
+            CaseStatus.WAITING_ON_ENGINEERING,
+            CaseStatus.RESOLVED,
+            CaseStatus.CLOSED,
+        ]
+    ):
         c.transition(s, at=T0 + timedelta(hours=i + 1), actor="ana")
     assert c.status == CaseStatus.CLOSED
     assert [h.new for h in c.history][-1] == CaseStatus.CLOSED
     assert c.resolution_sla.stopped_at == T0 + timedelta(hours=4)
 
 
-@pytest.mark.parametrize(("start", "target"), [
-    (CaseStatus.NEW, CaseStatus.CLOSED),
-    (CaseStatus.NEW, CaseStatus.WAITING_ON_CUSTOMER),
-    (CaseStatus.CLOSED, CaseStatus.INVESTIGATING),
-    (CaseStatus.RESOLVED, CaseStatus.TRIAGED),
-])
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        (CaseStatus.NEW, CaseStatus.CLOSED),
+        (CaseStatus.NEW, CaseStatus.WAITING_ON_CUSTOMER),
+        (CaseStatus.CLOSED, CaseStatus.INVESTIGATING),
+        (CaseStatus.RESOLVED, CaseStatus.TRIAGED),
+    ],
+)
 def test_forbidden_transitions(start: CaseStatus, target: CaseStatus) -> None:
     c = make_case()
     c.status = start

@@ -1,4 +1,4 @@
-"""Ingest on SQLite and PostgreSQL: idempotency, bad rows with line numbers, rejects file, strict, PCI masking."""
+"""Ingest on SQLite and PostgreSQL: idempotency, bad rows, rejects file, strict mode, PCI masking."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def thousand_rows(bad_lines: set[int]) -> list[list[str]]:
         created = "2026-11-02T09:00:00Z"
         if line in bad_lines:
             created = "not-a-date" if line % 2 else ""
-        rows.append([f"T{i}", created, f"declined {i}", desc, f"user{i}@example.org", "declined;card", "mer_1"])
+        rows.append(
+            [f"T{i}", created, f"declined {i}", desc, f"user{i}@example.org", "declined;card", "mer_1"]
+        )
     return rows
 
 
@@ -61,8 +63,11 @@ def test_thousand_rows_three_bad(db: Database, tmp_path: Path) -> None:
     with rejects.open(encoding="utf-8") as fh:
         rejected = list(csv.DictReader(fh))
     assert [int(r["line"]) for r in rejected] == sorted(bad)
-    assert not any(p.replace(" ", "").replace("-", "") in r["row"].replace(" ", "").replace("-", "")
-                   for r in rejected for p in PANS)
+    assert not any(
+        p.replace(" ", "").replace("-", "") in r["row"].replace(" ", "").replace("-", "")
+        for r in rejected
+        for p in PANS
+    )
 
     again = ingest_file(db, path, IngestKind.TICKETS)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 997)
@@ -107,17 +112,52 @@ def test_strict_stores_nothing(db: Database, tmp_path: Path) -> None:
 
 def test_transactions_and_logs_idempotent(db: Database, tmp_path: Path) -> None:
     txns = tmp_path / "txns.jsonl"
-    txns.write_text("\n".join(json.dumps(r) for r in [
-        {"id": "ch_1", "created_at": "2026-11-02T09:00:00Z", "kind": "payment", "amount": "12.50",
-         "currency": "EUR", "status": "declined", "response_code": "05", "card_bin": "411111", "card_last4": "1111",
-         "events": [{"at": "2026-11-02T09:00:01Z", "status": "declined", "code": "05"}]},
-        {"id": "re_1", "created_at": "2026-11-02T10:00:00Z", "kind": "refund", "amount_minor": 5000,
-         "currency": "JPY", "status": "succeeded", "parent_id": "ch_9"},
-        {"id": "bad", "created_at": "2026-11-02T10:00:00Z", "kind": "payment", "amount": 12.5,
-         "currency": "JPY", "status": "succeeded"},
-        {"id": "bad2", "created_at": "2026-11-02T10:00:00Z", "kind": "payment", "amount": "1",
-         "currency": "EUR", "status": "succeeded", "card_bin": "4111111111111111"},
-    ]) + "\n")
+    txns.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "id": "ch_1",
+                    "created_at": "2026-11-02T09:00:00Z",
+                    "kind": "payment",
+                    "amount": "12.50",
+                    "currency": "EUR",
+                    "status": "declined",
+                    "response_code": "05",
+                    "card_bin": "411111",
+                    "card_last4": "1111",
+                    "events": [{"at": "2026-11-02T09:00:01Z", "status": "declined", "code": "05"}],
+                },
+                {
+                    "id": "re_1",
+                    "created_at": "2026-11-02T10:00:00Z",
+                    "kind": "refund",
+                    "amount_minor": 5000,
+                    "currency": "JPY",
+                    "status": "succeeded",
+                    "parent_id": "ch_9",
+                },
+                {
+                    "id": "bad",
+                    "created_at": "2026-11-02T10:00:00Z",
+                    "kind": "payment",
+                    "amount": 12.5,
+                    "currency": "JPY",
+                    "status": "succeeded",
+                },
+                {
+                    "id": "bad2",
+                    "created_at": "2026-11-02T10:00:00Z",
+                    "kind": "payment",
+                    "amount": "1",
+                    "currency": "EUR",
+                    "status": "succeeded",
+                    "card_bin": "4111111111111111",
+                },
+            ]
+        )
+        + "\n"
+    )
     r1 = ingest_file(db, txns, IngestKind.TRANSACTIONS)
     assert (r1.created, r1.rejected) == (2, 2)
     assert {(e.line, e.field) for e in r1.errors} == {(3, "amount"), (4, "card_bin")}
@@ -131,7 +171,8 @@ def test_transactions_and_logs_idempotent(db: Database, tmp_path: Path) -> None:
         "2026-11-02T09:00:00.100Z ERROR [gateway] card 4111111111111111 declined code=05\n"
         "2026-11-02 09:00:01,200 WARN retrying request\n"
         "Traceback (most recent call last):\n  File x.py, line 3\n"
-        "garbage line without timestamp is a continuation\n")
+        "garbage line without timestamp is a continuation\n"
+    )
     r = ingest_file(db, log, IngestKind.LOGS)
     assert (r.created, r.rejected) == (2, 0)
     assert ingest_file(db, log, IngestKind.LOGS).created == 0
@@ -143,13 +184,30 @@ def test_transactions_and_logs_idempotent(db: Database, tmp_path: Path) -> None:
 
 
 def test_zendesk_export(db: Database, tmp_path: Path) -> None:
-    export = {"tickets": [{
-        "url": "https://acme.zendesk.com/api/v2/tickets/35436.json", "id": 35436, "via": {"channel": "web"},
-        "created_at": "2026-11-01T22:55:29Z", "updated_at": "2026-11-02T10:00:00Z", "subject": "Help, my card",
-        "raw_subject": "Help, my card", "description": "Card 5555555555554444 declined", "status": "open",
-        "priority": "high", "requester_id": 20978392, "organization_id": 509974, "tags": ["enterprise"],
-        "custom_fields": [{"id": 27642, "value": "745"}, {"id": 27648, "value": None}]}],
-        "end_time": 1383685952, "next_page": None, "count": 1, "end_of_stream": True}
+    export = {
+        "tickets": [
+            {
+                "url": "https://acme.zendesk.com/api/v2/tickets/35436.json",
+                "id": 35436,
+                "via": {"channel": "web"},
+                "created_at": "2026-11-01T22:55:29Z",
+                "updated_at": "2026-11-02T10:00:00Z",
+                "subject": "Help, my card",
+                "raw_subject": "Help, my card",
+                "description": "Card 5555555555554444 declined",
+                "status": "open",
+                "priority": "high",
+                "requester_id": 20978392,
+                "organization_id": 509974,
+                "tags": ["enterprise"],
+                "custom_fields": [{"id": 27642, "value": "745"}, {"id": 27648, "value": None}],
+            }
+        ],
+        "end_time": 1383685952,
+        "next_page": None,
+        "count": 1,
+        "end_of_stream": True,
+    }
     path = tmp_path / "export.json"
     path.write_text(json.dumps(export))
     report = ingest_file(db, path, IngestKind.TICKETS)

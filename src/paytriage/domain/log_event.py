@@ -22,8 +22,15 @@ class LogLevel(StrEnum):
         if not value:
             return cls.INFO
         v = value.strip().lower()
-        v = {"warn": "warning", "err": "error", "fatal": "critical", "crit": "critical", "trace": "debug",
-             "notice": "info", "severe": "error"}.get(v, v)
+        v = {
+            "warn": "warning",
+            "err": "error",
+            "fatal": "critical",
+            "crit": "critical",
+            "trace": "debug",
+            "notice": "info",
+            "severe": "error",
+        }.get(v, v)
         try:
             return cls(v)
         except ValueError:

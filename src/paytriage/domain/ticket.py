@@ -27,9 +27,18 @@ class Channel(StrEnum):
         if not value:
             return cls.OTHER
         v = value.strip().lower()
-        aliases = {"mail": "email", "e-mail": "email", "web_form": "web", "webform": "web", "form": "web",
-                   "messaging": "chat", "native_messaging": "chat", "voice": "phone", "twitter": "social",
-                   "facebook": "social"}
+        aliases = {
+            "mail": "email",
+            "e-mail": "email",
+            "web_form": "web",
+            "webform": "web",
+            "form": "web",
+            "messaging": "chat",
+            "native_messaging": "chat",
+            "voice": "phone",
+            "twitter": "social",
+            "facebook": "social",
+        }
         v = aliases.get(v, v)
         try:
             return cls(v)

@@ -92,7 +92,9 @@ def load_mapping(path: Path | None) -> ColumnMapping | None:
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read mapping file {path}: {exc}") from None
     cols = doc.get("columns") if isinstance(doc, dict) else None
-    if not isinstance(cols, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cols.items()):
+    if not isinstance(cols, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in cols.items()
+    ):
         raise InputError("mapping file must contain 'columns:' with name: name pairs", field="columns")
     return cols
 
@@ -175,8 +177,12 @@ class _Rejects:
         if self.csv:
             self._writer.writerow([line, field_name or "", message, safe_raw])
         else:
-            self._fh.write(json.dumps({"line": line, "field": field_name, "error": message, "row": safe_raw},
-                                      ensure_ascii=False) + "\n")
+            self._fh.write(
+                json.dumps(
+                    {"line": line, "field": field_name, "error": message, "row": safe_raw}, ensure_ascii=False
+                )
+                + "\n"
+            )
 
     def close(self) -> str | None:
         if self._fh is None:
@@ -203,15 +209,26 @@ def ingest_file(
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest one file. Raises :class:`InputError` only when the file as a whole cannot be read."""
-    fmt = detect_format(path) if path.exists() and path.is_file() else FileFormat.TEXT
+    if not path.exists():
+        raise InputError(f"file not found: {path}")
+    if not path.is_file():
+        raise InputError(f"not a regular file: {path}")
+    fmt = detect_format(path)
     if kind == IngestKind.LOGS and fmt == FileFormat.TEXT:
         records: Iterator[Record] = _text_log_records(path)
     else:
         if fmt == FileFormat.TEXT:
             raise InputError(f"{path.name}: expected CSV, JSON or JSONL for {kind.value}")
         records = read_records(path, fmt)
-    src = source or ("zendesk" if fmt == FileFormat.ZENDESK else path.stem if kind == IngestKind.LOGS else "csv"
-                     if fmt == FileFormat.CSV else "json")
+    src = source or (
+        "zendesk"
+        if fmt == FileFormat.ZENDESK
+        else path.stem
+        if kind == IngestKind.LOGS
+        else "csv"
+        if fmt == FileFormat.CSV
+        else "json"
+    )
     report = IngestReport(kind=kind, path=str(path), strict=strict)
     rejects = _Rejects(path, fmt)
     counts: Counter[str] = Counter()
@@ -289,11 +306,23 @@ def ingest_file(
             report.stored = False
         else:
             if counts or report.rejected:
-                write_audit(session, AuditEvent(
-                    at=utcnow(), actor=actor, action="ingest", object_type=kind.value, object_id=path.name,
-                    details={"masked": dict(counts), "masked_record_ids": masked_ids, "rejected": report.rejected,
-                             "created": total.created, "updated": total.updated},
-                ))
+                write_audit(
+                    session,
+                    AuditEvent(
+                        at=utcnow(),
+                        actor=actor,
+                        action="ingest",
+                        object_type=kind.value,
+                        object_id=path.name,
+                        details={
+                            "masked": dict(counts),
+                            "masked_record_ids": masked_ids,
+                            "rejected": report.rejected,
+                            "created": total.created,
+                            "updated": total.updated,
+                        },
+                    ),
+                )
             session.commit()
     except BaseException:
         session.rollback()

@@ -20,17 +20,25 @@ def case_summary(case: Case) -> dict[str, Any]:
     now = utcnow()
     res = case.resolution_sla
     return {
-        "id": case.id, "priority": case.priority.value if case.priority else None, "status": case.status.value,
-        "category": case.category, "route": case.route.value if case.route else None, "assignee": case.assignee,
-        "title": case.title[:80], "created_at": case.created_at.isoformat(timespec="minutes"),
+        "id": case.id,
+        "priority": case.priority.value if case.priority else None,
+        "status": case.status.value,
+        "category": case.category,
+        "route": case.route.value if case.route else None,
+        "assignee": case.assignee,
+        "title": case.title[:80],
+        "created_at": case.created_at.isoformat(timespec="minutes"),
         "sla_remaining_h": round(res.remaining(now).total_seconds() / 3600, 1),
-        "sla_breached": res.breached(now), "tickets": len(case.ticket_ids),
+        "sla_breached": res.breached(now),
+        "tickets": len(case.ticket_ids),
     }
 
 
 @app.command("list")
 def list_cases(
-    status: Annotated[list[str] | None, typer.Option("--status", help="Filter by status (repeatable).")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Filter by status (repeatable).")
+    ] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only cases not resolved or closed.")] = False,
     priority: Annotated[str | None, typer.Option(help="P1..P4")] = None,
     category: Annotated[str | None, typer.Option()] = None,
@@ -48,9 +56,19 @@ def list_cases(
             fail(f"unknown status {bad[0]!r}; one of {', '.join(c.value for c in CaseStatus)}")
     db = open_database()
     with db.session() as s:
-        cases, total = CaseRepository(s).list(
-            CaseFilters(status=status, open_only=open_only, priority=priority, category=category, route=route,
-                        assignee=assignee, query=query), limit=limit, offset=offset)
+        cases, total = CaseRepository(s).search(
+            CaseFilters(
+                status=status,
+                open_only=open_only,
+                priority=priority,
+                category=category,
+                route=route,
+                assignee=assignee,
+                query=query,
+            ),
+            limit=limit,
+            offset=offset,
+        )
     rows = [case_summary(c) for c in cases]
     if json_output:
         emit({"count": total, "data": rows}, json_output=True)
@@ -70,22 +88,37 @@ def show(case_id: Annotated[int, typer.Argument(help="Case id.")], json_output: 
             triage = repo.triage_of(case_id)
     except NotFoundError as exc:
         fail(str(exc))
-    data = {**case_summary(case), "triage": triage,
-            "tickets": [{"id": t.id, "external_id": t.external_id, "source": t.source, "subject": t.subject,
-                         "description": t.description, "requester": t.requester_email or t.requester_id,
-                         "comments": [{"author": c.author, "public": c.public, "body": c.body} for c in t.comments]}
-                        for t in tickets],
-            "history": [{"at": h.at.isoformat(), "from": h.old.value, "to": h.new.value, "by": h.actor}
-                        for h in case.history]}
+    data = {
+        **case_summary(case),
+        "triage": triage,
+        "tickets": [
+            {
+                "id": t.id,
+                "external_id": t.external_id,
+                "source": t.source,
+                "subject": t.subject,
+                "description": t.description,
+                "requester": t.requester_email or t.requester_id,
+                "comments": [{"author": c.author, "public": c.public, "body": c.body} for c in t.comments],
+            }
+            for t in tickets
+        ],
+        "history": [
+            {"at": h.at.isoformat(), "from": h.old.value, "to": h.new.value, "by": h.actor}
+            for h in case.history
+        ],
+    }
     emit(data, json_output=json_output, title=f"Case {case_id}")
 
 
 @app.command("update")
-def update(case_id: Annotated[int, typer.Argument()],
-           status: Annotated[str | None, typer.Option(help="New status.")] = None,
-           assignee: Annotated[str | None, typer.Option(help="New assignee.")] = None,
-           actor: Annotated[str, typer.Option(help="Who makes the change (audit).")] = "cli",
-           json_output: JsonOption = False) -> None:
+def update(
+    case_id: Annotated[int, typer.Argument()],
+    status: Annotated[str | None, typer.Option(help="New status.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="New assignee.")] = None,
+    actor: Annotated[str, typer.Option(help="Who makes the change (audit).")] = "cli",
+    json_output: JsonOption = False,
+) -> None:
     """Change status and/or assignee (workflow rules apply)."""
     try:
         new_status = CaseStatus(status) if status else None

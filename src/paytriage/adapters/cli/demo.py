@@ -16,8 +16,13 @@ from paytriage.services.ingest import IngestKind, ingest_file
 
 __all__ = ["demo", "register"]
 
-_EXAMPLES = ("tickets.csv", IngestKind.TICKETS), ("transactions.csv", IngestKind.TRANSACTIONS), \
-    ("logs.jsonl", IngestKind.LOGS), ("app.log", IngestKind.LOGS), ("releases.csv", IngestKind.RELEASES)
+_EXAMPLES = (
+    ("tickets.csv", IngestKind.TICKETS),
+    ("transactions.csv", IngestKind.TRANSACTIONS),
+    ("logs.jsonl", IngestKind.LOGS),
+    ("app.log", IngestKind.LOGS),
+    ("releases.csv", IngestKind.RELEASES),
+)
 
 
 def _example_files() -> list[tuple[Path, IngestKind]]:
@@ -26,7 +31,9 @@ def _example_files() -> list[tuple[Path, IngestKind]]:
 
 
 def demo(
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Run the job and exit without serving.")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Run the job and exit without serving.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Ingest the built-in example set into the default database, summarise the queue, then serve."""
@@ -34,20 +41,41 @@ def demo(
     db = open_database(settings)
     summary: list[dict[str, Any]] = []
     for path, kind in _example_files():
-        report = ingest_file(db, path, kind, source="demo",
-                             frt_target_s=int(settings.first_response_sla_hours * 3600),
-                             res_target_s=int(settings.resolution_sla_hours * 3600))
-        summary.append({"step": f"ingest {kind.value}", "file": path.name, "read": report.read,
-                        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-                        "rejected": report.rejected, "masked": sum(report.redactions.values())})
+        report = ingest_file(
+            db,
+            path,
+            kind,
+            source="demo",
+            frt_target_s=int(settings.first_response_sla_hours * 3600),
+            res_target_s=int(settings.resolution_sla_hours * 3600),
+        )
+        summary.append(
+            {
+                "step": f"ingest {kind.value}",
+                "file": path.name,
+                "read": report.read,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+                "masked": sum(report.redactions.values()),
+            }
+        )
     with db.session() as s:
         repo = CaseRepository(s)
-        _, open_cases = repo.list(CaseFilters(open_only=True), limit=1)
+        _, open_cases = repo.search(CaseFilters(open_only=True), limit=1)
         counts = repo.status_counts()
     db.dispose()
     if json_output:
-        emit({"steps": summary, "open_cases": open_cases, "cases_by_status": counts,
-              "database": settings.resolved_database_url}, json_output=True)
+        emit(
+            {
+                "steps": summary,
+                "open_cases": open_cases,
+                "cases_by_status": counts,
+                "database": settings.resolved_database_url,
+            },
+            json_output=True,
+        )
     else:
         emit(summary, json_output=False, title="paytriage demo")
         console.print(f"open cases: {open_cases}  by status: {counts}", highlight=False)

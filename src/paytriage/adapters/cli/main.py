@@ -31,8 +31,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """paytriage: the Tier-2 payments support team's copilot. Database: PAYTRIAGE_DATABASE_URL or the
     default SQLite file in the user data directory."""
@@ -44,8 +45,10 @@ def init(json_output: JsonOption = False) -> None:
     settings = get_settings()
     db = open_database(settings)
     db.dispose()
-    emit({"database": db.url.render_as_string(hide_password=True), "schema": "up to date"},
-         json_output=json_output)
+    emit(
+        {"database": db.url.render_as_string(hide_password=True), "schema": "up to date"},
+        json_output=json_output,
+    )
 
 
 for module in (ingest, cases, triage, sandbox, logs, model, serve, demo):

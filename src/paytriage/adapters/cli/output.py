@@ -20,8 +20,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_USAGE", "JsonOption", "console", "emit", "err_console", "fail",
-           "to_jsonable"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "JsonOption",
+    "console",
+    "emit",
+    "err_console",
+    "fail",
+    "to_jsonable",
+]
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
@@ -54,7 +63,9 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def emit(data: Any, *, json_output: bool, columns: Sequence[str] | None = None, title: str | None = None) -> None:
+def emit(
+    data: Any, *, json_output: bool, columns: Sequence[str] | None = None, title: str | None = None
+) -> None:
     """Print ``data`` as JSON, or as a table (list of dicts) / key-value table (dict) / text."""
     if json_output:
         sys.stdout.write(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n")

@@ -21,7 +21,9 @@ def serve(
     from paytriage.adapters.web.app import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+    )
 
 
 def register(app: typer.Typer) -> None:

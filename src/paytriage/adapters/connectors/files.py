@@ -107,8 +107,9 @@ def _read_csv(path: Path) -> Iterator[Record]:
                 continue
             raw = _csv_line(row, delimiter)
             if len(row) != len(header):
-                yield Record(line=line, data=None, raw=raw,
-                             error=f"expected {len(header)} columns, found {len(row)}")
+                yield Record(
+                    line=line, data=None, raw=raw, error=f"expected {len(header)} columns, found {len(row)}"
+                )
                 continue
             yield Record(line=line, data=dict(zip(header, row, strict=True)), raw=raw)
 
@@ -133,7 +134,9 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
             try:
                 obj = json.loads(stripped)
             except json.JSONDecodeError as exc:
-                yield Record(line=n, data=None, raw=stripped, error=f"invalid JSON: {exc.msg} at column {exc.colno}")
+                yield Record(
+                    line=n, data=None, raw=stripped, error=f"invalid JSON: {exc.msg} at column {exc.colno}"
+                )
                 continue
             if not isinstance(obj, dict):
                 yield Record(line=n, data=None, raw=stripped, error="expected a JSON object")

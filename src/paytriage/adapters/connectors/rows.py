@@ -42,17 +42,68 @@ __all__ = [
 
 ColumnMapping = Mapping[str, str]
 
-_TICKET_FIELDS = {"id", "created_at", "subject", "description", "body", "requester_id", "requester_email",
-                  "organization", "channel", "status", "priority", "tags", "tier1_agent", "tier1_notes",
-                  "comments", "updated_at", "source"}
-_TXN_FIELDS = {"id", "created_at", "kind", "amount", "amount_minor", "currency", "status", "merchant_id",
-               "customer_id", "processor", "card_bin", "card_last4", "response_code", "decline_reason",
-               "parent_id", "country", "events"}
-_LOG_ALIASES = {"ts": "timestamp", "time": "timestamp", "@timestamp": "timestamp", "msg": "message",
-                "status": "http_status", "status_code": "http_status", "severity": "level", "lvl": "level",
-                "txn_id": "transaction_id", "req_id": "request_id", "component": "service"}
-_LOG_FIELDS = {"timestamp", "message", "service", "level", "transaction_id", "request_id", "merchant_id",
-               "http_status", "error_code"}
+_TICKET_FIELDS = {
+    "id",
+    "created_at",
+    "subject",
+    "description",
+    "body",
+    "requester_id",
+    "requester_email",
+    "organization",
+    "channel",
+    "status",
+    "priority",
+    "tags",
+    "tier1_agent",
+    "tier1_notes",
+    "comments",
+    "updated_at",
+    "source",
+}
+_TXN_FIELDS = {
+    "id",
+    "created_at",
+    "kind",
+    "amount",
+    "amount_minor",
+    "currency",
+    "status",
+    "merchant_id",
+    "customer_id",
+    "processor",
+    "card_bin",
+    "card_last4",
+    "response_code",
+    "decline_reason",
+    "parent_id",
+    "country",
+    "events",
+}
+_LOG_ALIASES = {
+    "ts": "timestamp",
+    "time": "timestamp",
+    "@timestamp": "timestamp",
+    "msg": "message",
+    "status": "http_status",
+    "status_code": "http_status",
+    "severity": "level",
+    "lvl": "level",
+    "txn_id": "transaction_id",
+    "req_id": "request_id",
+    "component": "service",
+}
+_LOG_FIELDS = {
+    "timestamp",
+    "message",
+    "service",
+    "level",
+    "transaction_id",
+    "request_id",
+    "merchant_id",
+    "http_status",
+    "error_code",
+}
 _TEXT_TS = re.compile(
     r"^\s*(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\s*"
     r"(?:(?P<level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|FATAL|SEVERE)\b[:\s]*)?"
@@ -123,16 +174,20 @@ def _comments(value: Any, line: int) -> list[Comment]:
     for i, c in enumerate(value):
         if not isinstance(c, dict):
             raise RowError(f"comment {i + 1} must be an object", line=line, field="comments")
-        out.append(Comment(author=str(c.get("author") or c.get("author_id") or "unknown"),
-                           body=str(c.get("body") or ""),
-                           created_at=parse_timestamp(c.get("created_at"), field=f"comments[{i}].created_at",
-                                                      line=line),
-                           public=bool(c.get("public", True))))
+        out.append(
+            Comment(
+                author=str(c.get("author") or c.get("author_id") or "unknown"),
+                body=str(c.get("body") or ""),
+                created_at=parse_timestamp(c.get("created_at"), field=f"comments[{i}].created_at", line=line),
+                public=bool(c.get("public", True)),
+            )
+        )
     return out
 
 
-def ticket_from_row(raw: Mapping[str, Any], *, line: int, source: str,
-                    mapping: ColumnMapping | None = None) -> Ticket:
+def ticket_from_row(
+    raw: Mapping[str, Any], *, line: int, source: str, mapping: ColumnMapping | None = None
+) -> Ticket:
     """A generic CSV/JSON ticket row."""
     row = _rename(raw, mapping)
     if "description" not in row and "body" in row:
@@ -172,9 +227,20 @@ def ticket_from_zendesk(row: Mapping[str, Any], *, line: int, source: str = "zen
     if row.get("id") is None:
         raise RowError("is required", line=line, field="id")
     via = row.get("via") or {}
-    custom = {f"zendesk_field_{f.get('id')}": f.get("value") for f in row.get("custom_fields") or []
-              if isinstance(f, dict) and f.get("value") not in (None, "")}
-    for key in ("type", "group_id", "assignee_id", "brand_id", "external_id", "problem_id", "satisfaction_rating"):
+    custom = {
+        f"zendesk_field_{f.get('id')}": f.get("value")
+        for f in row.get("custom_fields") or []
+        if isinstance(f, dict) and f.get("value") not in (None, "")
+    }
+    for key in (
+        "type",
+        "group_id",
+        "assignee_id",
+        "brand_id",
+        "external_id",
+        "problem_id",
+        "satisfaction_rating",
+    ):
         if row.get(key) not in (None, "", {}):
             custom[key] = row[key]
     description = _text(row.get("description"))
@@ -184,7 +250,9 @@ def ticket_from_zendesk(row: Mapping[str, Any], *, line: int, source: str = "zen
         external_id=str(row["id"]),
         source=source,
         created_at=parse_timestamp(row.get("created_at"), field="created_at", line=line),
-        updated_at=parse_timestamp(row["updated_at"], field="updated_at", line=line) if row.get("updated_at") else None,
+        updated_at=parse_timestamp(row["updated_at"], field="updated_at", line=line)
+        if row.get("updated_at")
+        else None,
         description=description,
         subject=_text(row.get("subject") or row.get("raw_subject")) or "",
         channel=Channel.parse(via.get("channel") if isinstance(via, dict) else None),
@@ -197,8 +265,9 @@ def ticket_from_zendesk(row: Mapping[str, Any], *, line: int, source: str = "zen
     )
 
 
-def transaction_from_row(raw: Mapping[str, Any], *, line: int, source: str,
-                         mapping: ColumnMapping | None = None) -> Transaction:
+def transaction_from_row(
+    raw: Mapping[str, Any], *, line: int, source: str, mapping: ColumnMapping | None = None
+) -> Transaction:
     row = _rename(raw, mapping)
     external_id = _required(row, "id", line)
     created_at = parse_timestamp(row.get("created_at"), field="created_at", line=line)
@@ -206,8 +275,11 @@ def transaction_from_row(raw: Mapping[str, Any], *, line: int, source: str,
     try:
         kind = TransactionKind(kind_s)
     except ValueError:
-        raise RowError(f"unknown kind {kind_s!r}; one of {', '.join(k.value for k in TransactionKind)}",
-                       line=line, field="kind") from None
+        raise RowError(
+            f"unknown kind {kind_s!r}; one of {', '.join(k.value for k in TransactionKind)}",
+            line=line,
+            field="kind",
+        ) from None
     status_s = _required(row, "status", line).lower()
     try:
         status = TransactionStatus(status_s)
@@ -240,8 +312,14 @@ def transaction_from_row(raw: Mapping[str, Any], *, line: int, source: str,
             ev_status = TransactionStatus(str(e.get("status", "")).lower())
         except ValueError:
             raise RowError(f"event {i + 1} has unknown status", line=line, field="events") from None
-        events.append(StatusEvent(at=parse_timestamp(e.get("at"), field=f"events[{i}].at", line=line),
-                                  status=ev_status, code=_text(e.get("code")), detail=_text(e.get("detail"))))
+        events.append(
+            StatusEvent(
+                at=parse_timestamp(e.get("at"), field=f"events[{i}].at", line=line),
+                status=ev_status,
+                code=_text(e.get("code")),
+                detail=_text(e.get("detail")),
+            )
+        )
     card_bin = _text(row.get("card_bin"))
     last4 = _text(row.get("card_last4"))
     if card_bin is not None and not re.fullmatch(r"\d{6,8}", card_bin):
@@ -252,16 +330,29 @@ def transaction_from_row(raw: Mapping[str, Any], *, line: int, source: str,
     if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country):
         raise RowError("must be an ISO 3166 alpha-2 code", line=line, field="country")
     return Transaction(
-        external_id=external_id, source=source, kind=kind, amount=amount, status=status, created_at=created_at,
-        merchant_id=_text(row.get("merchant_id")), customer_id=_text(row.get("customer_id")),
-        processor=_text(row.get("processor")), card_bin=card_bin, card_last4=last4,
-        response_code=_text(row.get("response_code")), decline_reason=_text(row.get("decline_reason")),
-        parent_id=_text(row.get("parent_id")), country=country.upper() if country else None, events=events,
+        external_id=external_id,
+        source=source,
+        kind=kind,
+        amount=amount,
+        status=status,
+        created_at=created_at,
+        merchant_id=_text(row.get("merchant_id")),
+        customer_id=_text(row.get("customer_id")),
+        processor=_text(row.get("processor")),
+        card_bin=card_bin,
+        card_last4=last4,
+        response_code=_text(row.get("response_code")),
+        decline_reason=_text(row.get("decline_reason")),
+        parent_id=_text(row.get("parent_id")),
+        country=country.upper() if country else None,
+        events=events,
         attributes={k: v for k, v in row.items() if k not in _TXN_FIELDS and v not in (None, "")},
     )
 
 
-def log_from_record(raw: Mapping[str, Any], *, line: int, source: str, service: str | None = None) -> LogEvent:
+def log_from_record(
+    raw: Mapping[str, Any], *, line: int, source: str, service: str | None = None
+) -> LogEvent:
     """A JSON log object, with common alias keys."""
     row = {_LOG_ALIASES.get(str(k), str(k)): v for k, v in raw.items()}
     ts = parse_timestamp(row.get("timestamp"), field="timestamp", line=line)
@@ -310,6 +401,9 @@ def starts_with_timestamp(text: str) -> bool:
 
 def release_from_row(raw: Mapping[str, Any], *, line: int, mapping: ColumnMapping | None = None) -> Release:
     row = _rename(raw, mapping)
-    return Release(component=_required(row, "component", line), version=_required(row, "version", line),
-                   released_at=parse_timestamp(row.get("released_at"), field="released_at", line=line),
-                   notes=_text(row.get("notes")) or "")
+    return Release(
+        component=_required(row, "component", line),
+        version=_required(row, "version", line),
+        released_at=parse_timestamp(row.get("released_at"), field="released_at", line=line),
+        notes=_text(row.get("notes")) or "",
+    )

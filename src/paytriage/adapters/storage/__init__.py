@@ -1,1 +1,1 @@
-"""Storage adapter: SQLAlchemy 2 ORM, Alembic migrations, repositories. SQLite by default, PostgreSQL supported."""
+"""Storage adapter: SQLAlchemy 2 ORM, Alembic migrations, repositories (SQLite default, PostgreSQL)."""

@@ -37,33 +37,48 @@ class CaseRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def list(self, filters: CaseFilters, *, limit: int = 50, offset: int = 0) -> tuple[list[Case], int]:
+    def search(self, filters: CaseFilters, *, limit: int = 50, offset: int = 0) -> tuple[list[Case], int]:
         stmt = select(CaseRow)
         if filters.status:
             stmt = stmt.where(CaseRow.status.in_(filters.status))
         elif filters.open_only:
             stmt = stmt.where(CaseRow.status.in_(_OPEN))
-        for col, value in ((CaseRow.priority, filters.priority), (CaseRow.category, filters.category),
-                           (CaseRow.route, filters.route), (CaseRow.assignee, filters.assignee)):
+        for col, value in (
+            (CaseRow.priority, filters.priority),
+            (CaseRow.category, filters.category),
+            (CaseRow.route, filters.route),
+            (CaseRow.assignee, filters.assignee),
+        ):
             if value:
                 stmt = stmt.where(col == value)
         if filters.query:
             like = f"%{filters.query.lower()}%"
-            sub = select(CaseTicketRow.case_id).join(TicketRow, TicketRow.id == CaseTicketRow.ticket_id).where(
-                or_(func.lower(TicketRow.subject).like(like), func.lower(TicketRow.description).like(like),
-                    TicketRow.external_id == filters.query))
+            sub = (
+                select(CaseTicketRow.case_id)
+                .join(TicketRow, TicketRow.id == CaseTicketRow.ticket_id)
+                .where(
+                    or_(
+                        func.lower(TicketRow.subject).like(like),
+                        func.lower(TicketRow.description).like(like),
+                        TicketRow.external_id == filters.query,
+                    )
+                )
+            )
             stmt = stmt.where(or_(func.lower(CaseRow.title).like(like), CaseRow.id.in_(sub)))
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         prio_order = sql_case({"P1": 1, "P2": 2, "P3": 3, "P4": 4}, value=CaseRow.priority, else_=5)
         rows = self.session.scalars(
             stmt.options(selectinload(CaseRow.tickets), selectinload(CaseRow.history))
-            .order_by(prio_order, CaseRow.created_at, CaseRow.id).limit(limit).offset(offset)
+            .order_by(prio_order, CaseRow.created_at, CaseRow.id)
+            .limit(limit)
+            .offset(offset)
         ).all()
         return [case_from_row(r) for r in rows], total
 
     def _row(self, case_id: int) -> CaseRow:
-        row = self.session.get(CaseRow, case_id, options=[selectinload(CaseRow.tickets),
-                                                          selectinload(CaseRow.history)])
+        row = self.session.get(
+            CaseRow, case_id, options=[selectinload(CaseRow.tickets), selectinload(CaseRow.history)]
+        )
         if row is None:
             raise NotFoundError(f"case {case_id} not found")
         return row
@@ -75,8 +90,12 @@ class CaseRepository:
         return self._row(case_id).triage
 
     def tickets(self, case: Case) -> list[Ticket]:
-        rows = self.session.scalars(select(TicketRow).options(selectinload(TicketRow.comments))
-                                    .where(TicketRow.id.in_(case.ticket_ids)).order_by(TicketRow.created_at))
+        rows = self.session.scalars(
+            select(TicketRow)
+            .options(selectinload(TicketRow.comments))
+            .where(TicketRow.id.in_(case.ticket_ids))
+            .order_by(TicketRow.created_at)
+        )
         out = []
         for r in rows:
             t = ticket_from_row(r)
@@ -84,8 +103,15 @@ class CaseRepository:
             out.append(t)
         return out
 
-    def update(self, case_id: int, *, actor: str, status: CaseStatus | None = None,
-               assignee: str | None = None, clear_assignee: bool = False) -> Case:
+    def update(
+        self,
+        case_id: int,
+        *,
+        actor: str,
+        status: CaseStatus | None = None,
+        assignee: str | None = None,
+        clear_assignee: bool = False,
+    ) -> Case:
         row = self._row(case_id)
         case = case_from_row(row)
         now = utcnow()
@@ -93,7 +119,7 @@ class CaseRepository:
         if status is not None and status != case.status:
             old = case.status
             case.transition(status, at=now, actor=actor)
-            self.session.add(CaseHistoryRow(case_id=case_id, at=now, old=old.value, new=status.value, actor=actor))
+            row.history.append(CaseHistoryRow(at=now, old=old.value, new=status.value, actor=actor))
             changes["status"] = [old.value, status.value]
         if clear_assignee or (assignee is not None and assignee != case.assignee):
             changes["assignee"] = [case.assignee, None if clear_assignee else assignee]
@@ -101,10 +127,19 @@ class CaseRepository:
         if changes:
             apply_case(case, row)
             row.updated_at = now
-            write_audit(self.session, AuditEvent(at=now, actor=actor, action="case.update", object_type="case",
-                                                 object_id=str(case_id), details=changes))
+            write_audit(
+                self.session,
+                AuditEvent(
+                    at=now,
+                    actor=actor,
+                    action="case.update",
+                    object_type="case",
+                    object_id=str(case_id),
+                    details=changes,
+                ),
+            )
             self.session.flush()
-        return case_from_row(self._row(case_id))
+        return case_from_row(row)
 
     def add_comment(self, case_id: int, *, author: str, body: str, public: bool) -> None:
         row = self._row(case_id)
@@ -112,25 +147,51 @@ class CaseRepository:
             raise NotFoundError(f"case {case_id} has no ticket to comment on")
         now = utcnow()
         result = redact(body)
-        self.session.add(CommentRow(ticket_id=row.tickets[0].ticket_id, author=author, body=result.text,
-                                    public=public, created_at=now))
+        self.session.add(
+            CommentRow(
+                ticket_id=row.tickets[0].ticket_id,
+                author=author,
+                body=result.text,
+                public=public,
+                created_at=now,
+            )
+        )
         if public and row.frt_stopped_at is None:
             row.frt_stopped_at = now
         row.updated_at = now
-        write_audit(self.session, AuditEvent(at=now, actor=author, action="case.comment", object_type="case",
-                                             object_id=str(case_id),
-                                             details={"public": public, "masked": result.counts}))
+        write_audit(
+            self.session,
+            AuditEvent(
+                at=now,
+                actor=author,
+                action="case.comment",
+                object_type="case",
+                object_id=str(case_id),
+                details={"public": public, "masked": result.counts},
+            ),
+        )
         self.session.flush()
 
-    def set_triage(self, case_id: int, *, category: str | None, route: str | None, priority: str | None,
-                   details: dict[str, Any], actor: str = "triage") -> None:
+    def set_triage(
+        self,
+        case_id: int,
+        *,
+        category: str | None,
+        route: str | None,
+        priority: str | None,
+        details: dict[str, Any],
+        actor: str = "triage",
+    ) -> None:
         row = self._row(case_id)
         row.category, row.route, row.priority, row.triage = category, route, priority, details
         now = utcnow()
         if row.status == CaseStatus.NEW.value:
-            self.session.add(CaseHistoryRow(case_id=case_id, at=now, old="new", new="triaged", actor=actor))
+            row.history.append(CaseHistoryRow(at=now, old="new", new="triaged", actor=actor))
             row.status = CaseStatus.TRIAGED.value
         row.updated_at = now
 
     def status_counts(self) -> dict[str, int]:
-        return {s: n for s, n in self.session.execute(select(CaseRow.status, func.count()).group_by(CaseRow.status))}
+        return {
+            s: n
+            for s, n in self.session.execute(select(CaseRow.status, func.count()).group_by(CaseRow.status))
+        }

@@ -50,7 +50,9 @@ class Database:
     def alembic_config(self) -> Config:
         cfg = Config()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
-        cfg.set_main_option("sqlalchemy.url", self.url.render_as_string(hide_password=False).replace("%", "%%"))
+        cfg.set_main_option(
+            "sqlalchemy.url", self.url.render_as_string(hide_password=False).replace("%", "%%")
+        )
         return cfg
 
     def migrate(self) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from paytriage.adapters.storage.cases import CaseFilters
 from paytriage.adapters.storage.mapping import ticket_from_row
 from paytriage.adapters.storage.orm import TicketRow
 from paytriage.adapters.web.deps import CasesDep, SessionDep
@@ -21,7 +22,6 @@ from paytriage.adapters.web.schemas import (
     TicketPublic,
     TicketsPublic,
 )
-from paytriage.adapters.storage.cases import CaseFilters
 from paytriage.domain import Case, CaseStatus, NotFoundError, Ticket, utcnow
 
 __all__ = ["router"]
@@ -33,25 +33,47 @@ def case_public(case: Case, triage: dict[str, object] | None = None) -> CasePubl
     assert case.id is not None
     now = utcnow()
     return CasePublic(
-        id=case.id, title=case.title, status=case.status, assignee=case.assignee, category=case.category,
-        route=case.route.value if case.route else None, priority=case.priority.value if case.priority else None,
-        created_at=case.created_at, ticket_ids=case.ticket_ids,
+        id=case.id,
+        title=case.title,
+        status=case.status,
+        assignee=case.assignee,
+        category=case.category,
+        route=case.route.value if case.route else None,
+        priority=case.priority.value if case.priority else None,
+        created_at=case.created_at,
+        ticket_ids=case.ticket_ids,
         first_response_due=case.first_response_sla.started_at + case.first_response_sla.target,
         resolution_remaining_seconds=int(case.resolution_sla.remaining(now).total_seconds()),
         sla_breached=case.resolution_sla.breached(now),
-        history=[HistoryPublic(at=h.at, old=h.old.value, new=h.new.value, actor=h.actor) for h in case.history],
+        history=[
+            HistoryPublic(at=h.at, old=h.old.value, new=h.new.value, actor=h.actor) for h in case.history
+        ],
         triage=triage,
     )
 
 
 def ticket_public(t: Ticket, row_id: int) -> TicketPublic:
     return TicketPublic(
-        id=row_id, external_id=t.external_id, source=t.source, created_at=t.created_at, channel=t.channel.value,
-        status=t.status, priority=t.priority, subject=t.subject, description=t.description,
-        requester_id=t.requester_id, requester_email=t.requester_email, organization=t.organization,
-        tags=t.tags, custom_fields=t.custom_fields, tier1_agent=t.tier1_agent, tier1_notes=t.tier1_notes,
-        comments=[CommentPublic(author=c.author, body=c.body, public=c.public, created_at=c.created_at)
-                  for c in t.comments],
+        id=row_id,
+        external_id=t.external_id,
+        source=t.source,
+        created_at=t.created_at,
+        channel=t.channel.value,
+        status=t.status,
+        priority=t.priority,
+        subject=t.subject,
+        description=t.description,
+        requester_id=t.requester_id,
+        requester_email=t.requester_email,
+        organization=t.organization,
+        tags=t.tags,
+        custom_fields=t.custom_fields,
+        tier1_agent=t.tier1_agent,
+        tier1_notes=t.tier1_notes,
+        comments=[
+            CommentPublic(author=c.author, body=c.body, public=c.public, created_at=c.created_at)
+            for c in t.comments
+        ],
     )
 
 
@@ -69,9 +91,19 @@ def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasesPublic:
     """The queue, most urgent first."""
-    found, total = cases.list(CaseFilters(status=[s.value for s in status] if status else None, open_only=open_only,
-                                          priority=priority, category=category, route=route, assignee=assignee,
-                                          query=q), limit=limit, offset=offset)
+    found, total = cases.search(
+        CaseFilters(
+            status=[s.value for s in status] if status else None,
+            open_only=open_only,
+            priority=priority,
+            category=category,
+            route=route,
+            assignee=assignee,
+            query=q,
+        ),
+        limit=limit,
+        offset=offset,
+    )
     return CasesPublic(data=[case_public(c) for c in found], count=total)
 
 
@@ -105,9 +137,12 @@ def list_tickets(
     if source:
         stmt = stmt.where(TicketRow.source == source)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.options(selectinload(TicketRow.comments)).order_by(TicketRow.created_at.desc(),
-                                                                                  TicketRow.id.desc())
-                           .limit(limit).offset(offset)).all()
+    rows = session.scalars(
+        stmt.options(selectinload(TicketRow.comments))
+        .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
     return TicketsPublic(data=[ticket_public(ticket_from_row(r), r.id) for r in rows], count=total)
 
 

@@ -21,8 +21,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or get_settings()
     db = database or Database(settings.resolved_database_url)
     db.ensure_schema()
-    app = FastAPI(title="paytriage", version=__version__,
-                  description="Tier-2 payments support: tickets, cases, triage, investigation.")
+    app = FastAPI(
+        title="paytriage",
+        version=__version__,
+        description="Tier-2 payments support: tickets, cases, triage, investigation.",
+    )
     app.state.db = db
 
     @app.exception_handler(NotFoundError)

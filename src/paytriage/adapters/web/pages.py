@@ -32,19 +32,39 @@ def queue(
 ) -> HTMLResponse:
     statuses = [status] if status in {s.value for s in CaseStatus} else None
     prio = priority if priority in {"P1", "P2", "P3", "P4"} else None
-    found, total = cases.list(CaseFilters(status=statuses, open_only=statuses is None, priority=prio, query=q or None),
-                              limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return templates.TemplateResponse(request, "queue.html", {
-        "cases": [case_summary(c) for c in found], "total": total, "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)), "status": status or "", "priority": prio or "", "q": q or "",
-        "statuses": [s.value for s in CaseStatus], "counts": cases.status_counts(),
-    })
+    found, total = cases.search(
+        CaseFilters(status=statuses, open_only=statuses is None, priority=prio, query=q or None),
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    return templates.TemplateResponse(
+        request,
+        "queue.html",
+        {
+            "cases": [case_summary(c) for c in found],
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "status": status or "",
+            "priority": prio or "",
+            "q": q or "",
+            "statuses": [s.value for s in CaseStatus],
+            "counts": cases.status_counts(),
+        },
+    )
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, cases: CasesDep) -> HTMLResponse:
     case = cases.get(case_id)
-    return templates.TemplateResponse(request, "case.html", {
-        "case": case_summary(case), "tickets": cases.tickets(case), "history": case.history,
-        "triage": cases.triage_of(case_id), "statuses": [s.value for s in CaseStatus],
-    })
+    return templates.TemplateResponse(
+        request,
+        "case.html",
+        {
+            "case": case_summary(case),
+            "tickets": cases.tickets(case),
+            "history": case.history,
+            "triage": cases.triage_of(case_id),
+            "statuses": [s.value for s in CaseStatus],
+        },
+    )

@@ -9,8 +9,17 @@ from pydantic import BaseModel, Field
 
 from paytriage.domain import CaseStatus
 
-__all__ = ["CasePublic", "CaseUpdate", "CasesPublic", "CommentCreate", "CommentPublic", "ErrorPublic",
-           "HistoryPublic", "TicketPublic", "TicketsPublic"]
+__all__ = [
+    "CasePublic",
+    "CaseUpdate",
+    "CasesPublic",
+    "CommentCreate",
+    "CommentPublic",
+    "ErrorPublic",
+    "HistoryPublic",
+    "TicketPublic",
+    "TicketsPublic",
+]
 
 
 class ErrorPublic(BaseModel):
