@@ -78,7 +78,7 @@ def incident_data(rng: random.Random, traffic: Traffic, case: Case, inc: Inciden
         parent = traffic.recent[-1]
         case.merchant, case.customer = parent["m"], parent["c"]
         case.tx = traffic.refund(t, parent)
-        booked = int(case.tx["amount"])
+        booked = to_minor(case.tx["amount"], case.tx["currency"])
         s["small_amount"] = f"¥{booked:,}" if rng.random() < 0.5 else f"{booked} yen"
         s["amount"] = f"¥{parent['minor']:,}"
     elif name == "saml_cert_expired":

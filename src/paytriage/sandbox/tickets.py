@@ -21,6 +21,7 @@ __all__ = ["GT_COLUMNS", "SURVEY_COLUMNS", "TicketWriter", "load_grammar"]
 
 GT_COLUMNS = (
     "ticket_id",
+    "created_at",
     "category",
     "route",
     "priority",
@@ -190,6 +191,7 @@ class TicketWriter:
         tx = case.tx
         gt = {
             "ticket_id": ticket_id,
+            "created_at": iso(created),
             "category": case.category,
             "route": case.route,
             "priority": case.priority,

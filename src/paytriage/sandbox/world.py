@@ -302,6 +302,29 @@ def _customer(rng: random.Random, i: int, issuers_by_country: dict[str, list[Iss
     )
 
 
+def _ensure_coverage(rng: random.Random, merchants: list[Merchant]) -> None:
+    """Small worlds still hold every segment an incident can hit (banks, old plugins, SDKs, SSO, plans)."""
+    picks = iter(rng.sample(range(len(merchants)), k=min(len(merchants), 24)))
+
+    def relocate(m: Merchant, bank: PartnerBank) -> None:
+        m.country, m.currency, m.bank = bank.country, bank.currency, bank
+        m.iban = make_iban(rng, bank.country) if bank.country in IBAN_FORMATS else ""
+        m.account = "" if m.iban else f"{rng.randrange(10**8, 10**9)}-{rng.randrange(1000, 9999)}"
+
+    for bank in PARTNER_BANKS:
+        relocate(merchants[next(picks)], bank)
+    for itype, integ, versions in INTEGRATIONS:
+        if itype == "api":
+            continue
+        m = merchants[next(picks)]
+        m.integration_type, m.integration = itype, integ
+        m.integration_version = versions[0] if itype == "plugin" else versions[-1]
+    segments = (("enterprise", "custom", "saml"), ("mid-market", "growth", ""), ("small", "standard", ""))
+    for tier, plan, sso in segments:
+        m = merchants[next(picks)]
+        m.tier, m.plan, m.sso = tier, plan, sso
+
+
 def build_world(rng: random.Random, tickets: int) -> World:
     """Merchants and customers sized to the run (capped so memory is bounded)."""
     n_merchants = max(30, min(3000, tickets // 8))
@@ -310,6 +333,7 @@ def build_world(rng: random.Random, tickets: int) -> World:
     for iss in ISSUERS:
         issuers_by_country.setdefault(iss.country, []).append(iss)
     merchants = [_merchant(rng, i) for i in range(n_merchants)]
+    _ensure_coverage(rng, merchants)
     customers = [_customer(rng, i, issuers_by_country) for i in range(n_customers)]
     by_country: dict[str, list[Customer]] = {}
     for c in customers:
