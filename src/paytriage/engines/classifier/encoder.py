@@ -20,8 +20,8 @@ from paytriage.domain.errors import ConfigurationError
 __all__ = [
     "DEFAULT_ENCODER",
     "ENABLE_HINT",
-    "Encoder",
     "EmbeddingsUnavailableError",
+    "Encoder",
     "SentenceEncoder",
     "embeddings_available",
     "load_encoder",

@@ -7,6 +7,7 @@ cross-validation turns its margins into calibrated probabilities, and tickets wh
 probability is under ``abstain_threshold`` go to a person.
 """
 
+# ruff: noqa: N803  (X and C are scikit-learn's argument names)
 from __future__ import annotations
 
 from collections import Counter
@@ -59,14 +60,18 @@ def _tfidf() -> FeatureUnion:
             (
                 "char",
                 TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, strip_accents="unicode"
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    sublinear_tf=True,
+                    min_df=2,
+                    strip_accents="unicode",
                 ),
             ),
         ]
     )
 
 
-class TicketClassifier(ClassifierMixin, BaseEstimator):
+class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Learns a team's own taxonomy from labelled ticket texts.
 
     Parameters
@@ -78,6 +83,11 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
     abstain_threshold: top probability under which :meth:`predict_or_abstain` abstains.
     encoder: name of a packaged encoder, or an object with ``encode(texts)`` (tests inject fakes).
     """
+
+    vectorizer_: FeatureUnion | None
+    model_: Any
+    classes_: NDArray[Any]
+    calibrated_: bool
 
     def __init__(
         self,
@@ -112,10 +122,12 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         if self.features in ("tfidf", "combined"):
             if progress:
                 progress("tf-idf features", 0, 1)
-            vec = self.vectorizer_ if not fit else _tfidf()
-            blocks.append(vec.fit_transform(texts) if fit else vec.transform(texts))
             if fit:
-                self.vectorizer_ = vec
+                self.vectorizer_ = _tfidf()
+                blocks.append(self.vectorizer_.fit_transform(texts))
+            else:
+                assert self.vectorizer_ is not None
+                blocks.append(self.vectorizer_.transform(texts))
             if progress:
                 progress("tf-idf features", 1, 1)
         if self.features in ("embeddings", "combined"):
@@ -137,20 +149,20 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         counts = Counter(labels)
         if len(counts) < 2:
             raise InputError("need at least two distinct labels to train", field="label")
-        self.vectorizer_: FeatureUnion | None = None
+        self.vectorizer_ = None
         matrix = self._transform(texts, progress, fit=True)
         base = LinearSVC(C=self.C, random_state=self.random_state)
         folds = min(self.calibration_cv, min(counts.values()))
         if progress:
             progress("linear model", 0, 1)
         if folds >= 2:
-            self.model_: Any = CalibratedClassifierCV(base, method="temperature", cv=folds, ensemble=False)
+            self.model_ = CalibratedClassifierCV(base, method="temperature", cv=folds, ensemble=False)
         else:
             self.model_ = base
         self.model_.fit(matrix, np.asarray(labels, dtype=object))
         if progress:
             progress("linear model", 1, 1)
-        self.classes_: NDArray[Any] = np.asarray(self.model_.classes_, dtype=object)
+        self.classes_ = np.asarray(self.model_.classes_, dtype=object)
         self.calibrated_ = folds >= 2
         return self
 
@@ -209,10 +221,10 @@ def few_shot_classifier(*, prefer_embeddings: bool = True, **params: Any) -> Tic
     return TicketClassifier(**defaults)
 
 
-def _check_texts(X: Any) -> list[str]:
-    if isinstance(X, str):
+def _check_texts(values: Any) -> list[str]:
+    if isinstance(values, str):
         raise InputError("expected a list of texts, got one string")
-    texts = list(X)
+    texts = list(values)
     for i, t in enumerate(texts):
         if not isinstance(t, str):
             raise InputError(f"text #{i + 1} is {type(t).__name__}, not a string")
