@@ -1,0 +1,186 @@
+"""The Triager facade: ticket in, :class:`TriageResult` out, in well under a millisecond per ticket.
+
+Pipeline per ticket: clean text → redact → entities → signals → category (batched) → knowledge
+match (batched) → routing rules → needs-info questions → priority → duplicates. Everything heavy
+(model fitting, regex compilation, YAML parsing) happens once in :meth:`Triager.from_config`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from paytriage.domain.taxonomy import Route, Taxonomy
+from paytriage.domain.ticket import Ticket
+from paytriage.engines.redaction import RULESET_VERSION, redact
+from paytriage.engines.triage.classifier import Classifier, Prediction, ZeroConfigClassifier
+from paytriage.engines.triage.config import DEFAULT_CONFIG_DIR, load_taxonomy, load_yaml
+from paytriage.engines.triage.duplicates import find_duplicate
+from paytriage.engines.triage.entities import Entity, EntityExtractor, EntityKind
+from paytriage.engines.triage.knowledge import KbMatch, KnowledgeMatcher, is_how_to_question, load_kb_entries
+from paytriage.engines.triage.priority import PriorityInputs, PriorityScorer
+from paytriage.engines.triage.result import TriageContext, TriageResult
+from paytriage.engines.triage.routing import Router, RoutingInputs
+from paytriage.engines.triage.signals import Signals, read_signals
+from paytriage.engines.triage.text import clean_text
+
+__all__ = ["Triager"]
+
+MAX_ENTITY_CHARS = 20_000
+_OUTAGE = re.compile(r"\b(?:all|every|none of)\s+(?:of\s+)?(?:our|the|my)?\s*(?:payments|transactions|customers|"
+                     r"cards|checkouts?|orders|webhooks)\b|\b(?:is|are|went|been) down\b|\boutage\b", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    id: str
+    ticket: Ticket | None
+    redacted: str
+    counts: dict[str, int]
+    entities: list[Entity]
+    signals: Signals
+
+
+class Triager:
+    """Holds the loaded configuration and models; :meth:`triage` and :meth:`triage_many` are pure."""
+
+    def __init__(self, *, taxonomy: Taxonomy, classifier: Classifier, extractor: EntityExtractor,
+                 router: Router, scorer: PriorityScorer, knowledge: KnowledgeMatcher, model_version: str) -> None:
+        self.taxonomy = taxonomy
+        self.classifier = classifier
+        self.extractor = extractor
+        self.router = router
+        self.scorer = scorer
+        self.knowledge = knowledge
+        self.model_version = model_version
+        self.ruleset_version = (f"redaction={RULESET_VERSION};taxonomy={taxonomy.version};"
+                                f"routing={router.version};priority={scorer.version}")
+
+    @classmethod
+    def from_config(cls, config_dir: Path | str | None = None, *, classifier: Classifier | None = None,
+                    model_version: str | None = None) -> Triager:
+        """Load ``taxonomy.yaml``, ``routing.yaml``, ``priority.yaml`` and ``knowledge/`` from ``config_dir``.
+
+        Without ``classifier`` the zero-config model is fitted on the taxonomy (about a second).
+        A trained model (anything with ``classes_`` and ``predict_proba``) replaces it.
+        """
+        base = Path(config_dir) if config_dir else DEFAULT_CONFIG_DIR
+        taxonomy = load_taxonomy(base / "taxonomy.yaml")
+        routing = load_yaml(base / "routing.yaml")
+        if classifier is None:
+            classifier = ZeroConfigClassifier().fit(taxonomy)
+            digest = hashlib.sha256((base / "taxonomy.yaml").read_bytes()).hexdigest()[:10]
+            model_version = model_version or f"zero-config/{taxonomy.version}/{digest}"
+        extra = routing.get("id_patterns") or {}
+        return cls(
+            taxonomy=taxonomy, classifier=classifier, extractor=EntityExtractor(extra_id_patterns=extra),
+            router=Router(routing), scorer=PriorityScorer(load_yaml(base / "priority.yaml")),
+            knowledge=KnowledgeMatcher(load_kb_entries(base / "knowledge")),
+            model_version=model_version or str(getattr(classifier, "version", type(classifier).__name__)),
+        )
+
+    # -- public API -----------------------------------------------------------------------------
+    def triage(self, ticket: Ticket | str, context: TriageContext | None = None) -> TriageResult:
+        """Triage one ticket (or bare text)."""
+        return self.triage_many([ticket], [context] if context else None)[0]
+
+    def triage_many(self, tickets: Sequence[Ticket | str],
+                    contexts: Sequence[TriageContext | None] | None = None) -> list[TriageResult]:
+        """Triage a batch; classification and knowledge matching run vectorised over the batch."""
+        if contexts is not None and len(contexts) != len(tickets):
+            raise ValueError("contexts must be as long as tickets")
+        prepared = [self._prepare(t, i) for i, t in enumerate(tickets)]
+        predictions = self._classify([p.redacted for p in prepared])
+        kb = self.knowledge.match([p.redacted for p in prepared], [pr.category for pr in predictions])
+        return [self._decide(p, pr, k, (contexts[i] if contexts else None) or TriageContext())
+                for i, (p, pr, k) in enumerate(zip(prepared, predictions, kb, strict=True))]
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _prepare(self, ticket: Ticket | str, index: int) -> _Prepared:
+        if isinstance(ticket, Ticket):
+            raw, tid, tk = ticket.text, ticket.external_id, ticket
+        else:
+            raw, tid, tk = str(ticket), str(index + 1), None
+        result = redact(clean_text(raw))
+        text = result.text
+        entities = self.extractor.extract(text[:MAX_ENTITY_CHARS])
+        return _Prepared(tid, tk, text, result.counts, entities, read_signals(text))
+
+    def _classify(self, texts: list[str]) -> list[Prediction]:
+        if isinstance(self.classifier, ZeroConfigClassifier):
+            return self.classifier.explain(texts)
+        proba = np.asarray(self.classifier.predict_proba(texts), dtype=float)
+        classes = [str(c) for c in self.classifier.classes_]
+        out = []
+        for row in proba:
+            order = np.argsort(-row)
+            second = int(order[1]) if len(order) > 1 else None
+            out.append(Prediction(classes[int(order[0])], float(row[order[0]]),
+                                  classes[second] if second is not None else None,
+                                  float(row[second]) if second is not None else 0.0,
+                                  (f"trained model {self.model_version}",)))
+        return out
+
+    def _decide(self, p: _Prepared, pred: Prediction, kb: KbMatch | None, ctx: TriageContext) -> TriageResult:
+        category = pred.category if pred.category in self.taxonomy else "other"
+        reasons = [f"category {category} ({pred.confidence:.0%})" + (f": {', '.join(pred.reasons)}"
+                                                                         if pred.reasons else "")]
+        empty = not p.redacted.strip()
+        if empty:
+            category, reasons = "other", ["empty ticket text"]
+        customers = max(ctx.customers_affected, 0)
+        decision = self.router.route(RoutingInputs(category, pred.confidence, p.entities, p.signals, p.redacted,
+                                                   customers))
+        question = is_how_to_question(p.redacted)
+        feedback = None
+        if decision is not None:
+            route = decision.route
+            reasons.append(f"route {route.value}: {decision.reason}")
+        elif kb is not None and question:
+            route, feedback = Route.TIER1, kb.feedback
+            reasons.append(f"route tier1: knowledge article '{kb.slug}' answers this how-to question")
+        else:
+            route = self.taxonomy.get(category).default_route if category in self.taxonomy else Route.TIER2
+            reasons.append(f"route {route.value}: default for {category}")
+        missing = [] if (route is Route.TIER1 or question or empty) else self.router.missing_facts(category, p.entities)
+        if missing:
+            reasons.append("missing " + ", ".join(f for f, _ in missing))
+        amounts = [e.value for e in p.entities if e.kind is EntityKind.AMOUNT]
+        merchant_tier = ctx.merchant_tier or (str(p.ticket.custom_fields.get("merchant_tier"))
+                                              if p.ticket and p.ticket.custom_fields.get("merchant_tier") else None)
+        priority, factors = self.scorer.score(PriorityInputs(
+            category=category, amounts=amounts, customers_affected=customers,
+            transactions_affected=ctx.transactions_affected, related_tickets=ctx.related_tickets,
+            similar_last_24h=ctx.similar_last_24h, merchant_tier=merchant_tier,
+            sla_remaining_hours=ctx.sla_remaining_hours, funds_at_risk=p.signals.funds_at_risk,
+            outage=bool(_OUTAGE.search(p.redacted[:5000])) or customers >= 10,
+            question=question and not p.signals.funds_at_risk, regulator_threat=p.signals.regulator_threat,
+            legal_threat=p.signals.legal_threat, chargeback_threat=p.signals.chargeback_threat,
+            anger=p.signals.anger,
+        ))
+        reasons.append(f"priority {priority.value}: " + ("; ".join(f"{f.reason} ({f.points:+d})" for f in factors)
+                                                         or "no aggravating factor"))
+        duplicate = None
+        if p.ticket is not None and ctx.duplicate_candidates:
+            match = find_duplicate(
+                text=p.redacted, created_at=p.ticket.created_at, requester_id=p.ticket.requester_id,
+                requester_email=p.ticket.requester_email,
+                transaction_ids=[str(e.value) for e in p.entities if e.kind is EntityKind.TRANSACTION_ID],
+                candidates=ctx.duplicate_candidates,
+            )
+            if match is not None:
+                duplicate = match.case_id
+                reasons.append(f"duplicate of case {match.case_id}: {match.reason}")
+        return TriageResult(
+            id=p.id, category=category, category_confidence=0.0 if empty else pred.confidence, route=route,
+            priority=priority, needs_info=bool(missing), questions=[q for _, q in missing], entities=p.entities,
+            redacted_text=p.redacted, reasons=reasons, signals=p.signals, duplicate_of=duplicate,
+            ruleset_version=self.ruleset_version, model_version=self.model_version, runner_up=pred.runner_up,
+            priority_factors=factors, kb_article=kb.slug if route is Route.TIER1 and kb else None,
+            tier1_feedback=feedback, redaction_counts=p.counts,
+        )
