@@ -62,6 +62,12 @@ def normalize_for_model(text: str) -> str:
     return _NUMBERISH.sub(" 0 ", _lower(text))
 
 
+def _decision(model: LogisticRegression, x: csr_matrix) -> NDArray[np.float64]:
+    """Per-class scores, shape (n, n_classes) also for two classes (where sklearn returns one column)."""
+    z = np.asarray(model.decision_function(x), dtype=np.float64)
+    return np.column_stack([np.zeros_like(z), z]) if z.ndim == 1 else z
+
+
 def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -147,7 +153,7 @@ class ZeroConfigClassifier:
             test_docs = [docs[i] for i in test]
             x = hstack([word.transform(test_docs), char.transform(test_docs)]).tocsr()
             z = np.full((len(test), logits.shape[1]), -30.0)
-            z[:, model.classes_] = model.decision_function(x)
+            z[:, model.classes_] = _decision(model, x)
             z += self.keyword_weight * self._keyword_hits([raw[i] for i in test], logits.shape[1])[0]
             logits[test] = z
 
@@ -176,7 +182,7 @@ class ZeroConfigClassifier:
     def _logits(self, texts: Sequence[str]) -> tuple[NDArray[np.float64], csr_matrix, list[list[list[str]]]]:
         docs = [normalize_for_model(t) for t in texts]
         x = hstack([self.word_.transform(docs), self.char_.transform(docs)]).tocsr()
-        z = np.asarray(self.model_.decision_function(x), dtype=np.float64)
+        z = _decision(self.model_, x)
         kw, hits = self._keyword_hits([_lower(t) for t in texts], len(self.classes_))
         return z + self.keyword_weight * kw, x, hits
 
@@ -194,6 +200,8 @@ class ZeroConfigClassifier:
         z, x, hits = self._logits(texts)
         proba = _softmax(z / self.temperature_)
         coef = self.model_.coef_[:, : self.n_word_]
+        if coef.shape[0] == 1:
+            coef = np.vstack([-coef, coef])
         out: list[Prediction] = []
         for i in range(len(texts)):
             order = np.argsort(-proba[i])

@@ -1,0 +1,83 @@
+"""`paytriage triage FILE --json`: JSON lines out, bad rows named, help present."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from paytriage.adapters.cli import triage as triage_cli
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    a = typer.Typer()
+    triage_cli.register(a)
+
+    @a.command("noop")
+    def _noop() -> None:  # a second command keeps Typer in multi-command mode, as in the real root app
+        """Nothing."""
+
+    return a
+
+
+runner = CliRunner()
+
+
+def test_csv_to_json_lines(app: typer.Typer, tmp_path: Path) -> None:
+    f = tmp_path / "t.csv"
+    f.write_text("id,created_at,subject,description\n"
+                 "1,2026-11-05T10:00:00Z,Declined,\"My card 4111 1111 1111 1111 was declined, code 05\"\n"
+                 "2,2026-11-05,,How do I reset my password?\n", encoding="utf-8")
+    res = runner.invoke(app, ["triage", str(f), "--json"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["1", "2"]
+    assert set(rows[0]) >= {"id", "category", "category_confidence", "route", "priority", "needs_info",
+                            "entities", "redacted_text", "reasons"}
+    assert rows[0]["category"] == "card_payment_declined"
+    assert "4111 1111 1111 1111" not in res.stdout
+    assert rows[1]["route"] == "tier1"
+
+
+def test_jsonl_with_body_alias(app: typer.Typer, tmp_path: Path) -> None:
+    f = tmp_path / "t.jsonl"
+    f.write_text(json.dumps({"id": "a", "created_at": "2026-11-05T10:00:00", "body": "where is my refund"}) + "\n\n"
+                 + json.dumps({"id": "b", "body": "webhooks return 500"}) + "\n", encoding="utf-8")
+    res = runner.invoke(app, ["triage", str(f), "--json"])
+    assert res.exit_code == 0, res.output
+    assert [json.loads(x)["category"] for x in res.stdout.splitlines()] == ["refund", "api_integration"]
+
+
+@pytest.mark.parametrize(("content", "name", "message"), [
+    ('{"id": "a", "body": "ok"}\n{"id": "b"}\n', "t.jsonl", "line 2"),
+    ('{"id": "a", "body": "ok"}\n{not json\n', "t.jsonl", "line 2"),
+    ("id,description\n1,fine\n,missing id\n", "t.csv", "line 3"),
+    ('{"id": "a", "body": "x", "created_at": "yesterday"}\n', "t.jsonl", "created_at"),
+])
+def test_bad_rows_are_named(app: typer.Typer, tmp_path: Path, content: str, name: str, message: str) -> None:
+    f = tmp_path / name
+    f.write_text(content, encoding="utf-8")
+    res = runner.invoke(app, ["triage", str(f), "--json"])
+    assert res.exit_code == 1
+    assert message in res.output
+    assert "Traceback" not in res.output
+
+
+def test_missing_and_binary_files(app: typer.Typer, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["triage", str(tmp_path / "nope.csv")]).exit_code == 1
+    b = tmp_path / "b.csv"
+    b.write_bytes(b"\xff\xfe\x00garbage")
+    res = runner.invoke(app, ["triage", str(b)])
+    assert res.exit_code == 1 and "UTF-8" in res.output
+
+
+def test_table_output_and_help(app: typer.Typer, tmp_path: Path) -> None:
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps({"tickets": [{"id": "x", "description": "card declined"}]}), encoding="utf-8")
+    res = runner.invoke(app, ["triage", str(f)])
+    assert res.exit_code == 0 and "card_payment_declined" in res.output
+    assert "Triage tickets" in runner.invoke(app, ["triage", "--help"]).output
