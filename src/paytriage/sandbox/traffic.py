@@ -54,6 +54,9 @@ def fmt_amount(minor: int, currency: str) -> str:
     return f"{sign}{whole}.{frac:0{exp}d}"
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def to_minor(amount: str, currency: str) -> int:
     """Inverse of :func:`fmt_amount`."""
     return int(Decimal(amount).scaleb(currency_exponent(currency)))
@@ -104,7 +107,7 @@ class Traffic:
         return max(10, int(round(minor, -1))) if exp == 0 else minor
 
     def emit(self, t: float, tx: dict[str, Any]) -> dict[str, Any]:
-        self._buf.append((t, self.count, json.dumps(tx, ensure_ascii=False, separators=(",", ":"))))
+        self._buf.append((t, self.count, _ENCODE(tx)))
         self.count += 1
         return tx
 

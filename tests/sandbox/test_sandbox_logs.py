@@ -1,0 +1,32 @@
+"""The hand-rolled JSON-lines encoder must match :func:`json.dumps` exactly; timestamps are right."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paytriage.sandbox.logs import fast_json_body, iso, iso_ms
+
+_values = st.one_of(
+    st.text(max_size=20),
+    st.integers(-(10**12), 10**12),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+@given(st.dictionaries(st.from_regex(r"\A[a-z_]{1,10}\Z"), _values, max_size=8))
+def test_fast_json_matches_json_dumps(record: dict[str, object]) -> None:
+    expected = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    assert "{" + fast_json_body(record) + "}" == expected
+
+
+@given(st.floats(min_value=1.7e9, max_value=1.9e9))
+def test_timestamps_match_datetime(t: float) -> None:
+    d = datetime.fromtimestamp(int(t * 1000) / 1000, UTC)
+    assert iso_ms(t) == d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+    assert iso(t) == d.strftime("%Y-%m-%dT%H:%M:%SZ")
