@@ -91,7 +91,8 @@ def write_tickets(
             upd_tickets.append((found[0], t))
     if new_vals:
         rows = session.execute(
-            insert(TicketRow).returning(TicketRow.id, sort_by_parameter_order=True), new_vals
+            insert(TicketRow.__table__).returning(TicketRow.__table__.c.id, sort_by_parameter_order=True),
+            new_vals,
         )
         ids = [r[0] for r in rows]
         _insert_comments(session, zip(ids, new_tickets, strict=True))
@@ -118,7 +119,7 @@ def _insert_comments(session: Session, pairs: Any) -> None:
         for c in t.comments
     ]
     if rows:
-        session.execute(insert(CommentRow), rows)
+        session.execute(insert(CommentRow.__table__), rows)
 
 
 def _open_cases(
@@ -141,14 +142,16 @@ def _open_cases(
         }
         for _, t in pairs
     ]
-    rows = session.execute(insert(CaseRow).returning(CaseRow.id, sort_by_parameter_order=True), case_vals)
+    rows = session.execute(
+        insert(CaseRow.__table__).returning(CaseRow.__table__.c.id, sort_by_parameter_order=True), case_vals
+    )
     case_ids = [r[0] for r in rows]
     session.execute(
-        insert(CaseTicketRow),
+        insert(CaseTicketRow.__table__),
         [{"case_id": c, "ticket_id": tid} for c, (tid, _) in zip(case_ids, pairs, strict=True)],
     )
     session.execute(
-        insert(CaseHistoryRow),
+        insert(CaseHistoryRow.__table__),
         [
             {"case_id": c, "at": t.created_at, "old": "new", "new": "new", "actor": "ingest"}
             for c, (_, t) in zip(case_ids, pairs, strict=True)
@@ -189,7 +192,10 @@ def write_transactions(session: Session, txns: Sequence[Transaction]) -> BatchCo
         ids = [
             r[0]
             for r in session.execute(
-                insert(TransactionRow).returning(TransactionRow.id, sort_by_parameter_order=True), new_vals
+                insert(TransactionRow.__table__).returning(
+                    TransactionRow.__table__.c.id, sort_by_parameter_order=True
+                ),
+                new_vals,
             )
         ]
         _insert_events(session, zip(ids, new_txns, strict=True))
@@ -213,7 +219,7 @@ def _insert_events(session: Session, pairs: Any) -> None:
         for e in t.events
     ]
     if rows:
-        session.execute(insert(TransactionEventRow), rows)
+        session.execute(insert(TransactionEventRow.__table__), rows)
 
 
 def _insert_ignoring_conflicts(
