@@ -66,6 +66,7 @@ NEGATIVES = [
 KNOWN_MISSES = [
     "card four one one one, one one one one, one one one one, one one one one",  # digits spelled out
     "4111 1111 1111 1111".replace(" ", "\n"),  # one digit group per line
+    "ref 94111111111111111",  # a card number glued to another digit is a different (17-digit) number
     "call +41 11 1111 1111 14",  # a '+' and phone-style groups read as a phone number (Luhn-valid here)
 ]
 
@@ -115,16 +116,17 @@ _SEPARATED_RUN = re.compile(r"\d(?:[ \-\u00a0\u2009\u202f]?\d)*")
 
 
 def _luhn_survivors(text: str) -> list[str]:
-    """Every Luhn-valid 12–19 digit window of a digit run joined by the separators cards use."""
+    """Luhn-valid 12–19 digit numbers left: a whole digit run, or whole separator-delimited groups of one."""
     found = []
     for run in _SEPARATED_RUN.finditer(text):
         if run.start() > 0 and text[run.start() - 1] == "+" and not re.match(r"\d{4}[ -]\d{4}", run.group(0)):
             continue  # known limit: '+' then phone-style groups is read as a phone number
-        digits = re.sub(r"\D", "", run.group(0))
-        for i in range(len(digits)):
-            for n in range(12, 20):
-                if i + n <= len(digits) and luhn_valid(digits[i : i + n]):
-                    found.append(digits[i : i + n])
+        groups = re.findall(r"\d+", run.group(0))
+        for i in range(len(groups)):
+            for k in range(i, len(groups)):
+                digits = "".join(groups[i : k + 1])
+                if 12 <= len(digits) <= 19 and luhn_valid(digits):
+                    found.append(digits)
     return found
 
 
@@ -163,7 +165,7 @@ def cards_in_context(draw: st.DrawFn) -> str:
         )
     )
     noise = draw(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30))
-    return noise + wrap.replace("{}", shown) + noise
+    return noise + " " + wrap.replace("{}", shown) + " " + noise
 
 
 @settings(max_examples=300, deadline=None)

@@ -37,11 +37,11 @@ REDACTED = "[REDACTED]"
 _CARD_CANDIDATE = re.compile(r"(?<!\d)\d(?:[ \-\u00a0\u2009\u202f]?\d){11,}(?!\d)")
 # Four groups of four (or 4-6-5 Amex) with any one non-alphanumeric separator: dots, slashes, underscores.
 _CARD_GROUPED = re.compile(
-    r"(?<![\d.])\d{4}([^\w\s])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?(?![\d])|"
+    r"(?<![\d.])\d{4}([^\w\s])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?(?![\d])|"
     r"(?<![\d.])\d{4}([^\w\s])\d{6}\2\d{5}(?!\d)"
 )
 # "+44 20 7946 0958": a "+" then groups that are not card-like fours is a phone number, not a card.
-_PHONE_GROUPING = re.compile(r"(?!\d{4}[ \-]\d{4}[ \-]\d{4})\d{1,4}(?:[ \-]\d{1,5}){1,5}")
+_PHONE_GROUPING = re.compile(r"(?!\d{4}[ \-]\d{4}[ \-]\d{4})\d{1,4}(?:[ \-]\d{1,8}){1,5}")
 _MASKED_PAN = r"\d{6}\*{2,9}\d{4}"
 _TRACK1 = re.compile(r"%?B\d{12,19}\^[^^\n]{1,26}\^\d{4}[^?\s]*\??")
 _TRACK2 = re.compile(r"(?<![\w])[;]?\d{12,19}=\d{4}\d{3,}\??")
@@ -231,17 +231,20 @@ def _bump(counts: dict[str, int], name: str, n: int = 1) -> None:
 
 
 def _luhn_cuts(span: str) -> list[tuple[int, int, str]]:
-    """Greedy longest Luhn-valid 12–19 digit chunks inside ``span`` (positions in ``span``)."""
-    positions = [i for i, ch in enumerate(span) if ch.isdigit()]
-    digits = "".join(span[i] for i in positions)
-    i = 0
+    """Luhn-valid card numbers in ``span``: the whole run, else runs of whole separator-delimited groups.
+
+    A contiguous run of more than 19 digits is some other number (an IBAN body, a tracking number),
+    and a window cut out of the middle of a contiguous number is not a card number either.
+    """
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", span)]
     cuts: list[tuple[int, int, str]] = []
-    while i <= len(digits) - 12:
-        for length in range(min(19, len(digits) - i), 11, -1):
-            chunk = digits[i : i + length]
-            if luhn_valid(chunk):
-                cuts.append((positions[i], positions[i + length - 1] + 1, mask_pan(chunk)))
-                i += length
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups) - 1, i - 1, -1):
+            digits = "".join(span[a:b] for a, b in groups[i : j + 1])
+            if 12 <= len(digits) <= 19 and luhn_valid(digits):
+                cuts.append((groups[i][0], groups[j][1], mask_pan(digits)))
+                i = j + 1
                 break
         else:
             i += 1
