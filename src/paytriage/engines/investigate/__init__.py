@@ -1,0 +1,1 @@
+"""Investigation engine: code knowledge, bank statements, and (elsewhere) correlation and hypotheses."""
