@@ -445,6 +445,9 @@ def _api_case(rng: random.Random, traffic: Traffic, case: Case) -> None:
                 f"[{rng.choice(('2026', ''))}] production.ERROR: webhook handler failed: {hook[status]}",
                 f"POST /hooks/pay {status} {rng.randrange(3, 900)}ms",
                 f"Error: {hook[status]} at WebhookController.handle (webhook.js:{rng.randrange(10, 300)})",
+                # their own misconfigured secret looks just like a signature change on our side
+                "Webhook signature verification failed: No signatures found matching the expected signature",
+                "ERROR webhook.verify: HMAC mismatch",
             )
         )
     else:
@@ -510,12 +513,11 @@ def incident_case(rng: random.Random, traffic: Traffic, world: World, t: float, 
         "kyc_upload_filetype": ("consumer", "merchant"),
         "topup_pending": ("consumer",),
     }[name]
+    register = rng.choice(registers)
     prio = kind.priority
-    if m.tier == "enterprise" and prio == "P2" and rng.random() < 0.3:
+    if m.tier == "enterprise" and prio == "P2" and register != "consumer" and rng.random() < 0.3:
         prio = "P1"
-    case = Case(
-        kind.situation, kind.category, kind.route, prio, rng.choice(registers), True, t, m, c, incident=inc
-    )
+    case = Case(kind.situation, kind.category, kind.route, prio, register, True, t, m, c, incident=inc)
     case.slots = _common_slots(rng, m, c, t)
     incident_data(rng, traffic, case, inc)
     if case.tx is not None:
