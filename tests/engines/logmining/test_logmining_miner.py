@@ -62,13 +62,37 @@ def test_add_returns_match_with_params() -> None:
     miner = TemplateMiner()
     first = miner.add("Invalid user alice from 10.0.0.1")
     assert first.is_new
-    for u in ("bob", "carol"):
+    for u in ("bob", "carol", "dave"):
         miner.add(f"Invalid user {u} from 10.0.0.2")
-    m = miner.add("Invalid user dave from 192.168.1.9")
-    assert not m.is_new
+        assert miner.match(f"Invalid user {u} from 10.0.0.3") is not None
+        assert miner.match("Invalid user zoe from 10.0.0.3") is None  # still 4 values: not yet a variable
+    m = miner.add("Invalid user erin from 192.168.1.9")
+    assert not m.is_new  # the fifth distinct value turns the position into a variable: all merge
+    assert m.template_id == first.template_id  # into the oldest
     assert m.template == "Invalid user <*> from <*>"
-    assert m.params == ("dave", "192.168.1.9")
+    assert m.params == ("erin", "192.168.1.9")
     assert miner.resolve(first.template_id).id == m.template_id  # the first id now leads to the merged one
+
+
+def test_enumerations_stay_apart_until_variable_after() -> None:
+    """A handful of values seen many times (methods, states) are constants; a fifth value flips."""
+    lines = [
+        f'10.0.0.{i % 9} "{m} /v2/{i:08x}/servers HTTP/1.1" status: 200'
+        for i in range(60)
+        for m in ("GET", "POST", "DELETE")
+    ] + [f"[instance: {i:032x}] VM {s} (Lifecycle Event)" for i in range(20) for s in ("Started", "Paused", "Resumed", "Stopped")]
+    miner = TemplateMiner().fit(lines)
+    texts = {t.text for t in miner.templates()}
+    assert '<*> "GET <*> HTTP/<*>" status: <*>' in texts
+    assert '<*> "DELETE <*> HTTP/<*>" status: <*>' in texts
+    assert "[instance: <*>] VM Paused (Lifecycle Event)" in texts
+    assert len(texts) == 7
+    miner.add(f"[instance: {99:032x}] VM Crashed (Lifecycle Event)")
+    texts = {t.text for t in miner.templates()}
+    assert "[instance: <*>] VM <*> (Lifecycle Event)" in texts
+    assert len(texts) == 4
+    fresh = TemplateMiner(variable_after=3).fit(lines)
+    assert len(list(fresh.templates())) == 2  # the old default merged methods and states
 
 
 def test_match_learns_nothing() -> None:

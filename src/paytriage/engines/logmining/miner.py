@@ -8,9 +8,11 @@ How a line is placed:
    most similar *cluster* of their bucket when at least ``sim_threshold`` of the positions agree, or
    else a cluster of the same length whose template fits them everywhere;
 3. inside a cluster, a position only becomes a variable (``<*>``) once it has shown
-   ``variable_after`` distinct values, or a value that masking marked as variable. Until then each
-   combination of its values is a template of its own: ``SCREEN_ON``/``SCREEN_OFF`` or
-   ``failure``/``failures`` stay apart, while user names, hosts and ids soon turn into ``<*>``.
+   ``variable_after`` (5) distinct values, or a value that masking marked as variable. Until then
+   each combination of its values is a template of its own: ``SCREEN_ON``/``SCREEN_OFF``,
+   ``failure``/``failures``, ``GET``/``POST``/``DELETE`` or a state machine's ``Started``/``Paused``/
+   ``Resumed``/``Stopped`` stay apart, while user names, hosts and ids soon turn into ``<*>``.
+   Waiting costs no grouping in the end: the templates a flip merges resolve to one id.
    When a position flips, the templates it separated merge; the merged ids stay as aliases
    (:meth:`TemplateMiner.resolve`), so an id once handed out always leads to a live template.
 
@@ -111,7 +113,7 @@ class TemplateMiner:
     """
 
     def __init__(
-        self, *, sim_threshold: float = 0.5, variable_after: int = 3, masking: str | Path | None = None
+        self, *, sim_threshold: float = 0.5, variable_after: int = 5, masking: str | Path | None = None
     ) -> None:
         self.sim_threshold = sim_threshold
         self.variable_after = variable_after
