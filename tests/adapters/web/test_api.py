@@ -78,3 +78,15 @@ def test_queue_page(client: TestClient) -> None:
     case_id = client.get("/api/cases").json()["data"][0]["id"]
     assert client.get(f"/cases/{case_id}").status_code == 200
     assert client.get("/static/app.css").status_code == 200
+
+
+def test_post_triage(client: TestClient) -> None:
+    r = client.post(
+        "/api/triage", json={"description": "My card 4111 1111 1111 1111 was declined, code 05 do not honor"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["category"] == "card_payment_declined"
+    assert "4111 1111 1111 1111" not in body["redacted_text"] and "411111******1111" in body["redacted_text"]
+    assert body["reasons"] and body["model_version"] and body["ruleset_version"]
+    assert client.post("/api/triage", json={"subject": "no description"}).status_code == 422

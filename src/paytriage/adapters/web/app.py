@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from paytriage import __version__
 from paytriage.adapters.storage.database import Database
-from paytriage.adapters.web import api, pages
+from paytriage.adapters.web import api, pages, triage_api
 from paytriage.config.settings import Settings, get_settings
 from paytriage.domain import InputError, InvalidTransitionError, NotFoundError, PaytriageError
 
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return {"status": "ok", "version": __version__}
 
     app.include_router(api.router)
+    app.include_router(triage_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     return app
