@@ -35,6 +35,7 @@ __all__ = [
 
 DEFAULT_CODES_DIR = Path(__file__).resolve().parents[2] / "config" / "codes"
 _SEP = re.compile(r"[\s_\-]+")
+_BOUNDED = r"(?<![A-Za-z0-9])(?:{})(?![A-Za-z0-9])"
 _REQUIRED = ("code", "meaning", "customer", "action", "route")
 
 
@@ -161,7 +162,7 @@ class CodeBook:
         alternatives = sorted(self._phrases, key=len, reverse=True)
         self._phrase_re = (
             re.compile(
-                r"(?<![A-Za-z0-9])(?:" + "|".join(_phrase_regex(p) for p in alternatives) + r")(?![A-Za-z0-9])",
+                _BOUNDED.format("|".join(_phrase_regex(p) for p in alternatives)),
                 re.IGNORECASE,
             )
             if alternatives
@@ -169,7 +170,9 @@ class CodeBook:
         )
         bare = [c for s in self.schemes.values() if s.bare for c in s.codes]
         self._bare_re = (
-            re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, sorted(bare, key=len, reverse=True))) + r")(?![A-Za-z0-9])")
+            re.compile(
+                _BOUNDED.format("(" + "|".join(map(re.escape, sorted(bare, key=len, reverse=True))) + ")")
+            )
             if bare
             else None
         )
@@ -295,7 +298,7 @@ def _scheme(doc: Any, where: str) -> CodeScheme:
     if not isinstance(raw_sources, list) or not raw_sources:
         raise ConfigurationError(f"{where}: every code file must cite its 'sources'")
     sources = tuple(
-        Source(_text(s, "title", f"{where}.sources"), _text(s, "url", f"{where}.sources"), str(s.get("note", "")))
+        Source(_text(s, "title", where), _text(s, "url", where), str(s.get("note", "")))
         for s in raw_sources
         if isinstance(s, dict)
     )
