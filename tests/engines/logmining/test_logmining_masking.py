@@ -42,6 +42,9 @@ CASES = [
     ),
     ("Server environment:java.version=1.7.0_75", "Server environment:java.version=<*>"),
     ("user=alice status=declined code=51", "user=alice status=declined code=<*>"),
+    ("Got exception while serving blk_-4242 to /10.250.19.102:", "Got exception while serving <*> to <*>:"),
+    ("allocateBlock: /user/root/part-00001. blk_-4242", "allocateBlock: <*> <*>"),
+    ("isScreenOn true retry=False", "isScreenOn <*> retry=<*>"),
 ]
 
 # Words that look a bit like variables but are names: masking must leave them alone.
@@ -57,6 +60,8 @@ KEEP = [
     "3DS",
     "OAuth2",
     "[preauth]",
+    "trueish",
+    "is_true()",
 ]
 
 # Known misses, kept visible: each must still fail, so a fix shows up here.
@@ -100,6 +105,16 @@ def test_default_table_is_versioned_and_commented() -> None:
     assert version and version != "unversioned"
     assert len({r.name for r in rules}) == len(rules)
     assert all(r.comment for r in rules)
+
+
+def test_triggers_that_do_not_combine_are_reported(tmp_path: Path) -> None:
+    p = tmp_path / "m.yaml"
+    p.write_text(
+        "rules:\n  - {name: a, pattern: x, trigger: '(?i)x'}\n  - {name: b, pattern: y, trigger: y}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(MaskingError, match="triggers"):
+        Masker.from_file(p)
 
 
 def test_bad_rule_is_named(tmp_path: Path) -> None:

@@ -132,9 +132,12 @@ def _compile_all(
     except re.error as exc:
         raise MaskingError(f"masking rules do not combine into one regex: {exc}") from exc
     triggers = {r.trigger for r in rules}
-    gate = (
-        None if "" in triggers or not triggers else re.compile("|".join(f"(?:{t})" for t in sorted(triggers)))
-    )
+    if "" in triggers or not triggers:
+        return combined, names, None
+    try:
+        gate = re.compile("|".join(f"(?:{t})" for t in sorted(triggers)))
+    except re.error as exc:  # e.g. an inline global flag such as (?i) that only works alone
+        raise MaskingError(f"masking triggers do not combine into one regex: {exc}") from exc
     return combined, names, gate
 
 
