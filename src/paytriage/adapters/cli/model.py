@@ -7,9 +7,10 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, emit, err_console, fail
@@ -51,6 +52,11 @@ FewShotOpt = Annotated[
         "--few-shot", help="Settings for 5–10 labelled tickets per category (adds embeddings when installed)."
     ),
 ]
+
+
+def _fail(message: str) -> NoReturn:
+    """One-line error; user text may hold brackets (``paytriage[embeddings]``), so no Rich markup."""
+    fail(escape(message))
 
 
 def register(app: typer.Typer) -> None:
@@ -145,7 +151,7 @@ def train(
         assert table.labels is not None
         info, _ = train_model(table.texts, table.labels, out=out, estimator=estimator, cv=cv)
     except PaytriageError as exc:
-        fail(f"{input_path}: {exc}")
+        _fail(f"{input_path}: {exc}")
     emit(
         {
             "model": str(out),
@@ -204,7 +210,7 @@ def evaluate(
                     progress=lambda i, k: update("folds", i, k),
                 )
     except PaytriageError as exc:
-        fail(f"{input_path}: {exc}")
+        _fail(f"{input_path}: {exc}")
     if report_dir is not None:
         report_dir.mkdir(parents=True, exist_ok=True)
         write_confusion_png(report, report_dir / "confusion.png")
@@ -291,7 +297,7 @@ def predict(
         table = read_table(input_path, text_column=text_column)
         results = clf.predict_or_abstain(table.texts, abstain_threshold)
     except PaytriageError as exc:
-        fail(str(exc))
+        _fail(str(exc))
     cols = [c for c in table.fieldnames if c not in ("predicted", "confidence", "best_guess")]
     with out.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(
@@ -326,7 +332,7 @@ def info(
     try:
         meta = read_info(model)
     except PaytriageError as exc:
-        fail(str(exc))
+        _fail(str(exc))
     data = {name: getattr(meta, name) for name in ModelInfo.__slots__}  # type: ignore[attr-defined]
     if not json_output:
         data["classes"] = (

