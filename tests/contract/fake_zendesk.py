@@ -59,18 +59,22 @@ class ZendeskFake:
     def ticket(self, index: int) -> dict[str, Any]:
         tid = index + 1
         created = _EPOCH + timedelta(minutes=index)
+        subject = _SUBJECTS[index % len(_SUBJECTS)]
         t: dict[str, Any] = {
             "id": tid,
             "url": f"{self.base_url}/api/v2/tickets/{tid}.json",
             "external_id": None,
-            "via": {"channel": ("email", "web", "api")[index % 3], "source": {"from": {}, "to": {}, "rel": None}},
+            "via": {
+                "channel": ("email", "web", "api")[index % 3],
+                "source": {"from": {}, "to": {}, "rel": None},
+            },
             "created_at": _iso(created),
             "updated_at": _iso(created + timedelta(minutes=5)),
             "generated_timestamp": int((created + timedelta(minutes=5)).timestamp()),
             "type": "incident",
-            "subject": f"{_SUBJECTS[index % len(_SUBJECTS)]} (#{tid})",
-            "raw_subject": f"{_SUBJECTS[index % len(_SUBJECTS)]} (#{tid})",
-            "description": f"Merchant m_{index % 997:04d} reports: {_SUBJECTS[index % len(_SUBJECTS)].lower()}.",
+            "subject": f"{subject} (#{tid})",
+            "raw_subject": f"{subject} (#{tid})",
+            "description": f"Merchant m_{index % 997:04d} reports: {subject.lower()}.",
             "priority": ("urgent", "high", "normal", "low")[index % 4],
             "status": "open",
             "requester_id": 500_000 + index % 5000,
@@ -114,7 +118,9 @@ class ZendeskFake:
             return json_response({"error": "Couldn't authenticate you"}, 401)
         path = re.sub(r"\.json$", "", request.path)
         if path == "/api/v2/users/me" and request.method == "GET":
-            return json_response({"user": {"id": 42, "name": "Agent", "email": "agent@example.com", "role": "admin"}})
+            return json_response(
+                {"user": {"id": 42, "name": "Agent", "email": "agent@example.com", "role": "admin"}}
+            )
         if path == "/api/v2/incremental/tickets/cursor" and request.method == "GET":
             return self._export(request)
         m = re.fullmatch(r"/api/v2/tickets/(\d+)(/comments)?", path)
@@ -165,7 +171,11 @@ class ZendeskFake:
         return json_response(
             {
                 "comments": page,
-                "meta": {"has_more": more, "after_cursor": str(start + size) if more else None, "before_cursor": None},
+                "meta": {
+                    "has_more": more,
+                    "after_cursor": str(start + size) if more else None,
+                    "before_cursor": None,
+                },
                 "links": {"next": None, "prev": None},
             }
         )
@@ -200,4 +210,6 @@ class ZendeskFake:
                     }
                 )
             self.overrides.setdefault(tid, {}).update({**changes, "updated_at": now})
-        return json_response({"ticket": self.ticket(tid - 1), "audit": {"id": 1, "ticket_id": tid, "events": []}})
+        return json_response(
+            {"ticket": self.ticket(tid - 1), "audit": {"id": 1, "ticket_id": tid, "events": []}}
+        )

@@ -57,7 +57,7 @@ SECTION_ORDER = (
 )
 #: Keys whose string values are code or logs, rendered verbatim in a code block.
 CODE_KEYS = frozenset({"log_excerpts", "logs", "queries", "query", "sql", "request", "response", "replay"})
-_SKIP_KEYS = frozenset({"title", "id", "version"})
+_SKIP_KEYS = frozenset({"title", "id", "version", "priority", "links"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_CODE_CHARS = 8000
 
