@@ -1,4 +1,4 @@
-"""Code book: every file loads and is cited, lookups decode the codes analysts meet, text search finds them."""
+"""Code book: every file loads and is cited, lookups decode what analysts meet, text search finds codes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.conftest import SHARED_DATA
 
 from paytriage.domain.errors import ConfigurationError, NotFoundError
 from paytriage.domain.taxonomy import Route
 from paytriage.engines.investigate.codes import DEFAULT_CODES_DIR, CodeBook, Party
-from tests.conftest import SHARED_DATA
 
 SHARED = SHARED_DATA / "decline_codes"
 
@@ -50,7 +50,9 @@ LOOKUPS = [
 
 
 @pytest.mark.parametrize(("query", "scheme", "exp_scheme", "exp_code", "route"), LOOKUPS)
-def test_lookup(book: CodeBook, query: str, scheme: str | None, exp_scheme: str, exp_code: str, route: Route) -> None:
+def test_lookup(
+    book: CodeBook, query: str, scheme: str | None, exp_scheme: str, exp_code: str, route: Route
+) -> None:
     info = book.lookup(query, scheme)
     assert (info.scheme, info.code, info.route) == (exp_scheme, exp_code, route)
     assert info.meaning and info.customer_message and info.action

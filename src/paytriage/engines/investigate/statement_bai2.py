@@ -137,9 +137,20 @@ def _own_detail(rec: Bai2Record, account: str, currency: str, as_of: date | None
     text = ",".join(f[i + 2 :]).strip().rstrip("/").strip() if len(f) > i + 2 else ""
     text = f"{text} {rec.text}".strip()
     return _line(
-        account, int(amount_text.lstrip("+")), currency, credit, as_of, value_date, type_code,
-        _field(f, i), _field(f, i + 1), text, rec.line, name, "paytriage",
-    )  # fmt: skip
+        account,
+        int(amount_text.lstrip("+")),
+        currency,
+        credit,
+        as_of,
+        value_date,
+        type_code,
+        _field(f, i),
+        _field(f, i + 1),
+        text,
+        rec.line,
+        name,
+        "paytriage",
+    )
 
 
 def _line(
@@ -217,7 +228,20 @@ def parse_bai2(text: str, *, name: str = "") -> list[StatementLine]:
         avail = t.availability if isinstance(t.availability, dict) else {}
         vdate = avail.get("date") if isinstance(avail.get("date"), date) else None
         out.append(
-            _line(acct, t.amount, ccy, credit == "credit", d, vdate, t.type_code.code,
-                  t.bank_reference or "", t.customer_reference or "", t.text or "", rec.line, name, "bai2")
-        )  # fmt: skip
+            _line(
+                acct,
+                t.amount,
+                ccy,
+                credit == "credit",
+                d,
+                vdate,
+                t.type_code.code,
+                t.bank_reference or "",
+                t.customer_reference or "",
+                t.text or "",
+                rec.line,
+                name,
+                "bai2",
+            )
+        )
     return out

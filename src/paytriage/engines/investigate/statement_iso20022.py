@@ -92,8 +92,9 @@ def parse_xml(data: bytes | str, *, name: str = "") -> XmlNode:
     try:
         parser.Parse(data, True)
     except xml.parsers.expat.ExpatError as exc:
-        raise InputError(f"{name or 'input'}: invalid XML: {xml.parsers.expat.errors.messages[exc.code]}",
-                         line=exc.lineno) from None  # fmt: skip
+        raise InputError(
+            f"{name or 'input'}: invalid XML: {xml.parsers.expat.errors.messages[exc.code]}", line=exc.lineno
+        ) from None
     if not root:
         raise InputError(f"{name or 'input'}: empty XML document", line=1)
     return root[0]
@@ -246,31 +247,56 @@ def parse_payment_status(root: XmlNode, *, name: str = "", kind: str = "pain002"
         msg_id = grp.get("OrgnlMsgId") if grp is not None else None
         if grp is not None and (grp.get("GrpSts") or grp.find("StsRsnInf") is not None):
             code, info = _reason(grp)
-            out.append(PaymentStatusLine(
-                status=grp.get("GrpSts") or "", original_message_id=msg_id, reason_code=code,
-                additional_info=info, level="group", source_format=kind, source_name=name,
-                source_line=grp.line,
-            ))  # fmt: skip
+            out.append(
+                PaymentStatusLine(
+                    status=grp.get("GrpSts") or "",
+                    original_message_id=msg_id,
+                    reason_code=code,
+                    additional_info=info,
+                    level="group",
+                    source_format=kind,
+                    source_name=name,
+                    source_line=grp.line,
+                )
+            )
         blocks = [*report.findall("OrgnlPmtInfAndSts"), report]
         for block in blocks:
             pmt_id = block.get("OrgnlPmtInfId") if block is not report else None
             if block is not report and block.get("PmtInfSts"):
                 code, info = _reason(block)
-                out.append(PaymentStatusLine(
-                    status=block.get("PmtInfSts") or "", original_message_id=msg_id,
-                    original_payment_info_id=pmt_id, reason_code=code, additional_info=info,
-                    level="payment", source_format=kind, source_name=name, source_line=block.line,
-                ))  # fmt: skip
+                out.append(
+                    PaymentStatusLine(
+                        status=block.get("PmtInfSts") or "",
+                        original_message_id=msg_id,
+                        original_payment_info_id=pmt_id,
+                        reason_code=code,
+                        additional_info=info,
+                        level="payment",
+                        source_format=kind,
+                        source_name=name,
+                        source_line=block.line,
+                    )
+                )
             for tx in block.findall("TxInfAndSts"):
                 code, info = _reason(tx)
                 amt = _amount(
                     tx.find("OrgnlTxRef/Amt/InstdAmt") or tx.find("OrgnlTxRef/IntrBkSttlmAmt"), "Amt"
                 )
-                out.append(PaymentStatusLine(
-                    status=tx.get("TxSts") or "", original_message_id=msg_id,
-                    original_payment_info_id=pmt_id, original_instruction_id=_ref(tx.get("OrgnlInstrId")),
-                    original_end_to_end_id=_ref(tx.get("OrgnlEndToEndId")), reason_code=code,
-                    additional_info=info, amount=amt[0] if amt else None, currency=amt[1] if amt else None,
-                    level="transaction", source_format=kind, source_name=name, source_line=tx.line,
-                ))  # fmt: skip
+                out.append(
+                    PaymentStatusLine(
+                        status=tx.get("TxSts") or "",
+                        original_message_id=msg_id,
+                        original_payment_info_id=pmt_id,
+                        original_instruction_id=_ref(tx.get("OrgnlInstrId")),
+                        original_end_to_end_id=_ref(tx.get("OrgnlEndToEndId")),
+                        reason_code=code,
+                        additional_info=info,
+                        amount=amt[0] if amt else None,
+                        currency=amt[1] if amt else None,
+                        level="transaction",
+                        source_format=kind,
+                        source_name=name,
+                        source_line=tx.line,
+                    )
+                )
     return out

@@ -47,8 +47,12 @@ class LineMatch:
     reasons: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "score": round(self.score, 3), "reasons": list(self.reasons),
-                "line": self.line.to_dict()}  # fmt: skip
+        return {
+            "method": self.method,
+            "score": round(self.score, 3),
+            "reasons": list(self.reasons),
+            "line": self.line.to_dict(),
+        }
 
 
 @dataclass(slots=True)
@@ -134,8 +138,10 @@ class StatementMatcher:
                 out.append(LineMatch(line, "end_to_end_id", 1.0, (f"end-to-end id {line.end_to_end_id}",)))
             elif hit := next((r for r in line.references if r.upper() in refs), None):
                 out.append(LineMatch(line, "reference", 0.95, (f"reference {hit}",)))
-            elif hit := next((r for r in refs if _in_text(r, f"{line.remittance} {' '.join(line.references)}")), None):
-                out.append(LineMatch(line, "reference_in_text", 0.9, (f"{hit} quoted in the narrative",)))  # fmt: skip
+            elif hit := next(
+                (r for r in refs if _in_text(r, f"{line.remittance} {' '.join(line.references)}")), None
+            ):
+                out.append(LineMatch(line, "reference_in_text", 0.9, (f"{hit} quoted in the narrative",)))
         return out
 
     def fuzzy(self, tx: Transaction, lines: Iterable[StatementLine], side: CreditDebit) -> list[LineMatch]:
@@ -188,13 +194,19 @@ class StatementMatcher:
             ex.sent = True
             ex.value_date = ex.debit.line.value_date
             ex.booking_date = ex.debit.line.booking_date
-            ex.evidence.append(f"{ex.debit.line.where}: debit {ex.debit.line.amount} {ex.debit.line.currency} "
-                               f"value {ex.value_date} ({', '.join(ex.debit.reasons)})")  # fmt: skip
+            ex.evidence.append(
+                f"{ex.debit.line.where}: debit {ex.debit.line.amount} {ex.debit.line.currency} "
+                f"value {ex.value_date} ({', '.join(ex.debit.reasons)})"
+            )
             if not credits:  # a return quoting the debit's own references
                 debit_refs = {r.upper() for r in ex.debit.line.references}
-                credits = [LineMatch(ln, "reference", 0.9, ("shares the debit's reference",)) for ln in lines
-                           if ln.credit_debit is CreditDebit.CREDIT and ln.currency == tx.amount.currency
-                           and {r.upper() for r in ln.references} & debit_refs]  # fmt: skip
+                credits = [
+                    LineMatch(ln, "reference", 0.9, ("shares the debit's reference",))
+                    for ln in lines
+                    if ln.credit_debit is CreditDebit.CREDIT
+                    and ln.currency == tx.amount.currency
+                    and {r.upper() for r in ln.references} & debit_refs
+                ]
         returns = [m for m in credits if m.line.amount == abs(tx.amount.minor_units) or m.line.is_return]
         status = _best_status(statuses, refs)
         if returns:
@@ -202,12 +214,16 @@ class StatementMatcher:
             ex.outcome = PayoutOutcome.RETURNED
             ex.reason_code = ex.return_line.line.return_reason
             rl = ex.return_line.line
-            ex.evidence.append(f"{rl.where}: credit {rl.amount} {rl.currency} value {rl.value_date}"
-                               f" return reason {rl.return_reason or 'not given'}")  # fmt: skip
+            ex.evidence.append(
+                f"{rl.where}: credit {rl.amount} {rl.currency} value {rl.value_date}"
+                f" return reason {rl.return_reason or 'not given'}"
+            )
         elif status is not None and status.status == "RJCT":
             ex.outcome, ex.status, ex.reason_code = PayoutOutcome.REJECTED, status, status.reason_code
             ex.sent = False if ex.debit is None else ex.sent
-            ex.evidence.append(f"{status.where}: {status.level} status RJCT {status.reason_code or ''}".rstrip())
+            ex.evidence.append(
+                f"{status.where}: {status.level} status RJCT {status.reason_code or ''}".rstrip()
+            )
         elif ex.debit is not None:
             ex.outcome = PayoutOutcome.SETTLED
         elif status is not None or tx.status.value in ("pending", "created"):
@@ -226,37 +242,55 @@ class StatementMatcher:
         self, ex: WithdrawalExplanation, tx: Transaction, lines: Sequence[StatementLine], today: date | None
     ) -> None:
         reason = ex.reason
-        why = f" with {ex.reason_code} ({reason.meaning.rstrip('.')})" if reason else (
-            f" with {ex.reason_code}" if ex.reason_code else " without a reason code")  # fmt: skip
+        why = (
+            f" with {ex.reason_code} ({reason.meaning.rstrip('.')})"
+            if reason
+            else (f" with {ex.reason_code}" if ex.reason_code else " without a reason code")
+        )
         ref = ex.debit.line.end_to_end_id or ex.debit.line.bank_reference if ex.debit else None
         if ex.outcome is PayoutOutcome.RETURNED and ex.return_line is not None:
-            ex.summary = (f"{ex.transaction_id} ({ex.amount}) was sent (value date {ex.value_date}) and "
-                          f"returned on {ex.return_line.line.value_date}{why}.")  # fmt: skip
-            ex.customer_message = reason.customer_message if reason else (
-                "Your bank sent this transfer back to us. Please check your account details.")  # fmt: skip
+            ex.summary = (
+                f"{ex.transaction_id} ({ex.amount}) was sent (value date {ex.value_date}) and "
+                f"returned on {ex.return_line.line.value_date}{why}."
+            )
+            ex.customer_message = (
+                reason.customer_message
+                if reason
+                else ("Your bank sent this transfer back to us. Please check your account details.")
+            )
             ex.route = reason.route if reason else Route.PAYMENTS_OPS
         elif ex.outcome is PayoutOutcome.REJECTED:
             ex.summary = f"{ex.transaction_id} ({ex.amount}) was rejected by the bank{why}; no money left."
             ex.customer_message = reason.customer_message if reason else "The bank rejected this transfer."
             ex.route = reason.route if reason else Route.PAYMENTS_OPS
         elif ex.outcome is PayoutOutcome.SETTLED:
-            ex.summary = (f"{ex.transaction_id} ({ex.amount}) left our account with value date {ex.value_date}"
-                          + (f", reference {ref}" if ref else "") + "; no return seen.")  # fmt: skip
-            ex.customer_message = (f"We sent this transfer on {ex.value_date}"
-                                   + (f" with reference {ref}" if ref else "")
-                                   + ". Please ask your bank to trace it with this reference.")  # fmt: skip
+            ex.summary = (
+                f"{ex.transaction_id} ({ex.amount}) left our account with value date {ex.value_date}"
+                + (f", reference {ref}" if ref else "")
+                + "; no return seen."
+            )
+            ex.customer_message = (
+                f"We sent this transfer on {ex.value_date}"
+                + (f" with reference {ref}" if ref else "")
+                + ". Please ask your bank to trace it with this reference."
+            )
             ex.route = Route.TIER1
         else:
             covered = max((ln.value_date or ln.booking_date or date.min for ln in lines), default=None)
             due = tx.created_at.date() + timedelta(days=self.overdue_days)
-            overdue = covered is not None and covered >= due or (today is not None and today >= due)
+            overdue = (covered is not None and covered >= due) or (today is not None and today >= due)
             state = "is pending at the bank" if ex.status is not None else "is not on any statement"
-            ex.summary = (f"{ex.transaction_id} ({ex.amount}) {state}"
-                          + (f" (statements cover up to {covered})" if covered else "")
-                          + ("; overdue - ask the partner bank." if overdue else "; still inside the normal window."))  # fmt: skip
-            ex.customer_message = ("Your transfer is taking longer than usual. We are checking it with our bank."
-                                   if overdue else "Your transfer is on its way; transfers usually arrive within "
-                                   f"{self.overdue_days} business days.")  # fmt: skip
+            ex.summary = (
+                f"{ex.transaction_id} ({ex.amount}) {state}"
+                + (f" (statements cover up to {covered})" if covered else "")
+                + ("; overdue - ask the partner bank." if overdue else "; still inside the normal window.")
+            )
+            ex.customer_message = (
+                "Your transfer is taking longer than usual. We are checking it with our bank."
+                if overdue
+                else "Your transfer is on its way; transfers usually arrive within "
+                f"{self.overdue_days} business days."
+            )
             ex.route = Route.PAYMENTS_OPS if overdue else Route.TIER1
         if ex.ambiguous:
             ex.summary += " Several statement lines fit equally well; check the evidence."
@@ -268,6 +302,7 @@ def _best_status(statuses: Sequence[PaymentStatusLine], refs: set[str]) -> Payme
     rank = {"transaction": 0, "payment": 1, "group": 2}
 
     def own(s: PaymentStatusLine) -> set[str]:
+        keys: tuple[str | None, ...]
         if s.level == "transaction":
             keys = (s.original_end_to_end_id, s.original_instruction_id)
         elif s.level == "payment":

@@ -92,6 +92,7 @@ def parse_mt940(text: str, *, name: str = "") -> list[StatementLine]:
             bm = _BALANCE.match(bal.value.strip())
             if bm is None:
                 raise InputError(f"bad opening balance {bal.value.strip()!r}", line=bal.line, field=":60F:")
+            _date6(bm.group("date"), bal.line, ":60F:")
             currency = bm.group("ccy")
         pairs = _entries(tags)
         if not pairs:

@@ -75,7 +75,7 @@ def detect_format(data: bytes, *, name: str = "") -> BankFormat:
     if head.startswith(b"<"):
         text = _decode(data[:65536])
         for tag, kind in _XML_KINDS.items():
-            if re.search(rf"<(?:\w+:)?{tag}[\s>]", text):
+            if re.search(rf"<(?:\w+:)?{tag}[\s/>]", text):
                 return kind
         raise InputError(f"{name or 'input'}: XML, but not a camt.05x, pain.002 or pacs.002 message", line=1)
     if re.match(rb"01,", head):
