@@ -80,7 +80,11 @@ def test_enumerations_stay_apart_until_variable_after() -> None:
         f'10.0.0.{i % 9} "{m} /v2/{i:08x}/servers HTTP/1.1" status: 200'
         for i in range(60)
         for m in ("GET", "POST", "DELETE")
-    ] + [f"[instance: {i:032x}] VM {s} (Lifecycle Event)" for i in range(20) for s in ("Started", "Paused", "Resumed", "Stopped")]
+    ] + [
+        f"[instance: {i:032x}] VM {s} (Lifecycle Event)"
+        for i in range(20)
+        for s in ("Started", "Paused", "Resumed", "Stopped")
+    ]
     miner = TemplateMiner().fit(lines)
     texts = {t.text for t in miner.templates()}
     assert '<*> "GET <*> HTTP/<*>" status: <*>' in texts
@@ -93,6 +97,56 @@ def test_enumerations_stay_apart_until_variable_after() -> None:
     assert len(texts) == 4
     fresh = TemplateMiner(variable_after=3).fit(lines)
     assert len(list(fresh.templates())) == 2  # the old default merged methods and states
+
+
+def _lists_corpus(n: int = 300, seed: int = 11) -> list[str]:
+    """Events whose variable part spans a varying number of tokens (id lists, date + time)."""
+    rnd = random.Random(seed)
+    lines = []
+    for i in range(n):
+        k = rnd.randrange(3)
+        if k == 0:
+            blocks = " ".join(f"blk_{rnd.getrandbits(32)}" for _ in range(rnd.randrange(1, 6)))
+            lines.append(f"BLOCK* ask 10.0.0.{i % 50}:50010 to delete {blocks}")
+        elif k == 1:
+            when = "2024-05-01 12:00:00" if rnd.random() < 0.5 else "2024-05-01T12:00:00Z"
+            lines.append(f"usage audit for host h{i % 7}.example.com from {when} done")
+        else:
+            lines.append(f"settled batch {i} with {rnd.randrange(1, 9)} payouts")
+    return lines
+
+
+def test_variable_runs_of_any_length_share_a_template() -> None:
+    lines = _lists_corpus()
+    miner = TemplateMiner()
+    ids = miner.fit_predict(lines)
+    groups: dict[str, set[int]] = {}
+    for line, tid in zip(lines, ids, strict=True):
+        groups.setdefault(" ".join(line.split()[:2]), set()).add(tid)
+    assert all(len(g) == 1 for g in groups.values()), groups
+    assert len(set(ids)) == 3
+    blocks = tuple(f"blk_{i}" for i in range(1001, 1008))
+    m = miner.add("BLOCK* ask 10.0.0.9:50010 to delete " + " ".join(blocks))
+    assert m.template_id == ids[next(i for i, x in enumerate(lines) if x.startswith("BLOCK"))]
+    assert m.template == "BLOCK* ask <*> to delete <*>"  # fits lines with any number of blocks
+    assert m.params[-7:] == blocks  # params follow the line's own tokens
+    assert miner.match("BLOCK* ask 10.0.0.9:50010 to delete blk_1008 blk_1009") is not None
+
+
+def test_cross_length_merges_are_stable(tmp_path: Path) -> None:
+    lines = _lists_corpus(400, seed=5)
+    batch = TemplateMiner()
+    batch_ids = batch.fit_predict(lines)
+    inc = TemplateMiner()
+    inc_ids = [inc.add(line).template_id for line in lines]
+    assert [inc.resolve(i).id for i in inc_ids] == batch_ids
+    assert inc.to_dict() == batch.to_dict()
+    part = TemplateMiner().fit(lines[:150])
+    part.save(tmp_path / "s.json")
+    loaded = TemplateMiner.load(tmp_path / "s.json")
+    assert loaded.fit_predict(lines[150:]) == batch_ids[150:]
+    assert loaded.to_dict() == batch.to_dict()
+    assert sum(t.size for t in batch.templates()) == len(lines)
 
 
 def test_match_learns_nothing() -> None:
@@ -182,10 +236,7 @@ def test_template_literals_appear_in_line_in_order(lines: list[str]) -> None:
     miner = TemplateMiner()
     ids = [miner.add(line).template_id for line in lines]
     for line, tid in zip(lines, ids, strict=True):
-        tokens = miner.resolve(tid).tokens
-        raw = line.split()
-        assert len(tokens) == len(raw)
-        assert all(_literals_in_order(t, r) for t, r in zip(tokens, raw, strict=True))
+        assert _literals_in_order(miner.resolve(tid).text, " ".join(line.split()))
 
 
 @settings(max_examples=100, deadline=None)

@@ -55,17 +55,23 @@ class Match:
 
 @dataclass(slots=True)
 class Template:
-    """One template. ``merged_into`` names the survivor once a variable position merged it away."""
+    """One template. ``merged_into`` names the survivor once a variable position merged it away.
+
+    ``multi_length`` is set once templates of other token counts joined it (a list of ids that
+    is sometimes one token long, sometimes five): its text then shows each run of variable tokens
+    as one ``<*>``, so it fits every line of the group.
+    """
 
     id: int
     tokens: list[str]
     cluster: int
     size: int = 0
     merged_into: int | None = None
+    multi_length: bool = False
 
     @property
     def text(self) -> str:
-        return " ".join(self.tokens)
+        return " ".join(_shape(self.tokens) if self.multi_length else self.tokens)
 
 
 @dataclass(slots=True)
@@ -129,6 +135,7 @@ class TemplateMiner:
         self._buckets: dict[tuple[int, str], _Bucket] = {}
         self._by_length: dict[int, list[Cluster]] = {}
         self._buckets_by_length: dict[int, list[_Bucket]] = {}
+        self._shapes: dict[tuple[str, ...], set[int]] = {}
 
     # -- public API --------------------------------------------------------------------------------
 
@@ -150,25 +157,29 @@ class TemplateMiner:
     def add(self, line: str) -> Match:
         """Learn one line and say where it went."""
         raw = line.split()
-        tpl, is_new = self._learn(self.masker_.mask_tokens(raw))
-        return Match(tpl.id, tpl.text, _params(tpl.tokens, raw), is_new)
+        own, is_new = self._learn(self.masker_.mask_tokens(raw))
+        live = self.resolve(own.id)
+        return Match(live.id, live.text, _params(own.tokens, raw), is_new and live is own)
 
     def add_line(self, line: str) -> int:
         """:meth:`add` without building a :class:`Match`: the template id only (bulk use)."""
-        return self._learn(self.masker_.mask_tokens(line.split()))[0].id
+        return self.resolve(self._learn(self.masker_.mask_tokens(line.split()))[0].id).id
 
     def match(self, line: str) -> Match | None:
         """The template ``line`` fits, learning nothing; None when no template fits."""
         raw = line.split()
-        tpl = self._lookup(self.masker_.mask_tokens(raw))
-        return None if tpl is None else Match(tpl.id, tpl.text, _params(tpl.tokens, raw), False)
+        own = self._lookup(self.masker_.mask_tokens(raw))
+        if own is None:
+            return None
+        live = self.resolve(own.id)
+        return Match(live.id, live.text, _params(own.tokens, raw), False)
 
     def predict(self, lines: Iterable[str]) -> list[int | None]:
         """Template id of each line without learning (None when no template fits)."""
         out: list[int | None] = []
         for line in lines:
             tpl = self._lookup(self.masker_.mask_tokens(line.split()))
-            out.append(None if tpl is None else tpl.id)
+            out.append(None if tpl is None else self.resolve(tpl.id).id)
         return out
 
     def resolve(self, template_id: int) -> Template:
@@ -217,6 +228,7 @@ class TemplateMiner:
                     "cluster": t.cluster,
                     "size": t.size,
                     "merged_into": t.merged_into,
+                    **({"multi_length": True} if t.multi_length else {}),
                 }
                 for t in self.templates_.values()
             ],
@@ -247,6 +259,7 @@ class TemplateMiner:
                     cluster=int(row["cluster"]),
                     size=int(row["size"]),
                     merged_into=row.get("merged_into"),
+                    multi_length=bool(row.get("multi_length", False)),
                 )
                 miner.templates_[tpl.id] = tpl
             for row in sorted(data["clusters"], key=lambda r: int(r["id"])):
@@ -267,6 +280,7 @@ class TemplateMiner:
                 miner._by_length.setdefault(len(tokens), []).append(cluster)
                 for tid in cluster.members:
                     miner._fine[(cluster.id, tuple(miner.templates_[tid].tokens))] = tid
+                    miner._shapes.setdefault(_shape(miner.templates_[tid].tokens), set()).add(tid)
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, StateError):
                 raise
@@ -313,7 +327,7 @@ class TemplateMiner:
         tid = bucket.memo.get(key)
         if tid is not None:
             tpl = self.templates_[tid]
-            tpl.size += 1
+            (tpl if tpl.merged_into is None else self.resolve(tid)).size += 1
             self.clusters_[tpl.cluster].size += 1
             return tpl, False
         cluster = self._search(bucket, tokens)
@@ -332,8 +346,9 @@ class TemplateMiner:
             self.templates_[tid] = Template(id=tid, tokens=list(fine), cluster=cluster.id)
             self._fine[(cluster.id, fine)] = tid
             cluster.members.append(tid)
+            self._reshape(self.templates_[tid], None)
         tpl = self.templates_[tid]
-        tpl.size += 1
+        (tpl if tpl.merged_into is None else self.resolve(tid)).size += 1
         bucket.memo[key] = tid
         return tpl, is_new
 
@@ -378,16 +393,47 @@ class TemplateMiner:
             old = tuple(tpl.tokens)
             new = tuple([ctoks[i] if values[i] is None else t for i, t in enumerate(old)])
             del self._fine[(cluster.id, old)]
+            self._unshape(tpl)
             keep = survivors.get(new)
             if keep is None:
                 tpl.tokens = list(new)
                 survivors[new] = tpl
             else:
-                tpl.merged_into = keep.id
-                keep.size += tpl.size
+                self._merge(keep, tpl)
         for key, tpl in survivors.items():
             self._fine[(cluster.id, key)] = tpl.id
         cluster.members = [t.id for t in survivors.values()]
+        for tpl in survivors.values():
+            self._reshape(tpl, cluster.id)
+
+    def _merge(self, a: Template, b: Template) -> None:
+        """Join the groups of ``a`` and ``b``: the younger live template points at the older."""
+        a, b = self.resolve(a.id), self.resolve(b.id)
+        if a is b:
+            return
+        old, young = (a, b) if a.id < b.id else (b, a)
+        young.merged_into = old.id
+        old.size += young.size
+        old.multi_length = old.multi_length or young.multi_length or len(old.tokens) != len(young.tokens)
+
+    def _unshape(self, tpl: Template) -> None:
+        ids = self._shapes.get(_shape(tpl.tokens))
+        if ids is not None:
+            ids.discard(tpl.id)
+
+    def _reshape(self, tpl: Template, cluster_id: int | None) -> None:
+        """Index ``tpl`` by its shape; templates of other lengths with the same shape join its group.
+
+        A shape is the template with every run of variable tokens collapsed to one ``<*>``: lines
+        that differ only in how many variable tokens they carry (lists of ids, multi-token values)
+        land in clusters of different lengths but mean the same event.
+        """
+        shape = _shape(tpl.tokens)
+        ids = self._shapes.setdefault(shape, set())
+        others = [i for i in ids if self.templates_[i].cluster != tpl.cluster]
+        ids.add(tpl.id)
+        for i in sorted(others):
+            self._merge(self.templates_[i], tpl)
 
     def _search(self, bucket: _Bucket, tokens: list[str]) -> Cluster | None:
         best: Cluster | None = None
@@ -421,6 +467,26 @@ class TemplateMiner:
                 if _fits(tpl.tokens, tokens):
                     return tpl
         return None
+
+
+def _wildish(token: str) -> bool:
+    """A token that is only variables and punctuation (``<*>``, ``<*>,``, ``<*>:<*>``)."""
+    return _WILD in token and not any(c.isalnum() for c in token.replace(_WILD, ""))
+
+
+def _shape(tokens: list[str]) -> tuple[str, ...]:
+    """``tokens`` with each run of variable-only tokens collapsed to one ``<*>`` (see ``_reshape``)."""
+    out: list[str] = []
+    in_run = False
+    for tok in tokens:
+        if _wildish(tok):
+            if not in_run:
+                out.append(_WILD)
+            in_run = True
+        else:
+            out.append(tok)
+            in_run = False
+    return tuple(out)
 
 
 def _fits(template: list[str], tokens: list[str]) -> bool:
