@@ -53,7 +53,7 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
 
 
 printable = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"), min_size=1
+    st.characters(codec="utf-8", exclude_characters="\r\n\x00"), min_size=1
 ).filter(lambda s: s.strip())
 
 

@@ -101,3 +101,13 @@ def test_dense_model_saves_encoder_name_only(tmp_path: Path, corpus: tuple[list[
         loaded.predict_proba(texts),
         TicketClassifier(features="combined", encoder=FakeEncoder()).fit(texts, labels).predict_proba(texts),
     )
+
+
+def test_loaded_model_plugs_into_triage(saved: tuple[Path, TicketClassifier]) -> None:
+    from paytriage.engines.triage.classifier import Classifier
+
+    loaded, info = load_model(saved[0])
+    plugged: Classifier = loaded
+    assert isinstance(plugged, Classifier)
+    assert info.model_version.startswith("trained/") and info.training_data_sha256[:10] in info.model_version
+    assert plugged.predict_proba(["refund missing"]).shape == (1, len(plugged.classes_))

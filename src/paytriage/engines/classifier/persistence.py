@@ -59,6 +59,11 @@ class ModelInfo:
     metrics: dict[str, Any] = field(default_factory=dict)
     libraries: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def model_version(self) -> str:
+        """What every triage result carries, e.g. ``trained/2026-05-01T10:00:00+00:00/3fa2c9d1e0``."""
+        return f"trained/{self.created_at}/{self.training_data_sha256[:10]}"
+
 
 def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
     """SHA-256 of the training pairs in order, so a model can be traced to its data."""
