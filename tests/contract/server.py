@@ -139,8 +139,9 @@ class ContractServer:
             )
         else:
             response = self.handler(request)
-            if fault is not None:
+            if fault is not None and fault.status >= 400:  # a 2xx "fault" only delays the real answer
                 response = json_response(fault.body or {"error": "injected"}, fault.status, fault.headers)
+        request.close()  # multipart uploads are spooled to temporary files
         self._check_response(op, response, line)
         with self._lock:
             self.calls.append((request.method, request.path, response.status_code))

@@ -61,7 +61,7 @@ ZENDESK_OPERATIONS: tuple[tuple[str, str], ...] = (
 JIRA_WAIVERS: tuple[tuple[str, str, str], ...] = (
     (
         r"^POST /rest/api/3/issue/[^/]+/attachments$",
-        r"not valid for schema of type array",
+        r"not valid for schema of type array|is not of type 'array'",
         "Atlassian declares the multipart body as an array of MultipartFile, which no multipart form can "
         "match; the fake checks the 'file' parts and the X-Atlassian-Token header instead",
     ),

@@ -300,7 +300,9 @@ class JiraClient:
             f = issue.get("fields") or {}
             summary = str(f.get("summary") or "")
             desc = adf.plain_text(f.get("description"))[:4000]
-            score = 0.7 * fuzz.token_set_ratio(title, summary) + 0.3 * fuzz.token_set_ratio(body, desc)
+            score = fuzz.token_set_ratio(title, summary)
+            if desc.strip():  # an issue filed without a description is judged on its title alone
+                score = 0.7 * score + 0.3 * fuzz.token_set_ratio(body, desc)
             if best is None or score > best.score:
                 best = DuplicateMatch(key=str(issue.get("key")), summary=summary, score=round(score, 1))
         if best is not None and best.score >= cfg.min_similarity:
