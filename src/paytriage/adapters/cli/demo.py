@@ -1,65 +1,59 @@
-"""`paytriage demo`: the main job on the embedded default (SQLite + built-in data), then serve the app."""
+"""`paytriage demo`: generate the payments sandbox, ingest it, run the pipeline, score it, then serve."""
 
 from __future__ import annotations
 
-from importlib import resources
+import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from paytriage.adapters.cli.context import open_database
-from paytriage.adapters.cli.output import JsonOption, console, emit
+from paytriage.adapters.cli.evaluation import report_dict, summary_rows
+from paytriage.adapters.cli.output import JsonOption, console, emit, err_console
 from paytriage.adapters.storage.cases import CaseFilters, CaseRepository
 from paytriage.config.settings import get_settings
-from paytriage.services.ingest import IngestKind, ingest_file
+from paytriage.sandbox.generator import SandboxConfig, generate
+from paytriage.services.evaluation import run_pipeline
 
 __all__ = ["demo", "register"]
 
-_EXAMPLES = (
-    ("tickets.csv", IngestKind.TICKETS),
-    ("transactions.csv", IngestKind.TRANSACTIONS),
-    ("logs.jsonl", IngestKind.LOGS),
-    ("app.log", IngestKind.LOGS),
-    ("releases.csv", IngestKind.RELEASES),
-)
 
-
-def _example_files() -> list[tuple[Path, IngestKind]]:
-    base = resources.files("paytriage") / "examples"
-    return [(Path(str(base / name)), kind) for name, kind in _EXAMPLES]
+def _sandbox(directory: Path, cfg: SandboxConfig) -> Path:
+    """Generate once per seed and size; a second demo run reuses the files (ingest is idempotent anyway)."""
+    manifest = directory / "manifest.json"
+    if manifest.exists():
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        if data.get("seed") == cfg.seed and data.get("tickets") == cfg.tickets:
+            return directory
+    with err_console.status(f"generating sandbox ({cfg.tickets} tickets, {cfg.days} days)", spinner="dots"):
+        generate(cfg, directory)
+    return directory
 
 
 def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Run the job and exit without serving.")
     ] = False,
+    tickets: Annotated[int, typer.Option(min=10, help="Sandbox size in tickets.")] = 2000,
+    days: Annotated[int, typer.Option(min=1, help="Sandbox span in days.")] = 30,
+    seed: Annotated[int, typer.Option(help="Sandbox seed.")] = 7,
     json_output: JsonOption = False,
 ) -> None:
-    """Ingest the built-in example set into the default database, summarise the queue, then serve."""
+    """Generate the payments sandbox, ingest it into the default database, triage, score, then serve."""
     settings = get_settings()
+    directory = _sandbox(
+        settings.data_dir / f"sandbox-seed{seed}-{tickets}",
+        SandboxConfig(seed=seed, tickets=tickets, days=days),
+    )
     db = open_database(settings)
-    summary: list[dict[str, Any]] = []
-    for path, kind in _example_files():
-        report = ingest_file(
+    with err_console.status("running the pipeline", spinner="dots") as status:
+        run = run_pipeline(
             db,
-            path,
-            kind,
-            source="demo",
+            directory,
+            on_step=lambda s: status.update(s),
             frt_target_s=int(settings.first_response_sla_hours * 3600),
             res_target_s=int(settings.resolution_sla_hours * 3600),
-        )
-        summary.append(
-            {
-                "step": f"ingest {kind.value}",
-                "file": path.name,
-                "read": report.read,
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rejected": report.rejected,
-                "masked": sum(report.redactions.values()),
-            }
         )
     with db.session() as s:
         repo = CaseRepository(s)
@@ -69,7 +63,8 @@ def demo(
     if json_output:
         emit(
             {
-                "steps": summary,
+                **report_dict(run),
+                "sandbox": str(directory),
                 "open_cases": open_cases,
                 "cases_by_status": counts,
                 "database": settings.resolved_database_url,
@@ -77,9 +72,23 @@ def demo(
             json_output=True,
         )
     else:
-        emit(summary, json_output=False, title="paytriage demo")
+        emit(
+            [
+                {
+                    "file": Path(r.path).name,
+                    "created": r.created,
+                    "unchanged": r.unchanged,
+                    "rejected": r.rejected,
+                    "masked": sum(r.redactions.values()),
+                }
+                for r in run.ingest
+            ],
+            json_output=False,
+            title="ingest",
+        )
+        emit(summary_rows(run), json_output=False, title="evaluation against sandbox ground truth")
         console.print(f"open cases: {open_cases}  by status: {counts}", highlight=False)
-        console.print(f"database: {settings.resolved_database_url}", highlight=False)
+        console.print(f"seconds: {run.seconds}  database: {settings.resolved_database_url}", highlight=False)
     if not no_serve:
         from paytriage.adapters.cli.serve import serve
 

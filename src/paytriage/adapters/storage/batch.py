@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import Table, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,11 @@ __all__ = [
     "write_tickets",
     "write_transactions",
 ]
+
+
+def _t(model: type[Any]) -> Table:
+    """The Core table behind an ORM class: plain executemany inserts, several times faster than ORM bulk."""
+    return cast(Table, model.__table__)
 
 
 @dataclass(slots=True)
@@ -91,7 +96,7 @@ def write_tickets(
             upd_tickets.append((found[0], t))
     if new_vals:
         rows = session.execute(
-            insert(TicketRow.__table__).returning(TicketRow.__table__.c.id, sort_by_parameter_order=True),
+            insert(_t(TicketRow)).returning(_t(TicketRow).c.id, sort_by_parameter_order=True),
             new_vals,
         )
         ids = [r[0] for r in rows]
@@ -119,7 +124,7 @@ def _insert_comments(session: Session, pairs: Any) -> None:
         for c in t.comments
     ]
     if rows:
-        session.execute(insert(CommentRow.__table__), rows)
+        session.execute(insert(_t(CommentRow)), rows)
 
 
 def _open_cases(
@@ -143,15 +148,15 @@ def _open_cases(
         for _, t in pairs
     ]
     rows = session.execute(
-        insert(CaseRow.__table__).returning(CaseRow.__table__.c.id, sort_by_parameter_order=True), case_vals
+        insert(_t(CaseRow)).returning(_t(CaseRow).c.id, sort_by_parameter_order=True), case_vals
     )
     case_ids = [r[0] for r in rows]
     session.execute(
-        insert(CaseTicketRow.__table__),
+        insert(_t(CaseTicketRow)),
         [{"case_id": c, "ticket_id": tid} for c, (tid, _) in zip(case_ids, pairs, strict=True)],
     )
     session.execute(
-        insert(CaseHistoryRow.__table__),
+        insert(_t(CaseHistoryRow)),
         [
             {"case_id": c, "at": t.created_at, "old": "new", "new": "new", "actor": "ingest"}
             for c, (_, t) in zip(case_ids, pairs, strict=True)
@@ -192,9 +197,7 @@ def write_transactions(session: Session, txns: Sequence[Transaction]) -> BatchCo
         ids = [
             r[0]
             for r in session.execute(
-                insert(TransactionRow.__table__).returning(
-                    TransactionRow.__table__.c.id, sort_by_parameter_order=True
-                ),
+                insert(_t(TransactionRow)).returning(_t(TransactionRow).c.id, sort_by_parameter_order=True),
                 new_vals,
             )
         ]
@@ -219,7 +222,7 @@ def _insert_events(session: Session, pairs: Any) -> None:
         for e in t.events
     ]
     if rows:
-        session.execute(insert(TransactionEventRow.__table__), rows)
+        session.execute(insert(_t(TransactionEventRow)), rows)
 
 
 def _insert_ignoring_conflicts(
