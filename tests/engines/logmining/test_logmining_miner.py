@@ -149,6 +149,13 @@ def test_cross_length_merges_are_stable(tmp_path: Path) -> None:
     assert sum(t.size for t in batch.templates()) == len(lines)
 
 
+def test_all_variable_template_does_not_swallow_words() -> None:
+    miner = TemplateMiner()
+    ids = miner.fit_predict(["12|7|3", "closeNotification...", "deleteHealthNotification()", "40|2|9"])
+    assert ids[0] == ids[3]
+    assert len(set(ids)) == 3
+
+
 def test_match_learns_nothing() -> None:
     miner = TemplateMiner().fit(_corpus())
     before = miner.to_dict()

@@ -451,8 +451,11 @@ class TemplateMiner:
                 best, best_score = cluster, score
         if best is not None and best_score >= self.sim_threshold:
             return best
+        literal = any(_WILD not in t for t in tokens)
         for cluster in self._by_length.get(len(tokens), ()):
-            if _fits(cluster.tokens, tokens):
+            # A template of variables only fits any line of its length: it may not swallow a line
+            # with words of its own (``closeNotification`` is not ``<*>``).
+            if _fits(cluster.tokens, tokens) and (not literal or any(_WILD not in t for t in cluster.tokens)):
                 return cluster
         return None
 
