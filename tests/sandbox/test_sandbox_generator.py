@@ -155,7 +155,7 @@ def test_logs_parse(sandbox: Path) -> None:
     stamp = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
     for path in (sandbox / "logs").glob("*.jsonl"):
         for rec in _jsonl(path):
-            assert stamp.match(str(rec["ts"]))
+            assert stamp.match(str(rec["ts"])) and rec["msg"] and rec["service"]
     for path in (sandbox / "logs").glob("*.log"):
         for line in path.read_text(encoding="utf-8").splitlines():
             assert stamp.match(line) or line.startswith(("\tat ", "c.p.", "org.")), (path.name, line)

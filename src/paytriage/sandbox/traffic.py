@@ -163,6 +163,7 @@ class Traffic:
         rec: dict[str, Any] = {
             "level": "error" if status >= 500 else "warn" if status >= 400 else "info",
             "service": "api-gateway",
+            "msg": f"{method} {path} {status}" + (f" {error}" if error else ""),
             "request_id": f"req_{self.rng.getrandbits(48):012x}",
             "method": method,
             "endpoint": path,
@@ -192,6 +193,8 @@ class Traffic:
             status = 200 if ok else (401 if broken else self.rng.choice((500, 502, 504)))
             rec: dict[str, Any] = {
                 "service": "webhook-dispatcher",
+                "level": "info" if ok else "warn",
+                "msg": f"webhook {event} delivery attempt {attempt}: HTTP {status}",
                 "event_id": f"evt_{self.rng.getrandbits(40):010x}",
                 "event_type": event,
                 "merchant_id": m.id,
