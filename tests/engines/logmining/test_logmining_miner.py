@@ -156,6 +156,25 @@ def test_all_variable_template_does_not_swallow_words() -> None:
     assert len(set(ids)) == 3
 
 
+def test_lines_differing_only_in_their_first_word() -> None:
+    """A program name opening the line becomes a variable; short 'X set to N' lines stay apart."""
+    programs = ["chrome.exe", "firefox.exe", "Dropbox.exe", "WeChat.exe", "git.exe", "slack.exe"]
+    lines = [
+        f"{p} - proxy.example.com:{5000 + i} open through proxy proxy.example.com:5070 HTTPS"
+        for i, p in enumerate(programs * 3)
+    ]
+    settings_ = ["tickTime", "minSessionTimeout", "maxSessionTimeout", "autopurge.purgeInterval", "snap"]
+    lines += [f"{k} set to {i}" for i, k in enumerate(settings_ * 2)]
+    miner = TemplateMiner()
+    ids = miner.fit_predict(lines)
+    assert len(set(ids[:18])) == 1
+    assert (
+        miner.resolve(ids[0]).text
+        == "<*> - proxy.example.com:<*> open through proxy proxy.example.com:<*> HTTPS"
+    )
+    assert len(set(ids[18:])) == len(settings_)
+
+
 def test_match_learns_nothing() -> None:
     miner = TemplateMiner().fit(_corpus())
     before = miner.to_dict()

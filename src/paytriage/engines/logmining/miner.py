@@ -35,6 +35,7 @@ from paytriage.engines.logmining.masking import PLACEHOLDER, Masker
 __all__ = ["STATE_FORMAT", "STATE_VERSION", "Cluster", "Match", "StateError", "Template", "TemplateMiner"]
 
 _WILD = PLACEHOLDER
+_TAIL_WORDS = 3  # words the rest of a line must share with a cluster it joins despite its first token
 STATE_FORMAT = "paytriage.logmining.state"
 STATE_VERSION = 1
 
@@ -457,6 +458,14 @@ class TemplateMiner:
             # with words of its own (``closeNotification`` is not ``<*>``).
             if _fits(cluster.tokens, tokens) and (not literal or any(_WILD not in t for t in cluster.tokens)):
                 return cluster
+        if len(tokens) > _TAIL_WORDS:
+            # Only the first token differs (a program or user name opening the line) and the rest
+            # carries enough words to be sure it is the same sentence: join the cluster; the first
+            # position then keeps templates apart until it proves variable (``variable_after``).
+            for cluster in self._by_length.get(len(tokens), ()):
+                tail = cluster.tokens[1:]
+                if sum(_WILD not in t for t in tail) >= _TAIL_WORDS and _fits(tail, tokens[1:]):
+                    return cluster
         return None
 
     def _lookup(self, tokens: list[str]) -> Template | None:
