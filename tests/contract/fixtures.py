@@ -54,7 +54,7 @@ class ZendeskEnv:
 
 
 def _assert_contract(server: ContractServer) -> None:
-    assert server.validated > 0, "no request reached the validator"
+    assert server.validated >= len(server.calls), "a request bypassed the validator"
     assert not server.violations, "OpenAPI contract broken:\n" + "\n".join(server.violations)
 
 
@@ -87,7 +87,7 @@ def zendesk_env() -> Iterator[ZendeskEnv]:
     openapi = zendesk_openapi()
     if openapi is None:
         pytest.skip("Zendesk OpenAPI document not found under ../shared/data/api_specs (not redistributable)")
-    fake = ZendeskFake(2500, comments_per_ticket=2, token=ZENDESK_TOKEN)
+    fake = ZendeskFake(250, comments_per_ticket=2, token=ZENDESK_TOKEN)
     with ContractServer(fake, openapi, strip_json=True) as server:
         sleeps: list[float] = []
         creds = ZendeskCredentials(server.url, "agent@example.com", SecretStr(ZENDESK_TOKEN))

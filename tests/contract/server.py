@@ -41,8 +41,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 class Fault:
     """Answer requests whose ``"METHOD /path"`` matches ``pattern`` with ``status`` (``times`` times).
 
-    ``delay`` sleeps first (longer than the client timeout = a timeout); ``after_apply`` lets the real
-    handler run before answering with the fault (the write happened, the client never hears of it).
+    The first ``skip`` matching requests pass untouched. ``delay`` sleeps (longer than the client timeout =
+    a timeout): before the handler, or after it with ``after_apply``, which lets the real handler run before
+    answering late or with the fault (the write happened, the client never hears of it).
     """
 
     pattern: str
@@ -52,7 +53,9 @@ class Fault:
     body: Any = None
     delay: float = 0.0
     after_apply: bool = False
+    skip: int = 0
     hits: int = 0
+    seen: int = 0
 
 
 class _ValidatedRequest(WerkzeugOpenAPIRequest):
@@ -113,6 +116,9 @@ class ContractServer:
         with self._lock:
             for f in self._faults:
                 if f.hits < f.times and re.search(f.pattern, line):
+                    f.seen += 1
+                    if f.seen <= f.skip:
+                        continue
                     f.hits += 1
                     return f
         return None
@@ -131,7 +137,7 @@ class ContractServer:
             if req_errors:
                 return json_response({"errors": req_errors}, status=599)(environ, start_response)
         fault = self._take_fault(line)
-        if fault is not None and fault.delay:
+        if fault is not None and fault.delay and not fault.after_apply:
             time.sleep(fault.delay)
         if fault is not None and not fault.after_apply:
             response = json_response(
@@ -139,6 +145,8 @@ class ContractServer:
             )
         else:
             response = self.handler(request)
+            if fault is not None and fault.delay:  # applied, then the answer is slow: a lost success
+                time.sleep(fault.delay)
             if fault is not None and fault.status >= 400:  # a 2xx "fault" only delays the real answer
                 response = json_response(fault.body or {"error": "injected"}, fault.status, fault.headers)
         request.close()  # multipart uploads are spooled to temporary files
