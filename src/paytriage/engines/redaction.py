@@ -325,41 +325,86 @@ class Rule:
     name: str
     description: str
     apply: Callable[[str, dict[str, int]], str]
+    #: Run only if one of these lower-case substrings occurs (a cheap pre-filter); empty means always.
+    gate: tuple[str, ...] = ()
 
 
 #: The rule table, in the order applied (track data before cards: it contains the PAN).
 RULES: tuple[Rule, ...] = (
-    Rule("track_data", "magnetic-stripe track 1/2 data", _sub_value(_TRACK1, "track_data", "[TRACK_DATA]")),
-    Rule("track_data2", "track 2 equivalent data", _sub_value(_TRACK2, "track_data", "[TRACK_DATA]")),
+    Rule(
+        "track_data",
+        "magnetic-stripe track 1/2 data",
+        _sub_value(_TRACK1, "track_data", "[TRACK_DATA]"),
+        ("^",),
+    ),
+    Rule("track_data2", "track 2 equivalent data", _sub_value(_TRACK2, "track_data", "[TRACK_DATA]"), ("=",)),
     Rule("iban", "valid (mod-97) or labelled IBANs; keep country and last four", _mask_iban),
     Rule("card_number", "Luhn-valid 12–19 digit numbers, any common separator", _mask_cards),
-    Rule("expiry", "expiry date next to a masked card", _sub_value(_EXPIRY_AFTER_CARD, "expiry", "[EXPIRY]")),
-    Rule("expiry_labelled", "labelled expiry date", _sub_value(_EXPIRY_LABELLED, "expiry", "[EXPIRY]")),
-    Rule("expiry_fields", "exp_month/exp_year fields", _sub_value(_EXPIRY_FIELDS, "expiry", "[EXPIRY]")),
-    Rule("cvv", "CVV/CVC/CID and security codes", _sub_value(_CVV, "cvv", REDACTED)),
-    Rule("url_credentials", "user:password@ in URLs", _sub_value(_URL_CREDENTIALS, "password", REDACTED)),
     Rule(
-        "api_secret", "sk_live_/rk_/whsec_ style keys", _sub_value(_SECRET_PREFIXED, "api_secret", REDACTED)
+        "expiry",
+        "expiry date next to a masked card",
+        _sub_value(_EXPIRY_AFTER_CARD, "expiry", "[EXPIRY]"),
+        ("**",),
     ),
-    Rule("jwt", "JSON web tokens", _sub_value(_JWT, "api_secret", "[JWT]")),
-    Rule("bearer", "Authorization bearer/basic tokens", _sub_value(_BEARER, "api_secret", REDACTED)),
-    Rule("aws_key", "AWS access key ids", _sub_value(_AWS_KEY_ID, "api_secret", "[AWS_KEY]")),
+    Rule(
+        "expiry_labelled",
+        "labelled expiry date",
+        _sub_value(_EXPIRY_LABELLED, "expiry", "[EXPIRY]"),
+        ("exp", "valid", "good thru"),
+    ),
+    Rule(
+        "expiry_fields",
+        "exp_month/exp_year fields",
+        _sub_value(_EXPIRY_FIELDS, "expiry", "[EXPIRY]"),
+        ("exp",),
+    ),
+    Rule(
+        "cvv",
+        "CVV/CVC/CID and security codes",
+        _sub_value(_CVV, "cvv", REDACTED),
+        ("cvv", "cvc", "cvn", "cid", "csc", "cav2", "security", "verification", "digit"),
+    ),
+    Rule(
+        "url_credentials",
+        "user:password@ in URLs",
+        _sub_value(_URL_CREDENTIALS, "password", REDACTED),
+        ("://",),
+    ),
+    Rule(
+        "api_secret",
+        "sk_live_/rk_/whsec_ style keys",
+        _sub_value(_SECRET_PREFIXED, "api_secret", REDACTED),
+        ("sk_", "rk_", "whsec_", "sk-", "ghp_", "xox"),
+    ),
+    Rule("jwt", "JSON web tokens", _sub_value(_JWT, "api_secret", "[JWT]"), ("eyj",)),
+    Rule(
+        "bearer",
+        "Authorization bearer/basic tokens",
+        _sub_value(_BEARER, "api_secret", REDACTED),
+        ("bearer", "basic", "token"),
+    ),
+    Rule(
+        "aws_key", "AWS access key ids", _sub_value(_AWS_KEY_ID, "api_secret", "[AWS_KEY]"), ("akia", "asia")
+    ),
     Rule(
         "named_secret",
         "api_key=, client_secret:, token: ...",
         _sub_value(_NAMED_SECRET, "api_secret", REDACTED),
+        ("key", "secret", "token"),
     ),
     Rule(
         "password",
         "password/passcode values in configs, JSON and URLs",
         _sub_value(_PASSWORD, "password", REDACTED),
+        ("pass", "pwd"),
     ),
     Rule(
         "password_prose",
         "password-looking values after 'password is'",
         _sub_value(_PASSWORD_PROSE, "password", REDACTED),
+        ("passw", "passc"),
     ),
-    Rule("pin", "card PINs", _sub_value(_PIN, "pin", REDACTED)),
+    Rule("pin", "card PINs", _sub_value(_PIN, "pin", REDACTED), ("pin",)),
 )
 
 
@@ -368,6 +413,11 @@ def redact(text: str) -> RedactionResult:
     counts: dict[str, int] = {}
     if not text:
         return RedactionResult(text or "", counts)
+    low = text.lower()
     for rule in RULES:
-        text = rule.apply(text, counts)
+        if rule.gate and not any(g in low for g in rule.gate):
+            continue
+        new = rule.apply(text, counts)
+        if new is not text:
+            text, low = new, new.lower()
     return RedactionResult(text, counts)

@@ -29,15 +29,27 @@ runner = CliRunner()
 
 def test_csv_to_json_lines(app: typer.Typer, tmp_path: Path) -> None:
     f = tmp_path / "t.csv"
-    f.write_text("id,created_at,subject,description\n"
-                 "1,2026-11-05T10:00:00Z,Declined,\"My card 4111 1111 1111 1111 was declined, code 05\"\n"
-                 "2,2026-11-05,,How do I reset my password?\n", encoding="utf-8")
+    f.write_text(
+        "id,created_at,subject,description\n"
+        '1,2026-11-05T10:00:00Z,Declined,"My card 4111 1111 1111 1111 was declined, code 05"\n'
+        "2,2026-11-05,,How do I reset my password?\n",
+        encoding="utf-8",
+    )
     res = runner.invoke(app, ["triage", str(f), "--json"])
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["1", "2"]
-    assert set(rows[0]) >= {"id", "category", "category_confidence", "route", "priority", "needs_info",
-                            "entities", "redacted_text", "reasons"}
+    assert set(rows[0]) >= {
+        "id",
+        "category",
+        "category_confidence",
+        "route",
+        "priority",
+        "needs_info",
+        "entities",
+        "redacted_text",
+        "reasons",
+    }
     assert rows[0]["category"] == "card_payment_declined"
     assert "4111 1111 1111 1111" not in res.stdout
     assert rows[1]["route"] == "tier1"
@@ -45,19 +57,27 @@ def test_csv_to_json_lines(app: typer.Typer, tmp_path: Path) -> None:
 
 def test_jsonl_with_body_alias(app: typer.Typer, tmp_path: Path) -> None:
     f = tmp_path / "t.jsonl"
-    f.write_text(json.dumps({"id": "a", "created_at": "2026-11-05T10:00:00", "body": "where is my refund"}) + "\n\n"
-                 + json.dumps({"id": "b", "body": "webhooks return 500"}) + "\n", encoding="utf-8")
+    f.write_text(
+        json.dumps({"id": "a", "created_at": "2026-11-05T10:00:00", "body": "where is my refund"})
+        + "\n\n"
+        + json.dumps({"id": "b", "body": "webhooks return 500"})
+        + "\n",
+        encoding="utf-8",
+    )
     res = runner.invoke(app, ["triage", str(f), "--json"])
     assert res.exit_code == 0, res.output
     assert [json.loads(x)["category"] for x in res.stdout.splitlines()] == ["refund", "api_integration"]
 
 
-@pytest.mark.parametrize(("content", "name", "message"), [
-    ('{"id": "a", "body": "ok"}\n{"id": "b"}\n', "t.jsonl", "line 2"),
-    ('{"id": "a", "body": "ok"}\n{not json\n', "t.jsonl", "line 2"),
-    ("id,description\n1,fine\n,missing id\n", "t.csv", "line 3"),
-    ('{"id": "a", "body": "x", "created_at": "yesterday"}\n', "t.jsonl", "created_at"),
-])
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        ('{"id": "a", "body": "ok"}\n{"id": "b"}\n', "t.jsonl", "line 2"),
+        ('{"id": "a", "body": "ok"}\n{not json\n', "t.jsonl", "line 2"),
+        ("id,description\n1,fine\n,missing id\n", "t.csv", "line 3"),
+        ('{"id": "a", "body": "x", "created_at": "yesterday"}\n', "t.jsonl", "created_at"),
+    ],
+)
 def test_bad_rows_are_named(app: typer.Typer, tmp_path: Path, content: str, name: str, message: str) -> None:
     f = tmp_path / name
     f.write_text(content, encoding="utf-8")

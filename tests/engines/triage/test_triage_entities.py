@@ -16,45 +16,55 @@ def values(text: str, kind: EntityKind) -> list[object]:
     return [e.value for e in EX.extract(text) if e.kind is kind]
 
 
-@pytest.mark.parametrize(("text", "money"), [
-    ("paid €1.234,56 yesterday", Money(123456, "EUR")),
-    ("a refund of JPY 5000", Money(5000, "JPY")),
-    ("only $12.50", Money(1250, "USD")),
-    ("12,50 EUR were taken", Money(1250, "EUR")),
-    ("charged 1,234.56 USD", Money(123456, "USD")),
-    ("£3 fee", Money(300, "GBP")),
-    ("about 40 euros", Money(4000, "EUR")),
-    ("KWD 1.250", Money(1250, "KWD")),
-])
+@pytest.mark.parametrize(
+    ("text", "money"),
+    [
+        ("paid €1.234,56 yesterday", Money(123456, "EUR")),
+        ("a refund of JPY 5000", Money(5000, "JPY")),
+        ("only $12.50", Money(1250, "USD")),
+        ("12,50 EUR were taken", Money(1250, "EUR")),
+        ("charged 1,234.56 USD", Money(123456, "USD")),
+        ("£3 fee", Money(300, "GBP")),
+        ("about 40 euros", Money(4000, "EUR")),
+        ("KWD 1.250", Money(1250, "KWD")),
+    ],
+)
 def test_amounts(text: str, money: Money) -> None:
     assert values(text, EntityKind.AMOUNT) == [money]
 
 
-@pytest.mark.parametrize(("text", "kind", "value"), [
-    ("txn ch_3NabcDEFgh12 failed", EntityKind.TRANSACTION_ID, "ch_3NabcDEFgh12"),
-    ("order id: ORD-778812", EntityKind.TRANSACTION_ID, "ORD-778812"),
-    ("see ACME-123456", EntityKind.TRANSACTION_ID, "ACME-123456"),
-    ("merchant id M12345", EntityKind.MERCHANT_ID, "M12345"),
-    ("customer cus_Ab12Cd34Ef", EntityKind.CUSTOMER_ID, "cus_Ab12Cd34Ef"),
-    ("it said code 05", EntityKind.DECLINE_CODE, "05"),
-    ("declined: do not honor", EntityKind.DECLINE_CODE, "05"),
-    ("insufficient funds again", EntityKind.DECLINE_CODE, "51"),
-    ("decline_code=generic_decline", EntityKind.DECLINE_CODE, "generic_decline"),
-    ("returned with AC04", EntityKind.DECLINE_CODE, "AC04"),
-    ("HTTP 502 from the API", EntityKind.HTTP_STATUS, 502),
-    ("we get 401 Unauthorized", EntityKind.HTTP_STATUS, 401),
-    ("POST /v1/refunds hangs", EntityKind.API_ENDPOINT, "POST /v1/refunds"),
-    ("mail me at a.b@example.com", EntityKind.EMAIL, "a.b@example.com"),
-    ("call +44 20 7946 0958", EntityKind.PHONE, "+44 20 7946 0958"),
-    ("card 411111******1111", EntityKind.CARD_BIN, "411111"),
-    ("card ending in 4242", EntityKind.CARD_LAST4, "4242"),
-    ("IBAN DE****************3000", EntityKind.IBAN, "DE****************3000"),
-    ("on 2026-11-05 at 14:02", EntityKind.DATE, "2026-11-05"),
-    ("on 5 Nov 2026", EntityKind.DATE, "2026-11-05"),
-    ("on 25/11/2026", EntityKind.DATE, "2026-11-25"),
-    ("on 2026-11-05 at 14:02", EntityKind.TIME, "14:02"),
-    ("the app shows 'Payment could not be processed'", EntityKind.ERROR_MESSAGE, "Payment could not be processed"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("txn ch_3NabcDEFgh12 failed", EntityKind.TRANSACTION_ID, "ch_3NabcDEFgh12"),
+        ("order id: ORD-778812", EntityKind.TRANSACTION_ID, "ORD-778812"),
+        ("see ACME-123456", EntityKind.TRANSACTION_ID, "ACME-123456"),
+        ("merchant id M12345", EntityKind.MERCHANT_ID, "M12345"),
+        ("customer cus_Ab12Cd34Ef", EntityKind.CUSTOMER_ID, "cus_Ab12Cd34Ef"),
+        ("it said code 05", EntityKind.DECLINE_CODE, "05"),
+        ("declined: do not honor", EntityKind.DECLINE_CODE, "05"),
+        ("insufficient funds again", EntityKind.DECLINE_CODE, "51"),
+        ("decline_code=generic_decline", EntityKind.DECLINE_CODE, "generic_decline"),
+        ("returned with AC04", EntityKind.DECLINE_CODE, "AC04"),
+        ("HTTP 502 from the API", EntityKind.HTTP_STATUS, 502),
+        ("we get 401 Unauthorized", EntityKind.HTTP_STATUS, 401),
+        ("POST /v1/refunds hangs", EntityKind.API_ENDPOINT, "POST /v1/refunds"),
+        ("mail me at a.b@example.com", EntityKind.EMAIL, "a.b@example.com"),
+        ("call +44 20 7946 0958", EntityKind.PHONE, "+44 20 7946 0958"),
+        ("card 411111******1111", EntityKind.CARD_BIN, "411111"),
+        ("card ending in 4242", EntityKind.CARD_LAST4, "4242"),
+        ("IBAN DE****************3000", EntityKind.IBAN, "DE****************3000"),
+        ("on 2026-11-05 at 14:02", EntityKind.DATE, "2026-11-05"),
+        ("on 5 Nov 2026", EntityKind.DATE, "2026-11-05"),
+        ("on 25/11/2026", EntityKind.DATE, "2026-11-25"),
+        ("on 2026-11-05 at 14:02", EntityKind.TIME, "14:02"),
+        (
+            "the app shows 'Payment could not be processed'",
+            EntityKind.ERROR_MESSAGE,
+            "Payment could not be processed",
+        ),
+    ],
+)
 def test_entity_table(text: str, kind: EntityKind, value: object) -> None:
     assert value in values(text, kind)
 

@@ -19,8 +19,13 @@ NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
 def ticket(text: str, **kw: Any) -> Ticket:
-    return Ticket(external_id=kw.pop("id", "T1"), source="test", created_at=kw.pop("created_at", NOW),
-                  description=text, **kw)
+    return Ticket(
+        external_id=kw.pop("id", "T1"),
+        source="test",
+        created_at=kw.pop("created_at", NOW),
+        description=text,
+        **kw,
+    )
 
 
 def test_result_fields_and_versions(triager: Triager) -> None:
@@ -33,8 +38,17 @@ def test_result_fields_and_versions(triager: Triager) -> None:
     assert r.ruleset_version.startswith("redaction=") and "routing=" in r.ruleset_version
     assert r.model_version.startswith("zero-config/")
     assert r.reasons and r.reasons[0].startswith("category card_payment_declined")
-    assert set(r.to_dict()) >= {"id", "category", "category_confidence", "route", "priority", "needs_info",
-                                "entities", "redacted_text", "reasons"}
+    assert set(r.to_dict()) >= {
+        "id",
+        "category",
+        "category_confidence",
+        "route",
+        "priority",
+        "needs_info",
+        "entities",
+        "redacted_text",
+        "reasons",
+    }
 
 
 def test_how_to_question_goes_back_to_tier1_with_article(triager: Triager) -> None:
@@ -59,25 +73,36 @@ def test_needs_info_asks_the_exact_questions(triager: Triager) -> None:
     assert not full.needs_info and full.questions == []
 
 
-@pytest.mark.parametrize(("text", "route"), [
-    ("Our API returns HTTP 500 on POST /v1/payments", Route.ENGINEERING),
-    ("Refund still missing. I will report you to the FCA and the ombudsman", Route.RISK_COMPLIANCE),
-    ("Payment declined with response code 91 issuer unavailable", Route.PAYMENTS_OPS),
-    ("We received a chargeback for order ORD-123456", Route.PAYMENTS_OPS),
-    ("Somebody used my card without my permission on 2026-11-05", Route.RISK_COMPLIANCE),
-])
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        ("Our API returns HTTP 500 on POST /v1/payments", Route.ENGINEERING),
+        ("Refund still missing. I will report you to the FCA and the ombudsman", Route.RISK_COMPLIANCE),
+        ("Payment declined with response code 91 issuer unavailable", Route.PAYMENTS_OPS),
+        ("We received a chargeback for order ORD-123456", Route.PAYMENTS_OPS),
+        ("Somebody used my card without my permission on 2026-11-05", Route.RISK_COMPLIANCE),
+    ],
+)
 def test_routing_rules(triager: Triager, text: str, route: Route) -> None:
     r = triager.triage(text)
     assert r.route is route, r.reasons
 
 
 def test_priority_factors_are_explained(triager: Triager) -> None:
-    ctx = TriageContext(customers_affected=150, similar_last_24h=60, merchant_tier="enterprise",
-                        sla_remaining_hours=1.0)
+    ctx = TriageContext(
+        customers_affected=150, similar_last_24h=60, merchant_tier="enterprise", sla_remaining_hours=1.0
+    )
     r = triager.triage("All payments are failing at checkout, we lost EUR 25,000 in sales", ctx)
     assert r.priority is Priority.P1
     names = {f.name for f in r.priority_factors}
-    assert {"money_at_stake", "affected_customers", "severity", "frequency_24h", "merchant_tier", "sla"} <= names
+    assert {
+        "money_at_stake",
+        "affected_customers",
+        "severity",
+        "frequency_24h",
+        "merchant_tier",
+        "sla",
+    } <= names
     assert r.route is Route.ENGINEERING
     calm = triager.triage("What fees do you charge for transfers?")
     assert calm.priority is Priority.P4
@@ -85,10 +110,16 @@ def test_priority_factors_are_explained(triager: Triager) -> None:
 
 def test_duplicate_links_existing_case(triager: Triager) -> None:
     cands = (
-        DuplicateCandidate("C-1", NOW - timedelta(days=1), "something else", requester_id="u1",
-                           transaction_ids=("ch_3Nabcdefgh12",)),
-        DuplicateCandidate("C-2", NOW - timedelta(days=30), "same", requester_id="u1",
-                           transaction_ids=("ch_3Nabcdefgh12",)),
+        DuplicateCandidate(
+            "C-1",
+            NOW - timedelta(days=1),
+            "something else",
+            requester_id="u1",
+            transaction_ids=("ch_3Nabcdefgh12",),
+        ),
+        DuplicateCandidate(
+            "C-2", NOW - timedelta(days=30), "same", requester_id="u1", transaction_ids=("ch_3Nabcdefgh12",)
+        ),
     )
     t = ticket("Payment ch_3Nabcdefgh12 was declined again", requester_id="u1")
     r = triager.triage(t, TriageContext(duplicate_candidates=cands))
@@ -97,15 +128,18 @@ def test_duplicate_links_existing_case(triager: Triager) -> None:
     assert triager.triage(other, TriageContext(duplicate_candidates=cands)).duplicate_of is None
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "   \n\t ",
-    "\x00\x01\x02\xff\ufffe garbage \ud800 \x7f" * 50,
-    "<html><head><style>p{}</style></head><body><p>My card <b>4111111111111111</b> was declined&nbsp;"
-    "</p><script>alert(1)</script></body></html>",
-    "Meine Karte wurde abgelehnt. My card was declined. Ma carte a été refusée.",
-    ("refund please 4111111111111111 " * 40_000)[:1_000_000],
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "\x00\x01\x02\xff\ufffe garbage \ud800 \x7f" * 50,
+        "<html><head><style>p{}</style></head><body><p>My card <b>4111111111111111</b> was declined&nbsp;"
+        "</p><script>alert(1)</script></body></html>",
+        "Meine Karte wurde abgelehnt. My card was declined. Ma carte a été refusée.",
+        ("refund please 4111111111111111 " * 40_000)[:1_000_000],
+    ],
+)
 def test_bad_input_gives_a_result(triager: Triager, text: str) -> None:
     r = triager.triage(text)
     assert r.category in triager.taxonomy
@@ -143,7 +177,9 @@ def test_trained_classifier_plugs_in() -> None:
 
 
 def test_engine_imports_no_web_or_db() -> None:
-    code = ("import sys, paytriage.engines.triage, paytriage.engines.redaction; "
-            "bad = [m for m in ('fastapi', 'sqlalchemy', 'typer') if m in sys.modules]; print(bad); "
-            "sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, paytriage.engines.triage, paytriage.engines.redaction; "
+        "bad = [m for m in ('fastapi', 'sqlalchemy', 'typer') if m in sys.modules]; print(bad); "
+        "sys.exit(1 if bad else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

@@ -21,7 +21,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from paytriage.domain.taxonomy import Taxonomy
 
@@ -30,12 +30,14 @@ __all__ = ["Classifier", "Prediction", "ZeroConfigClassifier", "normalize_for_mo
 MAX_MODEL_CHARS = 4000
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 _NUMBERISH = re.compile(r"\d+(?:[.,:/-]\d+)*")
-_NEGATION = re.compile(r"\b(?:not|no|never|without|isn't|wasn't|aren't|didn't|don't|doesn't|nor)\s+(?:\w+\s+){0,2}$")
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|without|isn't|wasn't|aren't|didn't|don't|doesn't|nor)\s+(?:\w+\s+){0,2}$"
+)
 
 
 @runtime_checkable
 class Classifier(Protocol):
-    """Anything with ``classes_`` and ``predict_proba(texts)`` (rows sum to 1, columns follow ``classes_``)."""
+    """Anything with ``classes_`` and ``predict_proba(texts)``: rows sum to 1, columns follow ``classes_``."""
 
     classes_: Any
 
@@ -81,8 +83,9 @@ class ZeroConfigClassifier:
     Parameters follow scikit-learn conventions: stored in ``__init__``, learned state ends in ``_``.
     """
 
-    def __init__(self, *, c: float = 8.0, keyword_weight: float = 1.5, calibrate: bool = True,
-                 random_state: int = 0) -> None:
+    def __init__(
+        self, *, c: float = 8.0, keyword_weight: float = 1.5, calibrate: bool = True, random_state: int = 0
+    ) -> None:
         self.c = c
         self.keyword_weight = keyword_weight
         self.calibrate = calibrate
@@ -102,14 +105,22 @@ class ZeroConfigClassifier:
         return docs, labels
 
     def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-        word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1,
-                               token_pattern=r"(?u)\b\w[\w']*\b", dtype=np.float32)
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1,
-                               dtype=np.float32)
+        word = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            min_df=1,
+            token_pattern=r"(?u)\b\w[\w']*\b",
+            dtype=np.float32,
+        )
+        char = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, min_df=1, dtype=np.float32
+        )
         return word, char
 
-    def _fit_core(self, docs: list[str], y: NDArray[np.int64]) -> tuple[TfidfVectorizer, TfidfVectorizer,
-                                                                       LogisticRegression]:
+    def _fit_core(
+        self, docs: list[str], y: NDArray[np.int64]
+    ) -> tuple[TfidfVectorizer, TfidfVectorizer, LogisticRegression]:
         word, char = self._vectorizers()
         x = hstack([word.fit_transform(docs), char.fit_transform(docs)]).tocsr()
         model = LogisticRegression(C=self.c, max_iter=500, solver="newton-cg")
@@ -131,7 +142,9 @@ class ZeroConfigClassifier:
         for idx, cat in enumerate(taxonomy.categories):
             for kw in cat.keywords:
                 self.keyword_classes_.setdefault(_lower(kw).strip(), []).append(idx)
-        alternation = "|".join(re.escape(k) for k in sorted(self.keyword_classes_, key=len, reverse=True) if k)
+        alternation = "|".join(
+            re.escape(k) for k in sorted(self.keyword_classes_, key=len, reverse=True) if k
+        )
         self.keyword_pattern_ = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)" if alternation else r"(?!x)x")
         self.temperature_ = 1.0
         if self.calibrate and len(set(labels)) > 1:
@@ -148,7 +161,9 @@ class ZeroConfigClassifier:
             return 1.0
         folds = 3
         logits = np.zeros((len(docs), int(y.max()) + 1))
-        for train, test in StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(docs, y):
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(
+            docs, y
+        ):
             word, char, model = self._fit_core([docs[i] for i in train], y[train])
             test_docs = [docs[i] for i in test]
             x = hstack([word.transform(test_docs), char.transform(test_docs)]).tocsr()
@@ -165,8 +180,9 @@ class ZeroConfigClassifier:
         return float(res.x)
 
     # -- inference --------------------------------------------------------------------------
-    def _keyword_hits(self, docs: Sequence[str], n_classes: int) -> tuple[NDArray[np.float64],
-                                                                         list[list[list[str]]]]:
+    def _keyword_hits(
+        self, docs: Sequence[str], n_classes: int
+    ) -> tuple[NDArray[np.float64], list[list[list[str]]]]:
         scores = np.zeros((len(docs), n_classes))
         hits: list[list[list[str]]] = [[[] for _ in range(n_classes)] for _ in docs]
         for i, doc in enumerate(docs):
@@ -208,11 +224,12 @@ class ZeroConfigClassifier:
             top = int(order[0])
             second = int(order[1]) if len(order) > 1 else None
             reasons = [f"keyword '{k}'" for k in hits[i][top]]
-            row = x.getrow(i)
-            mask = row.indices < self.n_word_
-            idx = row.indices[mask]
+            lo, hi = x.indptr[i], x.indptr[i + 1]
+            cols, vals = x.indices[lo:hi], x.data[lo:hi]
+            mask = cols < self.n_word_
+            idx = cols[mask]
             if idx.size:
-                contrib = row.data[mask] * coef[top, idx]
+                contrib = vals[mask] * coef[top, idx]
                 shown = 0
                 for j in np.argsort(-contrib):
                     name = str(self.feature_names_[idx[j]])
@@ -222,11 +239,13 @@ class ZeroConfigClassifier:
                     if "0" not in toks and not all(tok in ENGLISH_STOP_WORDS for tok in toks):
                         reasons.append(f"phrase '{name}'")
                         shown += 1
-            out.append(Prediction(
-                category=str(self.classes_[top]),
-                confidence=float(proba[i, top]),
-                runner_up=str(self.classes_[second]) if second is not None else None,
-                runner_up_confidence=float(proba[i, second]) if second is not None else 0.0,
-                reasons=tuple(dict.fromkeys(reasons)),
-            ))
+            out.append(
+                Prediction(
+                    category=str(self.classes_[top]),
+                    confidence=float(proba[i, top]),
+                    runner_up=str(self.classes_[second]) if second is not None else None,
+                    runner_up_confidence=float(proba[i, second]) if second is not None else 0.0,
+                    reasons=tuple(dict.fromkeys(reasons)),
+                )
+            )
         return out

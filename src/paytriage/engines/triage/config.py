@@ -54,14 +54,18 @@ def load_taxonomy(path: Path) -> Taxonomy:
         try:
             route = Route(item.get("default_route", "tier2"))
         except ValueError:
-            raise ConfigurationError(f"{where}.default_route: unknown route {item.get('default_route')!r}") from None
-        cats.append(Category(
-            name=item["name"],
-            description=str(item.get("description", "")),
-            default_route=route,
-            keywords=_strings(item.get("keywords"), f"{where}.keywords"),
-            examples=_strings(item.get("examples"), f"{where}.examples"),
-        ))
+            raise ConfigurationError(
+                f"{where}.default_route: unknown route {item.get('default_route')!r}"
+            ) from None
+        cats.append(
+            Category(
+                name=item["name"],
+                description=str(item.get("description", "")),
+                default_route=route,
+                keywords=_strings(item.get("keywords"), f"{where}.keywords"),
+                examples=_strings(item.get("examples"), f"{where}.examples"),
+            )
+        )
     names = [c.name for c in cats]
     if len(set(names)) != len(names):
         raise ConfigurationError(f"{path}: duplicate category names")

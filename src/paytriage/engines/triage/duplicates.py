@@ -39,13 +39,24 @@ class DuplicateMatch:
 def _same_requester(c: DuplicateCandidate, requester_id: str | None, requester_email: str | None) -> bool:
     if requester_id and c.requester_id and requester_id == c.requester_id:
         return True
-    return bool(requester_email and c.requester_email
-                and requester_email.strip().lower() == c.requester_email.strip().lower())
+    return bool(
+        requester_email
+        and c.requester_email
+        and requester_email.strip().lower() == c.requester_email.strip().lower()
+    )
 
 
-def find_duplicate(*, text: str, created_at: datetime, requester_id: str | None, requester_email: str | None,
-                   transaction_ids: Iterable[str], candidates: Sequence[DuplicateCandidate],
-                   window: timedelta = timedelta(days=7), min_similarity: float = 90.0) -> DuplicateMatch | None:
+def find_duplicate(
+    *,
+    text: str,
+    created_at: datetime,
+    requester_id: str | None,
+    requester_email: str | None,
+    transaction_ids: Iterable[str],
+    candidates: Sequence[DuplicateCandidate],
+    window: timedelta = timedelta(days=7),
+    min_similarity: float = 90.0,
+) -> DuplicateMatch | None:
     """The most recent matching candidate: same requester, within ``window``, same transaction or text."""
     created = ensure_utc(created_at)
     txns = {t.lower() for t in transaction_ids}

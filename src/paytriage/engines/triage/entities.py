@@ -54,34 +54,81 @@ class Entity:
 
 #: Decline reasons said in words → ISO 8583 response code (or the gateway code when there is none).
 DECLINE_PHRASES: dict[str, str] = {
-    "do not honor": "05", "do not honour": "05", "insufficient funds": "51", "not sufficient funds": "51",
-    "expired card": "54", "card expired": "54", "pick up card": "04", "pickup card": "04", "lost card": "41",
-    "stolen card": "43", "invalid card number": "14", "invalid card": "14", "invalid amount": "13",
-    "transaction not permitted": "57", "not permitted to cardholder": "57", "restricted card": "62",
-    "exceeds withdrawal limit": "61", "withdrawal limit exceeded": "61", "security violation": "63",
-    "suspected fraud": "59", "incorrect pin": "55", "wrong pin": "55", "pin tries exceeded": "75",
-    "issuer unavailable": "91", "issuer or switch inoperative": "91", "system malfunction": "96",
-    "refer to card issuer": "01", "call issuer": "01", "generic decline": "generic_decline",
-    "card velocity exceeded": "card_velocity_exceeded", "incorrect cvc": "incorrect_cvc",
-    "authentication required": "authentication_required", "card not supported": "card_not_supported",
-    "currency not supported": "currency_not_supported", "duplicate transaction": "duplicate_transaction",
+    "do not honor": "05",
+    "do not honour": "05",
+    "insufficient funds": "51",
+    "not sufficient funds": "51",
+    "expired card": "54",
+    "card expired": "54",
+    "pick up card": "04",
+    "pickup card": "04",
+    "lost card": "41",
+    "stolen card": "43",
+    "invalid card number": "14",
+    "invalid card": "14",
+    "invalid amount": "13",
+    "transaction not permitted": "57",
+    "not permitted to cardholder": "57",
+    "restricted card": "62",
+    "exceeds withdrawal limit": "61",
+    "withdrawal limit exceeded": "61",
+    "security violation": "63",
+    "suspected fraud": "59",
+    "incorrect pin": "55",
+    "wrong pin": "55",
+    "pin tries exceeded": "75",
+    "issuer unavailable": "91",
+    "issuer or switch inoperative": "91",
+    "system malfunction": "96",
+    "refer to card issuer": "01",
+    "call issuer": "01",
+    "generic decline": "generic_decline",
+    "card velocity exceeded": "card_velocity_exceeded",
+    "incorrect cvc": "incorrect_cvc",
+    "authentication required": "authentication_required",
+    "card not supported": "card_not_supported",
+    "currency not supported": "currency_not_supported",
+    "duplicate transaction": "duplicate_transaction",
 }
-_SNAKE_DECLINES = ("approve_with_id|authentication_required|call_issuer|card_declined|card_not_supported|"
-                   "card_velocity_exceeded|currency_not_supported|do_not_honor|do_not_try_again|"
-                   "duplicate_transaction|expired_card|fraudulent|generic_decline|incorrect_cvc|incorrect_number|"
-                   "incorrect_pin|incorrect_zip|insufficient_funds|invalid_account|invalid_amount|invalid_cvc|"
-                   "invalid_expiry_year|invalid_pin|issuer_not_available|lost_card|merchant_blacklist|"
-                   "new_account_information_available|no_action_taken|not_permitted|pickup_card|"
-                   "processing_error|reenter_transaction|restricted_card|revocation_of_authorization|"
-                   "security_violation|service_not_allowed|stolen_card|stop_payment_order|testmode_decline|"
-                   "transaction_not_allowed|try_again_later|withdrawal_count_limit_exceeded")
-_ISO20022 = ("AB0[1-9]|AB1[01]|AC0[1-9]|AC1[0-6]|AG0[1-9]|AG1[0-3]|AM0[1-9]|AM1[0-9]|AM2[0-3]|BE0[1-9]|"
-             "BE1[0-9]|BE2[0-3]|CNOR|DNOR|DUPL|FF0[1-9]|FOCR|MD0[1-7]|MS0[23]|NARR|RC0[1-9]|RC1[0-2]|"
-             "RR0[1-9]|RR1[0-2]|SL0[1-2]|TM01|CUST|AGNT|UPAY|ERIN|ACSC|ACSP|RJCT|PDNG|BLCK")
+_SNAKE_DECLINES = (
+    "approve_with_id|authentication_required|call_issuer|card_declined|card_not_supported|"
+    "card_velocity_exceeded|currency_not_supported|do_not_honor|do_not_try_again|"
+    "duplicate_transaction|expired_card|fraudulent|generic_decline|incorrect_cvc|incorrect_number|"
+    "incorrect_pin|incorrect_zip|insufficient_funds|invalid_account|invalid_amount|invalid_cvc|"
+    "invalid_expiry_year|invalid_pin|issuer_not_available|lost_card|merchant_blacklist|"
+    "new_account_information_available|no_action_taken|not_permitted|pickup_card|"
+    "processing_error|reenter_transaction|restricted_card|revocation_of_authorization|"
+    "security_violation|service_not_allowed|stolen_card|stop_payment_order|testmode_decline|"
+    "transaction_not_allowed|try_again_later|withdrawal_count_limit_exceeded"
+)
+_ISO20022 = (
+    "AB0[1-9]|AB1[01]|AC0[1-9]|AC1[0-6]|AG0[1-9]|AG1[0-3]|AM0[1-9]|AM1[0-9]|AM2[0-3]|BE0[1-9]|"
+    "BE1[0-9]|BE2[0-3]|CNOR|DNOR|DUPL|FF0[1-9]|FOCR|MD0[1-7]|MS0[23]|NARR|RC0[1-9]|RC1[0-2]|"
+    "RR0[1-9]|RR1[0-2]|SL0[1-2]|TM01|CUST|AGNT|UPAY|ERIN|ACSC|ACSP|RJCT|PDNG|BLCK"
+)
 
-_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY",
-            "zł": "PLN", "kr": "SEK", "R$": "BRL", "A$": "AUD", "C$": "CAD", "US$": "USD", "CHF": "CHF",
-            "₴": "UAH", "₪": "ILS", "฿": "THB", "₱": "PHP", "₦": "NGN"}
+_SYMBOLS = {
+    "€": "EUR",
+    "$": "USD",
+    "£": "GBP",
+    "¥": "JPY",
+    "₹": "INR",
+    "₩": "KRW",
+    "₽": "RUB",
+    "₺": "TRY",
+    "zł": "PLN",
+    "kr": "SEK",
+    "R$": "BRL",
+    "A$": "AUD",
+    "C$": "CAD",
+    "US$": "USD",
+    "CHF": "CHF",
+    "₴": "UAH",
+    "₪": "ILS",
+    "฿": "THB",
+    "₱": "PHP",
+    "₦": "NGN",
+}
 _CODES = "|".join(sorted(CURRENCY_EXPONENTS))
 _SYM = "|".join(re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True))
 _NUM = r"\d{1,3}(?:[.,\u00a0\u202f ' ]\d{3})+(?:[.,]\d{1,3})?|\d+(?:[.,]\d{1,3})?"
@@ -89,10 +136,21 @@ _AMOUNT = re.compile(
     rf"(?<![\w.,])(?:(?P<c1>{_CODES})\s?|(?P<s1>{_SYM})\s?)(?P<n1>-?(?:{_NUM}))(?![\d])"
     rf"|(?<![\w.,])(?P<n2>{_NUM})\s?(?:(?P<c2>{_CODES})\b|(?P<s2>{_SYM})(?!\w)|(?P<w2>euros?|dollars?|pounds?|yen)\b)",
 )
-_WORD_CURRENCY = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP",
-                  "pounds": "GBP", "yen": "JPY"}
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+_WORD_CURRENCY = {
+    "euro": "EUR",
+    "euros": "EUR",
+    "dollar": "USD",
+    "dollars": "USD",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "yen": "JPY",
+}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
 _MONTH_RE = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(
     r"\b(?P<iso>(?P<y>20\d\d)-(?P<m>[01]?\d)-(?P<d>[0-3]?\d))(?:[T ]\d\d:\d\d(?::\d\d)?)?"
@@ -103,8 +161,11 @@ _DATE = re.compile(
     r"this\s+morning|on\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
     re.IGNORECASE,
 )
-_TIME = re.compile(r"(?<![\d:])(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s?(?:am|pm|utc|gmt|cet))?(?![\d:])"
-                   r"|\b(?:1[0-2]|0?[1-9])\s?(?:am|pm)\b", re.IGNORECASE)
+_TIME = re.compile(
+    r"(?<![\d:])(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s?(?:am|pm|utc|gmt|cet))?(?![\d:])"
+    r"|\b(?:1[0-2]|0?[1-9])\s?(?:am|pm)\b",
+    re.IGNORECASE,
+)
 
 
 def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
@@ -115,56 +176,276 @@ def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
 PATTERNS: list[tuple[EntityKind, re.Pattern[str], float, str | int]] = [
     (EntityKind.CUSTOMER_ID, _rx(r"\bcus_[A-Za-z0-9]{6,}\b", 0), 0.95, 0),
     (EntityKind.MERCHANT_ID, _rx(r"\bacct_[A-Za-z0-9]{6,}\b", 0), 0.95, 0),
-    (EntityKind.TRANSACTION_ID, _rx(r"\b(?:ch|pi|py|re|txn|tx|trx|pay|po|tr|dp|in|seti|src|pm)_[A-Za-z0-9]{8,}\b", 0),
-     0.95, 0),
-    (EntityKind.MERCHANT_ID, _rx(r"\b(?:merchant|mid|store|shop)(?:[ _]?(?:id|no\.?|number|#))?\s*[:#=]?\s*"
-                                 r"(?P<v>(?=[A-Za-z_\-]*\d)[A-Za-z0-9][A-Za-z0-9_\-]{3,})"), 0.8, "v"),
-    (EntityKind.CUSTOMER_ID, _rx(r"\b(?:customer|client|user|account)[ _]?(?:id|no\.?|number|#)\s*[:#=]?\s*"
-                                 r"(?P<v>(?=[A-Za-z_\-]*\d)[A-Za-z0-9][A-Za-z0-9_\-]{3,})"), 0.8, "v"),
-    (EntityKind.TRANSACTION_ID, _rx(
-        r"\b(?:transaction|txn|trx|payment|charge|order|ref|reference|receipt|booking|invoice|payout|transfer)"
-        r"(?:[ _]?(?:id|no\.?|number|ref|#))?\s*[:#=]?\s*(?P<v>(?=[A-Za-z_\-]*\d)[A-Za-z0-9][A-Za-z0-9_\-]{5,})"),
-     0.85, "v"),
-    (EntityKind.TRANSACTION_ID, _rx(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), 0.6, 0),
+    (
+        EntityKind.TRANSACTION_ID,
+        _rx(r"\b(?:ch|pi|py|re|txn|tx|trx|pay|po|tr|dp|in|seti|src|pm)_[A-Za-z0-9]{8,}\b", 0),
+        0.95,
+        0,
+    ),
+    (
+        EntityKind.MERCHANT_ID,
+        _rx(
+            r"\b(?:merchant|mid|store|shop)(?:[ _]?(?:id|no\.?|number|#))?\s*[:#=]?\s*"
+            r"(?P<v>(?=[A-Za-z_\-]*\d)[A-Za-z0-9][A-Za-z0-9_\-]{3,})"
+        ),
+        0.8,
+        "v",
+    ),
+    (
+        EntityKind.CUSTOMER_ID,
+        _rx(
+            r"\b(?:customer|client|user|account)[ _]?(?:id|no\.?|number|#)\s*[:#=]?\s*"
+            r"(?P<v>(?=[A-Za-z_\-]*\d)[A-Za-z0-9][A-Za-z0-9_\-]{3,})"
+        ),
+        0.8,
+        "v",
+    ),
+    (
+        EntityKind.TRANSACTION_ID,
+        _rx(
+            r"\b(?:transaction|txn|trx|payment|charge|order|ref|reference|receipt|booking|invoice|payout|transfer)"
+            r"(?:[ _]?(?:id|no\.?|number|ref|#))?\s*[:#=]?\s*"
+            r"(?P<v>(?=[A-Za-z_\-]*\d)[A-Za-z0-9][A-Za-z0-9_\-]{5,})"
+        ),
+        0.85,
+        "v",
+    ),
+    (
+        EntityKind.TRANSACTION_ID,
+        _rx(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),
+        0.6,
+        0,
+    ),
     (EntityKind.DECLINE_CODE, _rx(rf"\b(?P<v>{_SNAKE_DECLINES})\b", 0), 0.95, "v"),
-    (EntityKind.DECLINE_CODE, _rx(r"\b(?:(?:response|decline|declined|error|reason|return|rejection|iso|auth)[ _]?)?"
-                                  r"(?:code|reason|rc)\s*(?:is|was|of|:|#|=)?\s*[\"']?(?P<v>[0-9]{2,3}|[A-Z][0-9]{1,2}"
-                                  r"|[A-Z]{2}[0-9]{2})\b(?!\s*(?:%|ms|seconds|minutes|days|[.,]\d))"), 0.85, "v"),
+    (
+        EntityKind.DECLINE_CODE,
+        _rx(
+            r"\b(?:(?:response|decline|declined|error|reason|return|rejection|iso|auth)[ _]?)?"
+            r"(?:code|reason|rc)\s*(?:is|was|of|:|#|=)?\s*[\"']?(?P<v>[0-9]{2,3}|[A-Z][0-9]{1,2}"
+            r"|[A-Z]{2}[0-9]{2})\b(?!\s*(?:%|ms|seconds|minutes|days|[.,]\d))"
+        ),
+        0.85,
+        "v",
+    ),
     (EntityKind.DECLINE_CODE, _rx(rf"\b(?P<v>{_ISO20022})\b", 0), 0.7, "v"),
-    (EntityKind.HTTP_STATUS, _rx(r"(?:\bhttp(?:/[\d.]+)?|\bstatus(?:[ _]code)?|\bresponse|\breturns?|\breturned|"
-                                 r"\bgot|\bgetting|\bgives?|\berror)\s*[:=]?\s*(?:an?\s+)?(?P<v>[1-5][0-9]{2})\b"
-                                 r"(?!\s*(?:%|ms|eur|usd|gbp|jpy|€|\$|£|dollars|euros|pounds|[.,]\d))"), 0.85, "v"),
-    (EntityKind.HTTP_STATUS, _rx(r"\b(?P<v>[45][0-9]{2})\s+(?:error|bad request|unauthori[sz]ed|forbidden|not found|"
-                                 r"conflict|unprocessable|internal server error|bad gateway|service unavailable|"
-                                 r"gateway time-?out|too many requests|response)\b"), 0.9, "v"),
+    (
+        EntityKind.HTTP_STATUS,
+        _rx(
+            r"(?:\bhttp(?:/[\d.]+)?|\bstatus(?:[ _]code)?|\bresponse|\breturns?|\breturned|"
+            r"\bgot|\bgetting|\bgives?|\berror)\s*[:=]?\s*(?:an?\s+)?(?P<v>[1-5][0-9]{2})\b"
+            r"(?!\s*(?:%|ms|eur|usd|gbp|jpy|€|\$|£|dollars|euros|pounds|[.,]\d))"
+        ),
+        0.85,
+        "v",
+    ),
+    (
+        EntityKind.HTTP_STATUS,
+        _rx(
+            r"\b(?P<v>[45][0-9]{2})\s+(?:error|bad request|unauthori[sz]ed|forbidden|not found|"
+            r"conflict|unprocessable|internal server error|bad gateway|service unavailable|"
+            r"gateway time-?out|too many requests|response)\b"
+        ),
+        0.9,
+        "v",
+    ),
     (EntityKind.API_ENDPOINT, _rx(r"\b(?P<v>(?:GET|POST|PUT|PATCH|DELETE)\s+/[\w\-./{}:]*)", 0), 0.95, "v"),
-    (EntityKind.API_ENDPOINT, _rx(r"(?<![\w/])(?P<v>/(?:v\d+|api|webhooks?|checkout|payments?)(?:/[\w\-.{}:]+)+)"),
-     0.8, "v"),
+    (
+        EntityKind.API_ENDPOINT,
+        _rx(r"(?<![\w/])(?P<v>/(?:v\d+|api|webhooks?|checkout|payments?)(?:/[\w\-.{}:]+)+)"),
+        0.8,
+        "v",
+    ),
     (EntityKind.EMAIL, _rx(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b", 0), 0.95, 0),
-    (EntityKind.SOFTWARE, _rx(
-        r"\b(?P<v>(?:woocommerce|shopify|magento|prestashop|wordpress|opencart|bigcommerce|wix|drupal|"
-        r"stripe[\-. ]?(?:php|node|python|java|ruby|go|js)?|ios|android|react[ -]native|flutter|node(?:\.js)?|php|python|"
-        r"java|\.net|ruby)(?:[ \-](?:plugin|sdk|module|extension|library|gateway|app))?)\s*(?:version\s*|v)?"
-        r"(?P<ver>\d+(?:\.\d+){1,3})?\b"), 0.7, "v"),
-    (EntityKind.SOFTWARE, _rx(r"\b(?P<v>[\w\-.]{2,30}?)[ \-](?:plugin|sdk|module|extension|library)\s+(?:version\s*|v)?"
-                              r"(?P<ver>\d+(?:\.\d+){1,3})\b"), 0.85, "v"),
-    (EntityKind.CARD_LAST4, _rx(r"\b(?:ending|ends|ending\s+in|last\s+(?:4|four)(?:\s+digits)?|last4|x{4,})"
-                                r"\s*(?:in|are|is|of|:|-)?\s*(?P<v>\d{4})\b"), 0.85, "v"),
+    (
+        EntityKind.SOFTWARE,
+        _rx(
+            r"\b(?P<v>(?:woocommerce|shopify|magento|prestashop|wordpress|opencart|bigcommerce|wix|drupal|"
+            r"stripe[\-. ]?(?:php|node|python|java|ruby|go|js)?|ios|android|react[ -]native|flutter|"
+            r"node(?:\.js)?|php|python|java|\.net|ruby)"
+            r"(?:[ \-](?:plugin|sdk|module|extension|library|gateway|app))?)\s*(?:version\s*|v)?"
+            r"(?P<ver>\d+(?:\.\d+){1,3})?\b"
+        ),
+        0.7,
+        "v",
+    ),
+    (
+        EntityKind.SOFTWARE,
+        _rx(
+            r"\b(?P<v>[\w\-.]{2,30}?)[ \-](?:plugin|sdk|module|extension|library)\s+(?:version\s*|v)?"
+            r"(?P<ver>\d+(?:\.\d+){1,3})\b"
+        ),
+        0.85,
+        "v",
+    ),
+    (
+        EntityKind.CARD_LAST4,
+        _rx(
+            r"\b(?:ending|ends|ending\s+in|last\s+(?:4|four)(?:\s+digits)?|last4|x{4,})"
+            r"\s*(?:in|are|is|of|:|-)?\s*(?P<v>\d{4})\b"
+        ),
+        0.85,
+        "v",
+    ),
     (EntityKind.CARD_BIN, _rx(r"\b(?:bin|iin)\s*(?:is|:|#)?\s*(?P<v>\d{6,8})\b"), 0.85, "v"),
     (EntityKind.IBAN, _rx(r"\b(?P<v>[A-Z]{2}\*{8,30}[A-Z0-9]{4})\b", 0), 0.95, "v"),
-    (EntityKind.PHONE, _rx(r"(?:(?<=\s)|^)(?P<v>\+\d{1,3}[\s.\-]?\(?\d{1,4}\)?(?:[\s.\-]?\d{2,4}){2,4})(?!\d)"),
-     0.8, "v"),
-    (EntityKind.PHONE, _rx(r"\b(?:phone|tel|mobile|call me on|number)\s*[:#]?\s*(?P<v>\(?\d{2,5}\)?(?:[\s.\-]?\d{2,4}){2,4})"
-                           r"(?!\d)"), 0.75, "v"),
+    (
+        EntityKind.PHONE,
+        _rx(r"(?:(?<=\s)|^)(?P<v>\+\d{1,3}[\s.\-]?\(?\d{1,4}\)?(?:[\s.\-]?\d{2,4}){2,4})(?!\d)"),
+        0.8,
+        "v",
+    ),
+    (
+        EntityKind.PHONE,
+        _rx(
+            r"\b(?:phone|tel|mobile|call me on|number)\s*[:#]?\s*(?P<v>\(?\d{2,5}\)?(?:[\s.\-]?\d{2,4}){2,4})"
+            r"(?!\d)"
+        ),
+        0.75,
+        "v",
+    ),
 ]
+# Cheap lower-case substring pre-filters, one per PATTERNS entry: a pattern runs only if one occurs.
+_GATES: list[tuple[str, ...]] = [
+    ("cus_",),
+    ("acct_",),
+    ("_",),
+    ("merchant", "mid", "store", "shop"),
+    ("customer", "client", "user", "account"),
+    (
+        "transaction",
+        "txn",
+        "trx",
+        "payment",
+        "charge",
+        "order",
+        "ref",
+        "receipt",
+        "booking",
+        "invoice",
+        "payout",
+        "transfer",
+    ),
+    ("-",),
+    ("_",),
+    ("code", "reason", "rc"),
+    (),
+    ("http", "status", "response", "return", "got", "getting", "give", "error"),
+    (
+        "error",
+        "bad",
+        "unauthori",
+        "forbidden",
+        "not found",
+        "conflict",
+        "unprocessable",
+        "internal",
+        "gateway",
+        "unavailable",
+        "too many",
+        "response",
+    ),
+    ("get", "post", "put", "patch", "delete"),
+    ("/",),
+    ("@",),
+    (
+        "woocommerce",
+        "shopify",
+        "magento",
+        "prestashop",
+        "wordpress",
+        "opencart",
+        "bigcommerce",
+        "wix",
+        "drupal",
+        "stripe",
+        "ios",
+        "android",
+        "react",
+        "flutter",
+        "node",
+        "php",
+        "python",
+        "java",
+        ".net",
+        "ruby",
+    ),
+    ("plugin", "sdk", "module", "extension", "library"),
+    ("end", "last", "xxxx"),
+    ("bin", "iin"),
+    ("**",),
+    ("+",),
+    ("phone", "tel", "mobile", "call me", "number"),
+]
+if len(_GATES) != len(PATTERNS):  # pragma: no cover - a maintenance error, caught by any test run
+    raise RuntimeError("entities: _GATES must have one entry per PATTERNS entry")
 _MASKED_PAN = re.compile(r"\b(?P<bin>\d{6})\*{2,9}(?P<last4>\d{4})\b")
 _ERROR_QUOTED = re.compile(
     r"(?:error|message|says|said|saying|shows?|showing|displayed|reads|returns?|returned|got|getting)\b[^\"“'\n]{0,25}"
-    r"[\"“'](?P<v>[^\"”'\n]{4,160})[\"”']", re.IGNORECASE)
-_ERROR_LINE = re.compile(r"\b(?:[A-Z]\w*(?:Error|Exception)|error|fatal error|exception)\s*:\s*(?P<v>[^\n]{4,160})")
+    r"[\"“'](?P<v>[^\"”'\n]{4,160})[\"”']",
+    re.IGNORECASE,
+)
+_ERROR_LINE = re.compile(
+    r"\b(?:[A-Z]\w*(?:Error|Exception)|error|fatal error|exception)\s*:\s*(?P<v>[^\n]{4,160})"
+)
 _ERROR_CLASS = re.compile(r"\b(?P<v>[A-Z][A-Za-z]+(?:Error|Exception)|[a-z]+(?:_[a-z]+)*_error)\b")
-_DECLINE_WORDS = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(DECLINE_PHRASES, key=len, reverse=True))
-                            + r")\b", re.IGNORECASE)
+_DECLINE_WORDS = re.compile(
+    r"\b(?:" + "|".join(re.escape(p) for p in sorted(DECLINE_PHRASES, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+_DECLINE_GATE = (
+    "hono",
+    "fund",
+    "expired",
+    "pick",
+    "lost",
+    "stolen",
+    "invalid",
+    "permitted",
+    "restricted",
+    "limit",
+    "security",
+    "fraud",
+    "pin",
+    "issuer",
+    "malfunction",
+    "decline",
+    "velocity",
+    "cvc",
+    "authentication",
+    "supported",
+    "duplicate",
+)
+_MONTH_OR_RELATIVE = (
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+    "today",
+    "yesterday",
+    "last ",
+    "this morning",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+_DATE_NUMERIC = re.compile(
+    r"\b(?P<iso>(?P<y>20\d\d)-(?P<m>[01]?\d)-(?P<d>[0-3]?\d))(?:[T ]\d\d:\d\d(?::\d\d)?)?"
+    r"|\b(?P<num>(?P<a>[0-3]?\d)[/.](?P<b>[01]?\d)[/.](?P<yy>(?:20)?\d\d))\b"
+)
 
 
 def parse_amount(number: str, currency: str) -> Money | None:
@@ -178,10 +459,8 @@ def parse_amount(number: str, currency: str) -> Money | None:
     elif last_dot >= 0 or last_comma >= 0:
         sep = "." if last_dot >= 0 else ","
         tail = s.rsplit(sep, 1)[1]
-        if s.count(sep) > 1 or (len(tail) == 3 and exp != 3):
-            s = s.replace(sep, "")
-        else:
-            s = s.replace(sep, ".")
+        thousands = s.count(sep) > 1 or (len(tail) == 3 and exp != 3)
+        s = s.replace(sep, "" if thousands else ".")
     try:
         value = Decimal(s)
         return Money.from_decimal(value.quantize(Decimal(1).scaleb(-exp)), currency)
@@ -197,14 +476,16 @@ def _date_value(m: re.Match[str]) -> tuple[str | None, float]:
         if g["num"]:
             a, b, yy = int(g["a"]), int(g["b"]), int(g["yy"])
             year = yy + 2000 if yy < 100 else yy
-            day, month, conf = (a, b, 0.6) if a <= 12 and b <= 12 else ((b, a, 0.8) if b > 12 else (a, b, 0.8))
+            day, month, conf = (
+                (a, b, 0.6) if a <= 12 and b <= 12 else ((b, a, 0.8) if b > 12 else (a, b, 0.8))
+            )
             return date(year, month, day).isoformat(), conf
-        if g["dm"] or g["md"]:
+        if g.get("dm") or g.get("md"):
             mon = _MONTHS[(g["mon2"] or g["mon3"])[:3].lower()]
             day = int(g["d2"] or g["d3"])
-            year = g["y2"] or g["y3"]
-            if year:
-                return date(int(year), mon, day).isoformat(), 0.9
+            year_text = g["y2"] or g["y3"]
+            if year_text:
+                return date(int(year_text), mon, day).isoformat(), 0.9
             date(2000, mon, day)  # validates day/month (2000 is a leap year)
             return f"--{mon:02d}-{day:02d}", 0.75
     except ValueError:
@@ -217,15 +498,25 @@ class EntityExtractor:
 
     def __init__(self, *, extra_id_patterns: Mapping[str, Sequence[str]] | None = None) -> None:
         self.extra_id_patterns = dict(extra_id_patterns or {})
-        self._patterns = [(EntityKind(k), re.compile(p), 0.9, 0) for k, ps in self.extra_id_patterns.items()
-                          for p in ps] + PATTERNS
-        self._custom: list[Callable[[str], list[Entity]]] = [self._money, self._dates, self._errors, self._cards,
-                                                              self._decline_words]
+        extra = [
+            (EntityKind(k), re.compile(p), 0.9, 0) for k, ps in self.extra_id_patterns.items() for p in ps
+        ]
+        self._patterns = [(*x, ()) for x in extra] + [(*x, g) for x, g in zip(PATTERNS, _GATES, strict=True)]
+        self._custom: list[Callable[[str, str], list[Entity]]] = [
+            self._money,
+            self._dates,
+            self._errors,
+            self._cards,
+            self._decline_words,
+        ]
 
     def extract(self, text: str) -> list[Entity]:
         """All entities, sorted by position; overlapping matches of the same kind keep the first."""
         found: list[Entity] = []
-        for kind, pattern, conf, group in self._patterns:
+        low = text.lower()
+        for kind, pattern, conf, group, gate in self._patterns:
+            if gate and not any(g in low for g in gate):
+                continue
             for m in pattern.finditer(text):
                 start, end = m.span(group)
                 if start < 0:
@@ -233,7 +524,14 @@ class EntityExtractor:
                 value: Any = m.group(group)
                 if kind is EntityKind.SOFTWARE:
                     ver = m.groupdict().get("ver")
-                    if not ver and m.group("v").lower() in {"ios", "android", "php", "python", "java", "ruby"}:
+                    if not ver and m.group("v").lower() in {
+                        "ios",
+                        "android",
+                        "php",
+                        "python",
+                        "java",
+                        "ruby",
+                    }:
                         continue
                     value = {"name": m.group("v"), "version": ver}
                     end = m.end("ver") if ver else end
@@ -241,18 +539,22 @@ class EntityExtractor:
                     value = int(value)
                 found.append(Entity(kind, text[start:end], start, end, value, conf))
         for fn in self._custom:
-            found.extend(fn(text))
+            found.extend(fn(text, low))
         return _dedupe(found)
 
     @staticmethod
-    def _money(text: str) -> list[Entity]:
+    def _money(text: str, low: str) -> list[Entity]:
         out = []
         for m in _AMOUNT.finditer(text):
             g = m.groupdict()
             number = g["n1"] or g["n2"]
             sym = g["s1"] or g["s2"]
-            cur = g["c1"] or g["c2"] or (_SYMBOLS.get(sym) if sym else None) or _WORD_CURRENCY.get(
-                (g["w2"] or "").lower())
+            cur = (
+                g["c1"]
+                or g["c2"]
+                or (_SYMBOLS.get(sym) if sym else None)
+                or _WORD_CURRENCY.get((g["w2"] or "").lower())
+            )
             if not cur or not number:
                 continue
             money = parse_amount(number.lstrip("-"), cur)
@@ -262,40 +564,87 @@ class EntityExtractor:
         return out
 
     @staticmethod
-    def _dates(text: str) -> list[Entity]:
+    def _dates(text: str, low: str) -> list[Entity]:
         out = []
-        for m in _DATE.finditer(text):
+        pattern = _DATE if any(w in low for w in _MONTH_OR_RELATIVE) else _DATE_NUMERIC
+        for m in pattern.finditer(text):
             value, conf = _date_value(m)
             if conf:
-                rel = m.group("rel")
-                out.append(Entity(EntityKind.DATE, m.group(0), m.start(), m.end(), value or (rel or "").lower(),
-                                  conf))
-        out.extend(Entity(EntityKind.TIME, m.group(0), m.start(), m.end(), m.group(0), 0.8)
-                   for m in _TIME.finditer(text))
+                rel = m.groupdict().get("rel")
+                out.append(
+                    Entity(
+                        EntityKind.DATE, m.group(0), m.start(), m.end(), value or (rel or "").lower(), conf
+                    )
+                )
+        if ":" not in text and "m" not in low:
+            return out
+        out.extend(
+            Entity(EntityKind.TIME, m.group(0), m.start(), m.end(), m.group(0), 0.8)
+            for m in _TIME.finditer(text)
+        )
         return out
 
     @staticmethod
-    def _errors(text: str) -> list[Entity]:
+    def _errors(text: str, low: str) -> list[Entity]:
         out = []
-        for pattern, conf in ((_ERROR_QUOTED, 0.85), (_ERROR_LINE, 0.75), (_ERROR_CLASS, 0.7)):
+        for pattern, conf, gate in (
+            (_ERROR_QUOTED, 0.85, ("'", '"', "“")),
+            (_ERROR_LINE, 0.75, (":",)),
+            (_ERROR_CLASS, 0.7, ("error", "exception")),
+        ):
+            if not any(g in low for g in gate):
+                continue
             for m in pattern.finditer(text):
-                out.append(Entity(EntityKind.ERROR_MESSAGE, m.group("v"), m.start("v"), m.end("v"),
-                                  m.group("v").strip().strip("'\"“”"), conf))
+                out.append(
+                    Entity(
+                        EntityKind.ERROR_MESSAGE,
+                        m.group("v"),
+                        m.start("v"),
+                        m.end("v"),
+                        m.group("v").strip().strip("'\"“”"),
+                        conf,
+                    )
+                )
         return out
 
     @staticmethod
-    def _cards(text: str) -> list[Entity]:
-        out = []
+    def _cards(text: str, low: str) -> list[Entity]:
+        out: list[Entity] = []
+        if "**" not in text:
+            return out
         for m in _MASKED_PAN.finditer(text):
-            out.append(Entity(EntityKind.CARD_BIN, m.group("bin"), m.start("bin"), m.end("bin"), m.group("bin"), 0.95))
-            out.append(Entity(EntityKind.CARD_LAST4, m.group("last4"), m.start("last4"), m.end("last4"),
-                              m.group("last4"), 0.95))
+            out.append(
+                Entity(
+                    EntityKind.CARD_BIN, m.group("bin"), m.start("bin"), m.end("bin"), m.group("bin"), 0.95
+                )
+            )
+            out.append(
+                Entity(
+                    EntityKind.CARD_LAST4,
+                    m.group("last4"),
+                    m.start("last4"),
+                    m.end("last4"),
+                    m.group("last4"),
+                    0.95,
+                )
+            )
         return out
 
     @staticmethod
-    def _decline_words(text: str) -> list[Entity]:
-        return [Entity(EntityKind.DECLINE_CODE, m.group(0), m.start(), m.end(), DECLINE_PHRASES[m.group(0).lower()],
-                       0.8) for m in _DECLINE_WORDS.finditer(text)]
+    def _decline_words(text: str, low: str) -> list[Entity]:
+        if not any(w in low for w in _DECLINE_GATE):
+            return []
+        return [
+            Entity(
+                EntityKind.DECLINE_CODE,
+                m.group(0),
+                m.start(),
+                m.end(),
+                DECLINE_PHRASES[m.group(0).lower()],
+                0.8,
+            )
+            for m in _DECLINE_WORDS.finditer(text)
+        ]
 
 
 def _dedupe(found: list[Entity]) -> list[Entity]:

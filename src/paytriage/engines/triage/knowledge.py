@@ -21,10 +21,16 @@ from paytriage.domain.knowledge import KnowledgeArticle
 
 __all__ = ["KbEntry", "KbMatch", "KnowledgeMatcher", "is_how_to_question", "load_kb_entries"]
 
-_HOW_TO = re.compile(r"\b(?:how (?:do|can|to|long|much|many|does)|where (?:do|can|is)|can i|could i|is it possible|"
-                     r"what (?:is|are|do|documents|fees?)|which|when will|do you|is there|why do i need)\b", re.IGNORECASE)
-_INCIDENT = re.compile(r"\b(?:not working|doesn't work|didn't|hasn't|never|still|failed|failing|declined|error|"
-                       r"missing|wrong|stolen|charged|unauthori[sz]ed|blocked|stuck|urgent)\b", re.IGNORECASE)
+_HOW_TO = re.compile(
+    r"\b(?:how (?:do|can|to|long|much|many|does)|where (?:do|can|is)|can i|could i|is it possible|"
+    r"what (?:is|are|do|documents|fees?)|which|when will|do you|is there|why do i need)\b",
+    re.IGNORECASE,
+)
+_INCIDENT = re.compile(
+    r"\b(?:not working|doesn't work|didn't|hasn't|never|still|failed|failing|declined|error|"
+    r"missing|wrong|stolen|charged|unauthori[sz]ed|blocked|stuck|urgent)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +76,13 @@ def load_kb_entries(directory: Path) -> list[KbEntry]:
             meta = loaded
         questions = tuple(str(q) for q in meta.get("questions", []) or [])  # type: ignore[attr-defined]
         tags = [str(t) for t in meta.get("tags", []) or []]  # type: ignore[attr-defined]
-        article = KnowledgeArticle(slug=str(meta.get("slug", path.stem)), title=str(meta.get("title", path.stem)),
-                                   body=body.strip(), category=str(meta["category"]) if meta.get("category") else None,
-                                   tags=tags)
+        article = KnowledgeArticle(
+            slug=str(meta.get("slug", path.stem)),
+            title=str(meta.get("title", path.stem)),
+            body=body.strip(),
+            category=str(meta["category"]) if meta.get("category") else None,
+            tags=tags,
+        )
         entries.append(KbEntry(article, questions, str(meta.get("tier1_feedback", ""))))
     return entries
 
@@ -103,7 +113,9 @@ class KnowledgeMatcher:
                 out.append(None)
                 continue
             e = self.entries[j]
-            fb = (f"Tier 1 could have answered this with KB article '{e.article.title}' ({e.article.slug}). "
-                  f"{e.tier1_feedback}").strip()
+            fb = (
+                f"Tier 1 could have answered this with KB article '{e.article.title}' ({e.article.slug}). "
+                f"{e.tier1_feedback}"
+            ).strip()
             out.append(KbMatch(e.article.slug, e.article.title, round(float(row[j]), 3), fb))
         return out

@@ -62,8 +62,11 @@ class PriorityScorer:
         self.config = config
         try:
             t = config["thresholds"]
-            self._thresholds = [(Priority.P1, float(t["P1"])), (Priority.P2, float(t["P2"])),
-                                (Priority.P3, float(t["P3"]))]
+            self._thresholds = [
+                (Priority.P1, float(t["P1"])),
+                (Priority.P2, float(t["P2"])),
+                (Priority.P3, float(t["P3"])),
+            ]
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"priority.yaml: thresholds P1, P2, P3 are required ({exc})") from None
         self.version = str(config.get("version", "unversioned"))
@@ -85,36 +88,61 @@ class PriorityScorer:
         if money is not None and (p := _ladder(eur, c.get("money", {}).get("points", []))):
             f.append(PriorityFactor("money_at_stake", p, f"{money} at stake (≈ EUR {eur:,.0f})"))
         aff = c.get("affected", {})
-        for name, value, label in (("customers", x.customers_affected, "customers affected"),
-                                   ("transactions", x.transactions_affected, "transactions affected"),
-                                   ("related_tickets", x.related_tickets, "related tickets")):
+        for name, value, label in (
+            ("customers", x.customers_affected, "customers affected"),
+            ("transactions", x.transactions_affected, "transactions affected"),
+            ("related_tickets", x.related_tickets, "related tickets"),
+        ):
             if value and (p := _ladder(value, aff.get(name, []))):
                 f.append(PriorityFactor(f"affected_{name}", p, f"{value} {label}"))
         sev = c.get("severity", {})
         if x.outage:
-            f.append(PriorityFactor("severity", int(sev.get("outage", 3)), "looks like an outage (many or all payments)"))
+            f.append(
+                PriorityFactor(
+                    "severity", int(sev.get("outage", 3)), "looks like an outage (many or all payments)"
+                )
+            )
         elif x.funds_at_risk:
-            f.append(PriorityFactor("severity", int(sev.get("funds_lost_or_blocked", 2)),
-                                    "customer's funds are lost, blocked or missing"))
+            f.append(
+                PriorityFactor(
+                    "severity",
+                    int(sev.get("funds_lost_or_blocked", 2)),
+                    "customer's funds are lost, blocked or missing",
+                )
+            )
         elif x.question:
-            f.append(PriorityFactor("severity", int(sev.get("question", -1)), "a question, nothing is broken"))
+            f.append(
+                PriorityFactor("severity", int(sev.get("question", -1)), "a question, nothing is broken")
+            )
         if x.category in sev.get("severe_categories", []):
-            f.append(PriorityFactor("category", int(sev.get("severe_category_points", 1)),
-                                    f"category {x.category} carries financial or regulatory risk"))
-        if x.similar_last_24h and (p := _ladder(x.similar_last_24h, c.get("frequency_24h", {}).get("points", []))):
-            f.append(PriorityFactor("frequency_24h", p, f"{x.similar_last_24h} similar tickets in the last 24 h"))
+            f.append(
+                PriorityFactor(
+                    "category",
+                    int(sev.get("severe_category_points", 1)),
+                    f"category {x.category} carries financial or regulatory risk",
+                )
+            )
+        if x.similar_last_24h and (
+            p := _ladder(x.similar_last_24h, c.get("frequency_24h", {}).get("points", []))
+        ):
+            f.append(
+                PriorityFactor("frequency_24h", p, f"{x.similar_last_24h} similar tickets in the last 24 h")
+            )
         crit = c.get("criticality", {})
         tier = (x.merchant_tier or "").strip().lower()
         if tier and (p := int(crit.get("merchant_tier", {}).get(tier, 0))):
             f.append(PriorityFactor("merchant_tier", p, f"merchant tier '{tier}'"))
-        for flag, key, text in ((x.regulator_threat, "regulator_threat", "mentions a regulator or ombudsman"),
-                                (x.legal_threat, "legal_threat", "threatens legal action"),
-                                (x.chargeback_threat, "chargeback_threat", "threatens a chargeback"),
-                                (x.anger, "anger", "customer is angry")):
+        for flag, key, text in (
+            (x.regulator_threat, "regulator_threat", "mentions a regulator or ombudsman"),
+            (x.legal_threat, "legal_threat", "threatens legal action"),
+            (x.chargeback_threat, "chargeback_threat", "threatens a chargeback"),
+            (x.anger, "anger", "customer is angry"),
+        ):
             if flag and (p := int(crit.get(key, 0))):
                 f.append(PriorityFactor(key, p, text))
         if x.sla_remaining_hours is not None and (
-                p := _ladder(x.sla_remaining_hours, c.get("sla", {}).get("points", []), descending=False)):
+            p := _ladder(x.sla_remaining_hours, c.get("sla", {}).get("points", []), descending=False)
+        ):
             state = "breached" if x.sla_remaining_hours <= 0 else f"{x.sla_remaining_hours:.1f} h left"
             f.append(PriorityFactor("sla", p, f"SLA {state}"))
         total = sum(fa.points for fa in f)

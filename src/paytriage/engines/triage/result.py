@@ -56,18 +56,37 @@ class TriageResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (Money as ``{"minor_units", "currency"}``)."""
         return {
-            "id": self.id, "category": self.category, "category_confidence": round(self.category_confidence, 4),
-            "route": self.route.value, "priority": self.priority.value, "needs_info": self.needs_info,
+            "id": self.id,
+            "category": self.category,
+            "category_confidence": round(self.category_confidence, 4),
+            "route": self.route.value,
+            "priority": self.priority.value,
+            "needs_info": self.needs_info,
             "questions": self.questions,
-            "entities": [{"kind": e.kind.value, "text": e.text, "start": e.start, "end": e.end,
-                          "value": _plain(e.value), "confidence": e.confidence} for e in self.entities],
-            "redacted_text": self.redacted_text, "reasons": self.reasons,
-            "priority_factors": [{"name": f.name, "points": f.points, "reason": f.reason}
-                                 for f in self.priority_factors],
+            "entities": [
+                {
+                    "kind": e.kind.value,
+                    "text": e.text,
+                    "start": e.start,
+                    "end": e.end,
+                    "value": _plain(e.value),
+                    "confidence": e.confidence,
+                }
+                for e in self.entities
+            ],
+            "redacted_text": self.redacted_text,
+            "reasons": self.reasons,
+            "priority_factors": [
+                {"name": f.name, "points": f.points, "reason": f.reason} for f in self.priority_factors
+            ],
             "signals": {k: getattr(self.signals, k) for k in self.signals.__dataclass_fields__},
-            "duplicate_of": self.duplicate_of, "kb_article": self.kb_article, "tier1_feedback": self.tier1_feedback,
-            "runner_up": self.runner_up, "redaction_counts": self.redaction_counts,
-            "ruleset_version": self.ruleset_version, "model_version": self.model_version,
+            "duplicate_of": self.duplicate_of,
+            "kb_article": self.kb_article,
+            "tier1_feedback": self.tier1_feedback,
+            "runner_up": self.runner_up,
+            "redaction_counts": self.redaction_counts,
+            "ruleset_version": self.ruleset_version,
+            "model_version": self.model_version,
         }
 
 

@@ -17,8 +17,16 @@ from paytriage.engines.triage.signals import Signals
 
 __all__ = ["RouteDecision", "Router", "RoutingInputs"]
 
-_CONDITIONS = {"category", "codes_any", "entities_any", "http_status_min", "signals_any", "text_any",
-               "customers_affected_min", "min_confidence"}
+_CONDITIONS = {
+    "category",
+    "codes_any",
+    "entities_any",
+    "http_status_min",
+    "signals_any",
+    "text_any",
+    "customers_affected_min",
+    "min_confidence",
+}
 _SIGNALS = {"legal_threat", "regulator_threat", "chargeback_threat", "anger", "urgency", "funds_at_risk"}
 
 
@@ -64,10 +72,12 @@ class Router:
             if bad:
                 raise ConfigurationError(f"{where}.when.signals_any: unknown signal(s) {sorted(bad)}")
             try:
-                route = Route(raw.get("route"))
+                route = Route(str(raw.get("route")))
             except ValueError:
                 raise ConfigurationError(f"{where}.route: unknown route {raw.get('route')!r}") from None
-            self.rules.append(_Rule(str(raw.get("name", f"rule{i}")), raw["when"], route, str(raw.get("reason", ""))))
+            self.rules.append(
+                _Rule(str(raw.get("name", f"rule{i}")), raw["when"], route, str(raw.get("reason", "")))
+            )
         self.facts: dict[str, dict[str, Any]] = config.get("facts", {}) or {}
         self.requirements: dict[str, list[str]] = config.get("requirements", {}) or {}
         for cat, facts in self.requirements.items():
@@ -89,7 +99,9 @@ class Router:
         if "entities_any" in when and not kinds & set(when["entities_any"]):
             return False
         if "http_status_min" in when and not any(
-                e.kind is EntityKind.HTTP_STATUS and int(e.value) >= int(when["http_status_min"]) for e in x.entities):
+            e.kind is EntityKind.HTTP_STATUS and int(e.value) >= int(when["http_status_min"])
+            for e in x.entities
+        ):
             return False
         if "signals_any" in when and not any(getattr(x.signals, s) for s in when["signals_any"]):
             return False
@@ -97,7 +109,9 @@ class Router:
             low = x.text.lower()
             if not any(str(p).lower() in low for p in when["text_any"]):
                 return False
-        return not ("customers_affected_min" in when and x.customers_affected < int(when["customers_affected_min"]))
+        return not (
+            "customers_affected_min" in when and x.customers_affected < int(when["customers_affected_min"])
+        )
 
     def route(self, x: RoutingInputs) -> RouteDecision | None:
         """The first matching rule's route, or None (caller falls back to KB/default)."""

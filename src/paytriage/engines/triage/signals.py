@@ -13,21 +13,228 @@ from dataclasses import dataclass, field
 __all__ = ["LANG_STOPWORDS", "Signals", "detect_language", "read_signals"]
 
 LANG_STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the and is are was my i you to of it for this that have not with on be me can your".split()),
-    "de": frozenset("der die das und ist nicht ich sie mit ein eine mein meine zu auf für bitte wurde habe".split()),
-    "fr": frozenset("le la les et est pas je vous un une mon ma des du pour sur avec que qui été ai".split()),
-    "es": frozenset("el la los las y es no yo un una mi por para con que del se ha fue pero está".split()),
-    "it": frozenset("il lo la gli le e è non io un una mio mia per con che del sono ho stato ma".split()),
-    "nl": frozenset("de het een en is niet ik mijn met voor op van dat die er zijn heb werd".split()),
-    "pt": frozenset("o a os as e é não eu um uma meu minha por para com que do da foi mas está".split()),
-    "pl": frozenset("i nie jest się na to że w z do mój moja mam jak ale czy została".split()),
-    "sv": frozenset("och är inte jag en ett min mitt för med på att det som har var".split()),
+    "en": frozenset(
+        [
+            "the",
+            "and",
+            "is",
+            "are",
+            "was",
+            "my",
+            "i",
+            "you",
+            "to",
+            "of",
+            "it",
+            "for",
+            "this",
+            "that",
+            "have",
+            "not",
+            "with",
+            "on",
+            "be",
+            "me",
+            "can",
+            "your",
+        ]
+    ),
+    "de": frozenset(
+        [
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "nicht",
+            "ich",
+            "sie",
+            "mit",
+            "ein",
+            "eine",
+            "mein",
+            "meine",
+            "zu",
+            "auf",
+            "für",
+            "bitte",
+            "wurde",
+            "habe",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "et",
+            "est",
+            "pas",
+            "je",
+            "vous",
+            "un",
+            "une",
+            "mon",
+            "ma",
+            "des",
+            "du",
+            "pour",
+            "sur",
+            "avec",
+            "que",
+            "qui",
+            "été",
+            "ai",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "y",
+            "es",
+            "no",
+            "yo",
+            "un",
+            "una",
+            "mi",
+            "por",
+            "para",
+            "con",
+            "que",
+            "del",
+            "se",
+            "ha",
+            "fue",
+            "pero",
+            "está",
+        ]
+    ),
+    "it": frozenset(
+        [
+            "il",
+            "lo",
+            "la",
+            "gli",
+            "le",
+            "e",
+            "è",
+            "non",
+            "io",
+            "un",
+            "una",
+            "mio",
+            "mia",
+            "per",
+            "con",
+            "che",
+            "del",
+            "sono",
+            "ho",
+            "stato",
+            "ma",
+        ]
+    ),
+    "nl": frozenset(
+        [
+            "de",
+            "het",
+            "een",
+            "en",
+            "is",
+            "niet",
+            "ik",
+            "mijn",
+            "met",
+            "voor",
+            "op",
+            "van",
+            "dat",
+            "die",
+            "er",
+            "zijn",
+            "heb",
+            "werd",
+        ]
+    ),
+    "pt": frozenset(
+        [
+            "o",
+            "a",
+            "os",
+            "as",
+            "e",
+            "é",
+            "não",
+            "eu",
+            "um",
+            "uma",
+            "meu",
+            "minha",
+            "por",
+            "para",
+            "com",
+            "que",
+            "do",
+            "da",
+            "foi",
+            "mas",
+            "está",
+        ]
+    ),
+    "pl": frozenset(
+        [
+            "i",
+            "nie",
+            "jest",
+            "się",
+            "na",
+            "to",
+            "że",
+            "w",
+            "z",
+            "do",
+            "mój",
+            "moja",
+            "mam",
+            "jak",
+            "ale",
+            "czy",
+            "została",
+        ]
+    ),
+    "sv": frozenset(
+        [
+            "och",
+            "är",
+            "inte",
+            "jag",
+            "en",
+            "ett",
+            "min",
+            "mitt",
+            "för",
+            "med",
+            "på",
+            "att",
+            "det",
+            "som",
+            "har",
+            "var",
+        ]
+    ),
 }
 _SCRIPTS: list[tuple[str, re.Pattern[str]]] = [
-    ("ru", re.compile(r"[\u0400-\u04ff]")), ("el", re.compile(r"[\u0370-\u03ff]")),
-    ("ar", re.compile(r"[\u0600-\u06ff]")), ("he", re.compile(r"[\u0590-\u05ff]")),
-    ("hi", re.compile(r"[\u0900-\u097f]")), ("th", re.compile(r"[\u0e00-\u0e7f]")),
-    ("ja", re.compile(r"[\u3040-\u30ff]")), ("ko", re.compile(r"[\uac00-\ud7af]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af]")),
     ("zh", re.compile(r"[\u4e00-\u9fff]")),
 ]
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -37,27 +244,115 @@ def _phrases(*items: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(items) + r")\b", re.IGNORECASE)
 
 
-_ANGER = _phrases(r"furious", r"angry", r"outraged", r"disgust(?:ed|ing)", r"unacceptable", r"ridiculous",
-                  r"joke", r"pathetic", r"useless", r"incompetent", r"worst", r"terrible", r"horrible", r"appalling",
-                  r"shocking", r"fed up", r"sick of", r"thieves", r"stealing", r"scam(?:mers)?", r"rip[- ]?off",
-                  r"wtf", r"damn", r"hell", r"disgrace(?:ful)?", r"never again", r"last time", r"how dare")
-_POSITIVE = _phrases(r"thanks?", r"thank you", r"great", r"appreciate(?:d)?", r"helpful", r"love", r"perfect",
-                     r"excellent", r"resolved", r"works now")
-_LEGAL = _phrases(r"lawyers?", r"solicitors?", r"attorneys?", r"sue", r"suing", r"lawsuit", r"legal action",
-                  r"court", r"small claims", r"litigation", r"legal team", r"class action")
-_REGULATOR = _phrases(r"fca", r"ombudsman", r"regulators?", r"cfpb", r"bafin", r"acpr", r"consob", r"central bank",
-                      r"financial conduct authority", r"trading standards", r"consumer protection", r"data protection",
-                      r"gdpr", r"ico", r"fos", r"report you", r"psd2")
-_CHARGEBACK_THREAT = _phrases(r"chargeback", r"charge back", r"dispute (?:it|this) with my bank",
-                              r"(?:call|contact) my bank")
-_URGENT = _phrases(r"urgent(?:ly)?", r"asap", r"immediately", r"right now", r"emergency", r"as soon as possible",
-                   r"today", r"stranded", r"can(?:no|')t pay (?:my )?(?:rent|bills?|staff|employees|suppliers)",
-                   r"payroll", r"critical", r"outage", r"all (?:our )?(?:customers|payments|transactions)",
-                   r"nothing works", r"(?:is|are|went|been) down")
-_FUNDS_AT_RISK = _phrases(r"money (?:is )?(?:gone|missing|lost|stuck|disappeared)", r"lost (?:my )?money",
-                          r"can(?:no|')t access (?:my )?(?:money|funds|account)", r"funds? (?:are )?(?:blocked|frozen|held|on hold)",
-                          r"account (?:is )?(?:frozen|blocked|suspended)", r"stolen", r"unauthori[sz]ed", r"fraud",
-                          r"never (?:received|arrived)", r"not received", r"charged twice", r"double charged")
+_ANGER = _phrases(
+    r"furious",
+    r"angry",
+    r"outraged",
+    r"disgust(?:ed|ing)",
+    r"unacceptable",
+    r"ridiculous",
+    r"joke",
+    r"pathetic",
+    r"useless",
+    r"incompetent",
+    r"worst",
+    r"terrible",
+    r"horrible",
+    r"appalling",
+    r"shocking",
+    r"fed up",
+    r"sick of",
+    r"thieves",
+    r"stealing",
+    r"scam(?:mers)?",
+    r"rip[- ]?off",
+    r"wtf",
+    r"damn",
+    r"hell",
+    r"disgrace(?:ful)?",
+    r"never again",
+    r"last time",
+    r"how dare",
+)
+_POSITIVE = _phrases(
+    r"thanks?",
+    r"thank you",
+    r"great",
+    r"appreciate(?:d)?",
+    r"helpful",
+    r"love",
+    r"perfect",
+    r"excellent",
+    r"resolved",
+    r"works now",
+)
+_LEGAL = _phrases(
+    r"lawyers?",
+    r"solicitors?",
+    r"attorneys?",
+    r"sue",
+    r"suing",
+    r"lawsuit",
+    r"legal action",
+    r"court",
+    r"small claims",
+    r"litigation",
+    r"legal team",
+    r"class action",
+)
+_REGULATOR = _phrases(
+    r"fca",
+    r"ombudsman",
+    r"regulators?",
+    r"cfpb",
+    r"bafin",
+    r"acpr",
+    r"consob",
+    r"central bank",
+    r"financial conduct authority",
+    r"trading standards",
+    r"consumer protection",
+    r"data protection",
+    r"gdpr",
+    r"ico",
+    r"fos",
+    r"report you",
+    r"psd2",
+)
+_CHARGEBACK_THREAT = _phrases(
+    r"chargeback", r"charge back", r"dispute (?:it|this) with my bank", r"(?:call|contact) my bank"
+)
+_URGENT = _phrases(
+    r"urgent(?:ly)?",
+    r"asap",
+    r"immediately",
+    r"right now",
+    r"emergency",
+    r"as soon as possible",
+    r"today",
+    r"stranded",
+    r"can(?:no|')t pay (?:my )?(?:rent|bills?|staff|employees|suppliers)",
+    r"payroll",
+    r"critical",
+    r"outage",
+    r"all (?:our )?(?:customers|payments|transactions)",
+    r"nothing works",
+    r"(?:is|are|went|been) down",
+)
+_FUNDS_AT_RISK = _phrases(
+    r"money (?:is )?(?:gone|missing|lost|stuck|disappeared)",
+    r"lost (?:my )?money",
+    r"can(?:no|')t access (?:my )?(?:money|funds|account)",
+    r"funds? (?:are )?(?:blocked|frozen|held|on hold)",
+    r"account (?:is )?(?:frozen|blocked|suspended)",
+    r"stolen",
+    r"unauthori[sz]ed",
+    r"fraud",
+    r"never (?:received|arrived)",
+    r"not received",
+    r"charged twice",
+    r"double charged",
+)
 _NEGATED = re.compile(r"\b(?:not|no|never|without|don't|won't)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
@@ -78,17 +373,37 @@ class Signals:
     evidence: dict[str, list[str]] = field(default_factory=dict)
 
 
+_WORD_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _words in LANG_STOPWORDS.items():
+    for _w in _words:
+        _WORD_LANGS[_w] = (*_WORD_LANGS.get(_w, ()), _lang)
+_LEXICONS = {
+    "anger": _ANGER,
+    "positive": _POSITIVE,
+    "legal": _LEGAL,
+    "regulator": _REGULATOR,
+    "chargeback": _CHARGEBACK_THREAT,
+    "urgency": _URGENT,
+    "funds_at_risk": _FUNDS_AT_RISK,
+}
+# One pass over the text: every lexicon is a named group of a single alternation.
+_ALL = re.compile("|".join(f"(?P<{name}>{p.pattern})" for name, p in _LEXICONS.items()), re.IGNORECASE)
+# The lexicons are written in lower case, so on lower-cased text a case-sensitive scan (2x faster) suffices.
+_ALL_LOWER = re.compile(_ALL.pattern)
+
+
 def detect_language(text: str) -> tuple[str, float, bool]:
     """``(code, confidence, mixed)``; ``"und"`` when there is too little text to tell."""
     sample = text[:3000]
-    for code, pattern in _SCRIPTS:
-        n = len(pattern.findall(sample))
-        if n >= 3 and n >= 0.2 * max(1, len(sample.strip())):
-            return code, 0.9, False
-    words = [w.lower() for w in _WORD.findall(sample)]
-    if not words:
-        return "und", 0.0, False
-    hits = Counter({lang: sum(w in sw for w in words) for lang, sw in LANG_STOPWORDS.items()})
+    if not sample.isascii():
+        for code, pattern in _SCRIPTS:
+            n = len(pattern.findall(sample))
+            if n >= 3 and n >= 0.2 * max(1, len(sample.strip())):
+                return code, 0.9, False
+    hits: Counter[str] = Counter({lang: 0 for lang in LANG_STOPWORDS})
+    for w in _WORD.findall(sample.lower()):
+        for lang in _WORD_LANGS.get(w, ()):
+            hits[lang] += 1
     (top, n1), (_, n2) = hits.most_common(2)
     if n1 == 0:
         return "und", 0.0, False
@@ -96,25 +411,38 @@ def detect_language(text: str) -> tuple[str, float, bool]:
     return top, confidence, n2 >= 3 and n2 >= 0.4 * n1
 
 
-def _hits(pattern: re.Pattern[str], text: str) -> list[str]:
-    return [m.group(0) for m in pattern.finditer(text) if not _NEGATED.search(text[max(0, m.start() - 20) : m.start()])]
+def _all_hits(text: str) -> dict[str, list[str]]:
+    ev: dict[str, list[str]] = {name: [] for name in _LEXICONS}
+    low = text.lower()
+    matches = _ALL_LOWER.finditer(low) if len(low) == len(text) else _ALL.finditer(text)
+    for m in matches:
+        if m.lastgroup and not _NEGATED.search(text[max(0, m.start() - 20) : m.start()]):
+            ev[m.lastgroup].append(text[m.start() : m.end()])
+    return ev
 
 
 def read_signals(text: str) -> Signals:
     """Language plus lexicon signals. Exclamation runs and shouting count toward anger."""
     sample = text[:20000]
     lang, conf, mixed = detect_language(sample)
-    ev = {name: _hits(p, sample) for name, p in (("anger", _ANGER), ("positive", _POSITIVE), ("legal", _LEGAL),
-                                                  ("regulator", _REGULATOR), ("chargeback", _CHARGEBACK_THREAT),
-                                                  ("urgency", _URGENT), ("funds_at_risk", _FUNDS_AT_RISK))}
-    shouting = [w for w in re.findall(r"\b[A-Z]{4,}\b", sample) if w not in {"IBAN", "HTTP", "JSON", "HTML", "SEPA"}]
+    ev = _all_hits(sample)
+    shouting = [
+        w for w in re.findall(r"\b[A-Z]{4,}\b", sample) if w not in {"IBAN", "HTTP", "JSON", "HTML", "SEPA"}
+    ]
     if len(shouting) >= 3 or "!!" in sample:
         ev["anger"].append("shouting" if len(shouting) >= 3 else "!!")
     neg, pos = len(ev["anger"]) + len(ev["legal"]) + len(ev["regulator"]), len(ev["positive"])
     sentiment = round((pos - neg) / (pos + neg + 1), 3)
     return Signals(
-        language=lang, language_confidence=conf, mixed_languages=mixed, sentiment=sentiment,
-        anger=bool(ev["anger"]), urgency=bool(ev["urgency"]), legal_threat=bool(ev["legal"]),
-        regulator_threat=bool(ev["regulator"]), chargeback_threat=bool(ev["chargeback"]),
-        funds_at_risk=bool(ev["funds_at_risk"]), evidence={k: v for k, v in ev.items() if v},
+        language=lang,
+        language_confidence=conf,
+        mixed_languages=mixed,
+        sentiment=sentiment,
+        anger=bool(ev["anger"]),
+        urgency=bool(ev["urgency"]),
+        legal_threat=bool(ev["legal"]),
+        regulator_threat=bool(ev["regulator"]),
+        chargeback_threat=bool(ev["chargeback"]),
+        funds_at_risk=bool(ev["funds_at_risk"]),
+        evidence={k: v for k, v in ev.items() if v},
     )

@@ -18,7 +18,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 
 
 def clean_text(text: str) -> str:
-    """Plain text: tags stripped from HTML, entities decoded, control characters and lone surrogates removed."""
+    """Plain text: HTML tags stripped, entities decoded, control characters and lone surrogates removed."""
     if not text:
         return ""
     text = text[:MAX_TEXT_CHARS]

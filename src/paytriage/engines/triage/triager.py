@@ -32,8 +32,11 @@ from paytriage.engines.triage.text import clean_text
 __all__ = ["Triager"]
 
 MAX_ENTITY_CHARS = 20_000
-_OUTAGE = re.compile(r"\b(?:all|every|none of)\s+(?:of\s+)?(?:our|the|my)?\s*(?:payments|transactions|customers|"
-                     r"cards|checkouts?|orders|webhooks)\b|\b(?:is|are|went|been) down\b|\boutage\b", re.IGNORECASE)
+_OUTAGE = re.compile(
+    r"\b(?:all|every|none of)\s+(?:of\s+)?(?:our|the|my)?\s*(?:payments|transactions|customers|"
+    r"cards|checkouts?|orders|webhooks)\b|\b(?:is|are|went|been) down\b|\boutage\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -49,8 +52,17 @@ class _Prepared:
 class Triager:
     """Holds the loaded configuration and models; :meth:`triage` and :meth:`triage_many` are pure."""
 
-    def __init__(self, *, taxonomy: Taxonomy, classifier: Classifier, extractor: EntityExtractor,
-                 router: Router, scorer: PriorityScorer, knowledge: KnowledgeMatcher, model_version: str) -> None:
+    def __init__(
+        self,
+        *,
+        taxonomy: Taxonomy,
+        classifier: Classifier,
+        extractor: EntityExtractor,
+        router: Router,
+        scorer: PriorityScorer,
+        knowledge: KnowledgeMatcher,
+        model_version: str,
+    ) -> None:
         self.taxonomy = taxonomy
         self.classifier = classifier
         self.extractor = extractor
@@ -58,12 +70,19 @@ class Triager:
         self.scorer = scorer
         self.knowledge = knowledge
         self.model_version = model_version
-        self.ruleset_version = (f"redaction={RULESET_VERSION};taxonomy={taxonomy.version};"
-                                f"routing={router.version};priority={scorer.version}")
+        self.ruleset_version = (
+            f"redaction={RULESET_VERSION};taxonomy={taxonomy.version};"
+            f"routing={router.version};priority={scorer.version}"
+        )
 
     @classmethod
-    def from_config(cls, config_dir: Path | str | None = None, *, classifier: Classifier | None = None,
-                    model_version: str | None = None) -> Triager:
+    def from_config(
+        cls,
+        config_dir: Path | str | None = None,
+        *,
+        classifier: Classifier | None = None,
+        model_version: str | None = None,
+    ) -> Triager:
         """Load ``taxonomy.yaml``, ``routing.yaml``, ``priority.yaml`` and ``knowledge/`` from ``config_dir``.
 
         Without ``classifier`` the zero-config model is fitted on the taxonomy (about a second).
@@ -78,8 +97,11 @@ class Triager:
             model_version = model_version or f"zero-config/{taxonomy.version}/{digest}"
         extra = routing.get("id_patterns") or {}
         return cls(
-            taxonomy=taxonomy, classifier=classifier, extractor=EntityExtractor(extra_id_patterns=extra),
-            router=Router(routing), scorer=PriorityScorer(load_yaml(base / "priority.yaml")),
+            taxonomy=taxonomy,
+            classifier=classifier,
+            extractor=EntityExtractor(extra_id_patterns=extra),
+            router=Router(routing),
+            scorer=PriorityScorer(load_yaml(base / "priority.yaml")),
             knowledge=KnowledgeMatcher(load_kb_entries(base / "knowledge")),
             model_version=model_version or str(getattr(classifier, "version", type(classifier).__name__)),
         )
@@ -89,16 +111,19 @@ class Triager:
         """Triage one ticket (or bare text)."""
         return self.triage_many([ticket], [context] if context else None)[0]
 
-    def triage_many(self, tickets: Sequence[Ticket | str],
-                    contexts: Sequence[TriageContext | None] | None = None) -> list[TriageResult]:
+    def triage_many(
+        self, tickets: Sequence[Ticket | str], contexts: Sequence[TriageContext | None] | None = None
+    ) -> list[TriageResult]:
         """Triage a batch; classification and knowledge matching run vectorised over the batch."""
         if contexts is not None and len(contexts) != len(tickets):
             raise ValueError("contexts must be as long as tickets")
         prepared = [self._prepare(t, i) for i, t in enumerate(tickets)]
         predictions = self._classify([p.redacted for p in prepared])
         kb = self.knowledge.match([p.redacted for p in prepared], [pr.category for pr in predictions])
-        return [self._decide(p, pr, k, (contexts[i] if contexts else None) or TriageContext())
-                for i, (p, pr, k) in enumerate(zip(prepared, predictions, kb, strict=True))]
+        return [
+            self._decide(p, pr, k, (contexts[i] if contexts else None) or TriageContext())
+            for i, (p, pr, k) in enumerate(zip(prepared, predictions, kb, strict=True))
+        ]
 
     # -- steps ----------------------------------------------------------------------------------
     def _prepare(self, ticket: Ticket | str, index: int) -> _Prepared:
@@ -120,22 +145,30 @@ class Triager:
         for row in proba:
             order = np.argsort(-row)
             second = int(order[1]) if len(order) > 1 else None
-            out.append(Prediction(classes[int(order[0])], float(row[order[0]]),
-                                  classes[second] if second is not None else None,
-                                  float(row[second]) if second is not None else 0.0,
-                                  (f"trained model {self.model_version}",)))
+            out.append(
+                Prediction(
+                    classes[int(order[0])],
+                    float(row[order[0]]),
+                    classes[second] if second is not None else None,
+                    float(row[second]) if second is not None else 0.0,
+                    (f"trained model {self.model_version}",),
+                )
+            )
         return out
 
     def _decide(self, p: _Prepared, pred: Prediction, kb: KbMatch | None, ctx: TriageContext) -> TriageResult:
         category = pred.category if pred.category in self.taxonomy else "other"
-        reasons = [f"category {category} ({pred.confidence:.0%})" + (f": {', '.join(pred.reasons)}"
-                                                                         if pred.reasons else "")]
+        reasons = [
+            f"category {category} ({pred.confidence:.0%})"
+            + (f": {', '.join(pred.reasons)}" if pred.reasons else "")
+        ]
         empty = not p.redacted.strip()
         if empty:
             category, reasons = "other", ["empty ticket text"]
         customers = max(ctx.customers_affected, 0)
-        decision = self.router.route(RoutingInputs(category, pred.confidence, p.entities, p.signals, p.redacted,
-                                                   customers))
+        decision = self.router.route(
+            RoutingInputs(category, pred.confidence, p.entities, p.signals, p.redacted, customers)
+        )
         question = is_how_to_question(p.redacted)
         feedback = None
         if decision is not None:
@@ -147,28 +180,48 @@ class Triager:
         else:
             route = self.taxonomy.get(category).default_route if category in self.taxonomy else Route.TIER2
             reasons.append(f"route {route.value}: default for {category}")
-        missing = [] if (route is Route.TIER1 or question or empty) else self.router.missing_facts(category, p.entities)
+        missing = (
+            []
+            if (route is Route.TIER1 or question or empty)
+            else self.router.missing_facts(category, p.entities)
+        )
         if missing:
             reasons.append("missing " + ", ".join(f for f, _ in missing))
         amounts = [e.value for e in p.entities if e.kind is EntityKind.AMOUNT]
-        merchant_tier = ctx.merchant_tier or (str(p.ticket.custom_fields.get("merchant_tier"))
-                                              if p.ticket and p.ticket.custom_fields.get("merchant_tier") else None)
-        priority, factors = self.scorer.score(PriorityInputs(
-            category=category, amounts=amounts, customers_affected=customers,
-            transactions_affected=ctx.transactions_affected, related_tickets=ctx.related_tickets,
-            similar_last_24h=ctx.similar_last_24h, merchant_tier=merchant_tier,
-            sla_remaining_hours=ctx.sla_remaining_hours, funds_at_risk=p.signals.funds_at_risk,
-            outage=bool(_OUTAGE.search(p.redacted[:5000])) or customers >= 10,
-            question=question and not p.signals.funds_at_risk, regulator_threat=p.signals.regulator_threat,
-            legal_threat=p.signals.legal_threat, chargeback_threat=p.signals.chargeback_threat,
-            anger=p.signals.anger,
-        ))
-        reasons.append(f"priority {priority.value}: " + ("; ".join(f"{f.reason} ({f.points:+d})" for f in factors)
-                                                         or "no aggravating factor"))
+        merchant_tier = ctx.merchant_tier or (
+            str(p.ticket.custom_fields.get("merchant_tier"))
+            if p.ticket and p.ticket.custom_fields.get("merchant_tier")
+            else None
+        )
+        priority, factors = self.scorer.score(
+            PriorityInputs(
+                category=category,
+                amounts=amounts,
+                customers_affected=customers,
+                transactions_affected=ctx.transactions_affected,
+                related_tickets=ctx.related_tickets,
+                similar_last_24h=ctx.similar_last_24h,
+                merchant_tier=merchant_tier,
+                sla_remaining_hours=ctx.sla_remaining_hours,
+                funds_at_risk=p.signals.funds_at_risk,
+                outage=bool(_OUTAGE.search(p.redacted[:5000])) or customers >= 10,
+                question=question and not p.signals.funds_at_risk,
+                regulator_threat=p.signals.regulator_threat,
+                legal_threat=p.signals.legal_threat,
+                chargeback_threat=p.signals.chargeback_threat,
+                anger=p.signals.anger,
+            )
+        )
+        reasons.append(
+            f"priority {priority.value}: "
+            + ("; ".join(f"{f.reason} ({f.points:+d})" for f in factors) or "no aggravating factor")
+        )
         duplicate = None
         if p.ticket is not None and ctx.duplicate_candidates:
             match = find_duplicate(
-                text=p.redacted, created_at=p.ticket.created_at, requester_id=p.ticket.requester_id,
+                text=p.redacted,
+                created_at=p.ticket.created_at,
+                requester_id=p.ticket.requester_id,
                 requester_email=p.ticket.requester_email,
                 transaction_ids=[str(e.value) for e in p.entities if e.kind is EntityKind.TRANSACTION_ID],
                 candidates=ctx.duplicate_candidates,
@@ -177,10 +230,23 @@ class Triager:
                 duplicate = match.case_id
                 reasons.append(f"duplicate of case {match.case_id}: {match.reason}")
         return TriageResult(
-            id=p.id, category=category, category_confidence=0.0 if empty else pred.confidence, route=route,
-            priority=priority, needs_info=bool(missing), questions=[q for _, q in missing], entities=p.entities,
-            redacted_text=p.redacted, reasons=reasons, signals=p.signals, duplicate_of=duplicate,
-            ruleset_version=self.ruleset_version, model_version=self.model_version, runner_up=pred.runner_up,
-            priority_factors=factors, kb_article=kb.slug if route is Route.TIER1 and kb else None,
-            tier1_feedback=feedback, redaction_counts=p.counts,
+            id=p.id,
+            category=category,
+            category_confidence=0.0 if empty else pred.confidence,
+            route=route,
+            priority=priority,
+            needs_info=bool(missing),
+            questions=[q for _, q in missing],
+            entities=p.entities,
+            redacted_text=p.redacted,
+            reasons=reasons,
+            signals=p.signals,
+            duplicate_of=duplicate,
+            ruleset_version=self.ruleset_version,
+            model_version=self.model_version,
+            runner_up=pred.runner_up,
+            priority_factors=factors,
+            kb_article=kb.slug if route is Route.TIER1 and kb else None,
+            tier1_feedback=feedback,
+            redaction_counts=p.counts,
         )

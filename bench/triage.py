@@ -1,0 +1,145 @@
+"""Zero-config triage: BANKING77-proxy accuracy/macro-F1/calibration and batch throughput. Prints JSON.
+
+BANKING77 (real online-banking queries) is used only to *measure*: its 77 intents are mapped to our
+categories by ``bench/banking77_to_taxonomy.csv``; nothing from it is used for training.
+Usage: ``python bench/triage.py --banking77 /work/shared/data/banking77/train.csv [--n 20000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import random
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+
+from paytriage.engines.triage import Triager, ZeroConfigClassifier
+
+HERE = Path(__file__).resolve().parent
+# Escalation-style tickets for throughput: realistic length, ids, amounts, codes, a pasted card now and then.
+TEMPLATES = [
+    "Hi, my card payment of €{a},{c} at {m} on 2026-11-{d:02d} was declined with code 05 do not honor. "
+    "I have enough money. Card 4111 1111 1111 1111. Please help, this is the third time!",
+    "Customer reports refund for order ORD-{o} (EUR {a}.{c}) not received after 14 days. Tier 1 checked the "
+    "dashboard: refund re_{o}abc shows succeeded on 2026-11-{d:02d}.",
+    "Our webhooks are failing: POST /v1/webhooks returns HTTP 502 since 14:{d:02d} UTC. "
+    "WooCommerce plugin 8.2.1. merchant id M{o}. All payments stuck in pending, we lose sales every minute.",
+    "I was charged twice for the same purchase at {m}, ${a}.{c} each, transaction ch_{o}XyZabc. "
+    "I want my money back or I will open a chargeback with my bank.",
+    "How do I reset my password? The reset e-mail never arrives.",
+    "Payout for 2026-11-{d:02d} missing, expected GBP {a},{c}0.00, bank returned it with AC04. "
+    "IBAN GB82 WEST 1234 5698 7654 32.",
+]
+MERCHANTS = ["Tesco", "Amazon", "Uber", "a petrol station", "the hotel", "Zalando"]
+
+
+def synthetic(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        rng.choice(TEMPLATES).format(
+            a=rng.randint(1, 999),
+            c=rng.randint(10, 99),
+            d=rng.randint(1, 28),
+            o=rng.randint(100000, 999999),
+            m=rng.choice(MERCHANTS),
+        )
+        for _ in range(n)
+    ]
+
+
+def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in itertools.pairwise(edges):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            total += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(total)
+
+
+def banking77(path: Path, mapping: Path, triager: Triager) -> dict[str, object]:
+    intent_to_cat = {r["intent"]: r["category"] for r in csv.DictReader(mapping.open(encoding="utf-8"))}
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    texts = [r["text"] for r in rows]
+    truth = np.array([intent_to_cat[r["category"]] for r in rows])
+    clf = triager.classifier
+    assert isinstance(clf, ZeroConfigClassifier)
+    proba = clf.predict_proba(texts)
+    order = np.argsort(-proba, axis=1)
+    pred = clf.classes_[order[:, 0]]
+    top2 = (clf.classes_[order[:, 1]] == truth) | (pred == truth)
+    present = sorted(set(truth))
+    per = f1_score(truth, pred, labels=present, average=None)
+    return {
+        "n": len(rows),
+        "categories_present": len(present),
+        "accuracy": round(accuracy_score(truth, pred), 4),
+        "macro_f1_present_categories": round(float(np.mean(per)), 4),
+        "macro_f1_all_predicted_labels": round(f1_score(truth, pred, average="macro"), 4),
+        "top2_accuracy": round(float(top2.mean()), 4),
+        "ece_10_bins": round(ece(proba.max(axis=1), pred == truth), 4),
+        "mean_confidence": round(float(proba.max(axis=1).mean()), 4),
+        "f1_by_category": {c: round(float(f), 3) for c, f in zip(present, per, strict=True)},
+        "most_common_confusions": [
+            f"{t} -> {p}: {k}"
+            for (t, p), k in Counter((t, p) for t, p in zip(truth, pred, strict=True) if t != p).most_common(
+                8
+            )
+        ],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--banking77", type=Path, help="path to BANKING77 train.csv (skipped when absent)")
+    ap.add_argument("--mapping", type=Path, default=HERE / "banking77_to_taxonomy.csv")
+    ap.add_argument("--n", type=int, default=20000, help="synthetic tickets for the throughput run")
+    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args()
+    start = time.perf_counter()
+    triager = Triager.from_config()
+    load_s = time.perf_counter() - start
+    out: dict[str, object] = {
+        "model_version": triager.model_version,
+        "ruleset_version": triager.ruleset_version,
+        "load_seconds": round(load_s, 2),
+    }
+    tickets = synthetic(args.n, args.seed)
+    triager.triage_many(tickets[:50])  # warm-up
+    start, cpu = time.perf_counter(), time.process_time()
+    routes: Counter[str] = Counter()
+    for i in range(0, len(tickets), args.batch):
+        for r in triager.triage_many(tickets[i : i + args.batch]):
+            routes[r.route.value] += 1
+    secs, cpu_secs = time.perf_counter() - start, time.process_time() - cpu
+    # Wall-clock rate depends on what else runs on the box; the CPU-time rate is one dedicated core.
+    out["throughput"] = {
+        "tickets": len(tickets),
+        "seconds": round(secs, 2),
+        "tickets_per_s": round(len(tickets) / secs),
+        "tickets_per_cpu_s": round(len(tickets) / cpu_secs),
+        "batch": args.batch,
+        "mean_chars": round(sum(map(len, tickets)) / len(tickets)),
+        "routes": dict(routes),
+    }
+    if args.banking77 and args.banking77.exists():
+        rows = [r["text"] for r in csv.DictReader(args.banking77.open(encoding="utf-8"))]
+        start = time.perf_counter()
+        for i in range(0, len(rows), args.batch):
+            triager.triage_many(rows[i : i + args.batch])
+        out["banking77_full_triage_tickets_per_s"] = round(len(rows) / (time.perf_counter() - start))
+        out["banking77_proxy"] = banking77(args.banking77, args.mapping, triager)
+    else:
+        out["banking77_proxy"] = "skipped: pass --banking77 PATH/train.csv"
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
