@@ -23,10 +23,35 @@ from paytriage.domain.ticket import Channel, Ticket
 
 __all__ = ["read_tickets", "register"]
 
-_KNOWN = {"id", "created_at", "description", "body", "subject", "requester_id", "requester_email", "organization",
-          "channel", "status", "priority", "tags", "tier1_agent", "tier1_notes", "comments"}
-_OUTPUT_FIELDS = ("id", "category", "category_confidence", "route", "priority", "needs_info", "questions",
-                  "entities", "redacted_text", "reasons")
+_KNOWN = {
+    "id",
+    "created_at",
+    "description",
+    "body",
+    "subject",
+    "requester_id",
+    "requester_email",
+    "organization",
+    "channel",
+    "status",
+    "priority",
+    "tags",
+    "tier1_agent",
+    "tier1_notes",
+    "comments",
+}
+_OUTPUT_FIELDS = (
+    "id",
+    "category",
+    "category_confidence",
+    "route",
+    "priority",
+    "needs_info",
+    "questions",
+    "entities",
+    "redacted_text",
+    "reasons",
+)
 _BATCH = 512
 
 
@@ -46,24 +71,30 @@ def _ticket(row: dict[str, Any], line: int) -> Ticket:
         try:
             created = ensure_utc(datetime.fromisoformat(str(row["created_at"]).replace("Z", "+00:00")))
         except ValueError:
-            raise InputError(f"not an ISO 8601 timestamp: {str(row['created_at'])[:40]!r}", line=line,
-                             field="created_at") from None
+            raise InputError(
+                f"not an ISO 8601 timestamp: {str(row['created_at'])[:40]!r}", line=line, field="created_at"
+            ) from None
     tags = row.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(";") if t.strip()]
     return Ticket(
-        external_id=str(tid), source="file", created_at=created, description=text,
-        subject=str(row.get("subject") or ""), channel=Channel.parse(row.get("channel")),
+        external_id=str(tid),
+        source="file",
+        created_at=created,
+        description=text,
+        subject=str(row.get("subject") or ""),
+        channel=Channel.parse(row.get("channel")),
         requester_id=str(row["requester_id"]) if row.get("requester_id") else None,
         requester_email=str(row["requester_email"]) if row.get("requester_email") else None,
         organization=str(row["organization"]) if row.get("organization") else None,
-        tags=[str(t) for t in tags], tier1_notes=str(row["tier1_notes"]) if row.get("tier1_notes") else None,
+        tags=[str(t) for t in tags],
+        tier1_notes=str(row["tier1_notes"]) if row.get("tier1_notes") else None,
         custom_fields={k: v for k, v in row.items() if k not in _KNOWN and v not in (None, "")},
     )
 
 
 def read_tickets(path: Path) -> Iterator[Ticket]:
-    """Tickets from CSV (header row), JSONL, or JSON (a list or ``{"tickets": [...]}``); errors name the line."""
+    """Tickets from CSV (header row), JSONL or JSON (a list or ``{"tickets": [...]}``); bad rows named."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -74,7 +105,9 @@ def read_tickets(path: Path) -> Iterator[Ticket]:
         raise InputError(f"{path} is not UTF-8 text (byte {exc.start})") from None
     suffix = path.suffix.lower()
     stripped = text.lstrip()
-    if suffix == ".csv" or (suffix not in {".json", ".jsonl", ".ndjson"} and not stripped.startswith(("{", "["))):
+    if suffix == ".csv" or (
+        suffix not in {".json", ".jsonl", ".ndjson"} and not stripped.startswith(("{", "["))
+    ):
         reader = csv.DictReader(text.splitlines(keepends=True))
         if not reader.fieldnames:
             return
@@ -91,7 +124,7 @@ def read_tickets(path: Path) -> Iterator[Ticket]:
             raise InputError(f"invalid JSON: {exc.msg}", line=exc.lineno) from None
         items = data.get("tickets") if isinstance(data, dict) else data
         if not isinstance(items, list):
-            raise InputError("expected a list of tickets or {\"tickets\": [...]}")
+            raise InputError('expected a list of tickets or {"tickets": [...]}')
         for i, item in enumerate(items, start=1):
             yield _ticket(item, i)
         return
@@ -106,11 +139,19 @@ def read_tickets(path: Path) -> Iterator[Ticket]:
 
 
 def triage_command(
-    file: Annotated[Path, typer.Argument(help="CSV, JSONL or JSON file of tickets (fields as in docs/formats.md).")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV, JSONL or JSON file of tickets (fields as in docs/formats.md).")
+    ],
     json_output: JsonOption = False,
-    config_dir: Annotated[Path | None, typer.Option("--config-dir", help="Directory with taxonomy.yaml, "
-                                                    "routing.yaml, priority.yaml and knowledge/.")] = None,
-    full: Annotated[bool, typer.Option("--full", help="Include signals, priority factors and versions.")] = False,
+    config_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--config-dir", help="Directory with taxonomy.yaml, routing.yaml, priority.yaml and knowledge/."
+        ),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Include signals, priority factors and versions.")
+    ] = False,
 ) -> None:
     """Triage tickets from FILE without a database: category, route, priority, needs-info and reasons."""
     from paytriage.engines.triage import Triager
@@ -127,9 +168,16 @@ def triage_command(
                 if json_output:
                     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
                 else:
-                    rows.append({"id": d["id"], "category": d["category"],
-                                 "confidence": f"{d['category_confidence']:.2f}", "route": d["route"],
-                                 "priority": d["priority"], "needs_info": "yes" if d["needs_info"] else ""})
+                    rows.append(
+                        {
+                            "id": d["id"],
+                            "category": d["category"],
+                            "confidence": f"{d['category_confidence']:.2f}",
+                            "route": d["route"],
+                            "priority": d["priority"],
+                            "needs_info": "yes" if d["needs_info"] else "",
+                        }
+                    )
             batch.clear()
 
         for ticket in read_tickets(file):
