@@ -16,11 +16,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import ijson
+
 from paytriage.domain.errors import InputError
 
 __all__ = ["FileFormat", "Record", "detect_format", "read_records"]
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+_WRAPPER_KEYS = ("tickets", "transactions", "logs", "records", "releases", "data", "results")
 
 
 class FileFormat(StrEnum):
@@ -144,30 +147,39 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
             yield Record(line=n, data=obj, raw=stripped)
 
 
+def _json_items_prefix(path: Path) -> str | None:
+    """Where the records are: ``item`` for a top-level list, ``<key>.item`` for a wrapping object."""
+    with path.open("rb") as fh:
+        for prefix, event, _value in ijson.parse(fh):
+            if prefix == "" and event == "start_array":
+                return "item"
+            if prefix == "" and event == "start_map":
+                continue
+            if event == "start_array" and prefix in _WRAPPER_KEYS:
+                return f"{prefix}.item"
+    return None
+
+
 def _read_json(path: Path) -> Iterator[Record]:
+    """Stream the elements of a JSON array (bounded memory, via ijson); a single object is one record."""
     try:
-        text = path.read_text(encoding="utf-8")
-        doc = json.loads(text)
+        prefix = _json_items_prefix(path)
+        if prefix is None:
+            with path.open("rb") as fh:
+                doc = json.load(fh)
+            if not isinstance(doc, dict):
+                raise InputError("expected a JSON list or object")
+            yield Record(line=1, data=doc, raw=json.dumps(doc, ensure_ascii=False))
+            return
+        with path.open("rb") as fh:
+            # JSON arrays have no natural line per element; the element's 1-based position is its "line".
+            for n, obj in enumerate(ijson.items(fh, prefix, use_float=True), start=1):
+                raw = json.dumps(obj, ensure_ascii=False, default=str)
+                if not isinstance(obj, dict):
+                    yield Record(line=n, data=None, raw=raw, error="expected a JSON object")
+                else:
+                    yield Record(line=n, data=obj, raw=raw)
     except UnicodeDecodeError:
         raise InputError(f"{path.name} is not valid UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-    items: Any
-    if isinstance(doc, list):
-        items = doc
-    elif isinstance(doc, dict):
-        for key in ("tickets", "transactions", "logs", "records", "releases", "data", "results"):
-            if isinstance(doc.get(key), list):
-                items = doc[key]
-                break
-        else:
-            items = [doc]
-    else:
-        raise InputError("expected a JSON list or object")
-    # JSON arrays have no natural line per element; report the element's 1-based position as "line".
-    for n, obj in enumerate(items, start=1):
-        raw = json.dumps(obj, ensure_ascii=False)
-        if not isinstance(obj, dict):
-            yield Record(line=n, data=None, raw=raw, error="expected a JSON object")
-        else:
-            yield Record(line=n, data=obj, raw=raw)
+    except (ijson.JSONError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path.name}: invalid JSON ({exc})") from None
