@@ -144,7 +144,7 @@ def _grouping_accuracy(truth: list[str], predicted: list[str]) -> float:
 @pytest.mark.slow
 @pytest.mark.skipif(not DATA.is_dir(), reason="shared Loghub data not present")
 def test_loghub_grouping_accuracy_floor(app: typer.Typer, tmp_path: Path) -> None:
-    """End to end on raw Loghub files through --format; floor below the 0.909 average GA measured."""
+    """End to end on raw Loghub files through --format; a floor under the GA measured (0.984 on these 5)."""
     formats = {
         "Apache": r"\[<Time>\] \[<Level>\] <Content>",
         "HDFS": "<Date> <Time> <Pid> <Level> <Component>: <Content>",
@@ -167,4 +167,4 @@ def test_loghub_grouping_accuracy_floor(app: typer.Typer, tmp_path: Path) -> Non
         scores.append(_grouping_accuracy(truth, predicted))
     if not scores:
         pytest.skip("no Loghub system with raw log and ground truth")
-    assert sum(scores) / len(scores) >= 0.9
+    assert sum(scores) / len(scores) >= 0.95
