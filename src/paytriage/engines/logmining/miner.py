@@ -6,7 +6,9 @@ How a line is placed:
    ``<*>`` before anything is compared;
 2. lines are bucketed by token count and first token (Drain's prefix tree at depth 1) and join the
    most similar *cluster* of their bucket when at least ``sim_threshold`` of the positions agree, or
-   else a cluster of the same length whose template fits them everywhere;
+   else a cluster of the same length whose template fits them everywhere (a template of variables
+   only fits nothing with words), or else one they fit everywhere but at the first token, when at
+   least three words agree (logs that open with a program or user name);
 3. inside a cluster, a position only becomes a variable (``<*>``) once it has shown
    ``variable_after`` (5) distinct values, or a value that masking marked as variable. Until then
    each combination of its values is a template of its own: ``SCREEN_ON``/``SCREEN_OFF``,
@@ -14,7 +16,10 @@ How a line is placed:
    ``Resumed``/``Stopped`` stay apart, while user names, hosts and ids soon turn into ``<*>``.
    Waiting costs no grouping in the end: the templates a flip merges resolve to one id.
    When a position flips, the templates it separated merge; the merged ids stay as aliases
-   (:meth:`TemplateMiner.resolve`), so an id once handed out always leads to a live template.
+   (:meth:`TemplateMiner.resolve`), so an id once handed out always leads to a live template;
+4. templates are also indexed by *shape* (each run of variable-only tokens collapsed to one
+   ``<*>``): templates of different lengths with one shape (a list of one or five ids, a
+   timestamp in one or two tokens) merge the same way, and show the shape as their text.
 
 Placement is a pure function of the learnt state (the per-bucket memo is dropped whenever anything
 it depends on changes), so a miner saved and loaded, or fed the same lines in one call or many,
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paytriage.engines.logmining import tokens as tk
 from paytriage.engines.logmining.masking import PLACEHOLDER, Masker
 
 __all__ = ["STATE_FORMAT", "STATE_VERSION", "Cluster", "Match", "StateError", "Template", "TemplateMiner"]
@@ -72,7 +78,7 @@ class Template:
 
     @property
     def text(self) -> str:
-        return " ".join(_shape(self.tokens) if self.multi_length else self.tokens)
+        return " ".join(tk.shape(self.tokens) if self.multi_length else self.tokens)
 
 
 @dataclass(slots=True)
@@ -90,23 +96,6 @@ class Cluster:
 class _Bucket:
     clusters: list[Cluster] = field(default_factory=list)
     memo: dict[tuple[str, ...], int] = field(default_factory=dict)
-
-
-def _route(tokens: list[str]) -> str:
-    """The bucket key's token: the first token unless it is (or carries) a variable."""
-    if not tokens:
-        return ""
-    first = tokens[0]
-    return _WILD if _WILD in first else first
-
-
-def _generalise(a: str, b: str) -> str:
-    """Two different tokens at one position: keep a shared ``key=`` / ``key:`` head, else ``<*>``."""
-    for sep in "=:":
-        i = a.find(sep)
-        if i > 0 and b[: i + 1] == a[: i + 1]:
-            return a[: i + 1] + _WILD
-    return _WILD
 
 
 class TemplateMiner:
@@ -160,7 +149,7 @@ class TemplateMiner:
         raw = line.split()
         own, is_new = self._learn(self.masker_.mask_tokens(raw))
         live = self.resolve(own.id)
-        return Match(live.id, live.text, _params(own.tokens, raw), is_new and live is own)
+        return Match(live.id, live.text, tk.params(own.tokens, raw), is_new and live is own)
 
     def add_line(self, line: str) -> int:
         """:meth:`add` without building a :class:`Match`: the template id only (bulk use)."""
@@ -173,7 +162,7 @@ class TemplateMiner:
         if own is None:
             return None
         live = self.resolve(own.id)
-        return Match(live.id, live.text, _params(own.tokens, raw), False)
+        return Match(live.id, live.text, tk.params(own.tokens, raw), False)
 
     def predict(self, lines: Iterable[str]) -> list[int | None]:
         """Template id of each line without learning (None when no template fits)."""
@@ -281,7 +270,7 @@ class TemplateMiner:
                 miner._by_length.setdefault(len(tokens), []).append(cluster)
                 for tid in cluster.members:
                     miner._fine[(cluster.id, tuple(miner.templates_[tid].tokens))] = tid
-                    miner._shapes.setdefault(_shape(miner.templates_[tid].tokens), set()).add(tid)
+                    miner._shapes.setdefault(tk.shape(miner.templates_[tid].tokens), set()).add(tid)
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, StateError):
                 raise
@@ -309,7 +298,7 @@ class TemplateMiner:
     # -- learning ----------------------------------------------------------------------------------
 
     def _bucket(self, tokens: list[str]) -> _Bucket:
-        key = (len(tokens), _route(tokens))
+        key = (len(tokens), tk.route(tokens))
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = _Bucket()
@@ -371,7 +360,7 @@ class TemplateMiner:
         for i, tok in enumerate(tokens):
             a = ctoks[i]
             if a != tok and a != _WILD:
-                ctoks[i] = _generalise(a, tok)
+                ctoks[i] = tk.generalise(a, tok)
                 changed = changed or values[i] is None
             seen = values[i]
             if seen is not None and tok not in seen:
@@ -418,7 +407,7 @@ class TemplateMiner:
         old.multi_length = old.multi_length or young.multi_length or len(old.tokens) != len(young.tokens)
 
     def _unshape(self, tpl: Template) -> None:
-        ids = self._shapes.get(_shape(tpl.tokens))
+        ids = self._shapes.get(tk.shape(tpl.tokens))
         if ids is not None:
             ids.discard(tpl.id)
 
@@ -429,8 +418,8 @@ class TemplateMiner:
         that differ only in how many variable tokens they carry (lists of ids, multi-token values)
         land in clusters of different lengths but mean the same event.
         """
-        shape = _shape(tpl.tokens)
-        ids = self._shapes.setdefault(shape, set())
+        key = tk.shape(tpl.tokens)
+        ids = self._shapes.setdefault(key, set())
         others = [i for i in ids if self.templates_[i].cluster != tpl.cluster]
         ids.add(tpl.id)
         for i in sorted(others):
@@ -456,7 +445,9 @@ class TemplateMiner:
         for cluster in self._by_length.get(len(tokens), ()):
             # A template of variables only fits any line of its length: it may not swallow a line
             # with words of its own (``closeNotification`` is not ``<*>``).
-            if _fits(cluster.tokens, tokens) and (not literal or any(_WILD not in t for t in cluster.tokens)):
+            if tk.fits(cluster.tokens, tokens) and (
+                not literal or any(_WILD not in t for t in cluster.tokens)
+            ):
                 return cluster
         if len(tokens) > _TAIL_WORDS:
             # Only the first token differs (a program or user name opening the line) and the rest
@@ -464,60 +455,18 @@ class TemplateMiner:
             # position then keeps templates apart until it proves variable (``variable_after``).
             for cluster in self._by_length.get(len(tokens), ()):
                 tail = cluster.tokens[1:]
-                if sum(_WILD not in t for t in tail) >= _TAIL_WORDS and _fits(tail, tokens[1:]):
+                if sum(_WILD not in t for t in tail) >= _TAIL_WORDS and tk.fits(tail, tokens[1:]):
                     return cluster
         return None
 
     def _lookup(self, tokens: list[str]) -> Template | None:
         """The template a line would join, without learning: it must fit the template everywhere."""
-        bucket = self._buckets.get((len(tokens), _route(tokens)))
+        bucket = self._buckets.get((len(tokens), tk.route(tokens)))
         if bucket is not None and (tid := bucket.memo.get(tuple(tokens))) is not None:
             return self.resolve(tid)
         for cluster in self._by_length.get(len(tokens), ()):
             for tid in cluster.members:
                 tpl = self.templates_[tid]
-                if _fits(tpl.tokens, tokens):
+                if tk.fits(tpl.tokens, tokens):
                     return tpl
         return None
-
-
-def _wildish(token: str) -> bool:
-    """A token that is only variables and punctuation (``<*>``, ``<*>,``, ``<*>:<*>``)."""
-    return _WILD in token and not any(c.isalnum() for c in token.replace(_WILD, ""))
-
-
-def _shape(tokens: list[str]) -> tuple[str, ...]:
-    """``tokens`` with each run of variable-only tokens collapsed to one ``<*>`` (see ``_reshape``)."""
-    out: list[str] = []
-    in_run = False
-    for tok in tokens:
-        if _wildish(tok):
-            if not in_run:
-                out.append(_WILD)
-            in_run = True
-        else:
-            out.append(tok)
-            in_run = False
-    return tuple(out)
-
-
-def _fits(template: list[str], tokens: list[str]) -> bool:
-    for a, b in zip(template, tokens, strict=True):
-        if a != b and a != _WILD and not (_WILD in a and b.startswith(a[: a.index(_WILD)])):
-            return False
-    return True
-
-
-def _params(template: list[str], raw: list[str]) -> tuple[str, ...]:
-    return tuple(_extract(t, r) for t, r in zip(template, raw, strict=False) if _WILD in t)
-
-
-def _extract(template_token: str, raw_token: str) -> str:
-    """The raw text under a template token's ``<*>`` slot (the whole token when it is just ``<*>``)."""
-    if template_token == _WILD:
-        return raw_token
-    head, _, rest = template_token.partition(_WILD)
-    tail = rest.rsplit(_WILD, 1)[-1]
-    if raw_token.startswith(head) and raw_token.endswith(tail) and len(raw_token) >= len(head) + len(tail):
-        return raw_token[len(head) : len(raw_token) - len(tail)]
-    return raw_token
