@@ -7,7 +7,7 @@ replacement is chosen so that it never matches again: ``redact(redact(x)) == red
 
 Changelog (bump :data:`RULESET_VERSION` whenever a rule changes what it masks):
 
-* ``2026-11-24``: track data, expiry next to a card, CVV variants, IBANs (mod-97, keep country and
+* ``2026-11-23``: track data, expiry next to a card, CVV variants, IBANs (mod-97, keep country and
   last four), API secrets (``sk_live_``, ``rk_``, ``whsec_``, bearer/basic, JWT, AWS keys), passwords
   and PINs in configs, JSON, URLs and prose; 4-4-4-4 groups with any separator; fixpoint for cards.
 * ``2026-11-23``: card numbers (Luhn) and labelled CVV.
@@ -30,7 +30,7 @@ __all__ = [
     "redact",
 ]
 
-RULESET_VERSION = "2026-11-24"
+RULESET_VERSION = "2026-11-23"
 REDACTED = "[REDACTED]"
 
 # 12–19 digits, optionally separated by single spaces, dashes or (no-break/thin) spaces.
