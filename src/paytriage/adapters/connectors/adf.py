@@ -58,7 +58,7 @@ SECTION_ORDER = (
 #: Keys whose string values are code or logs, rendered verbatim in a code block.
 CODE_KEYS = frozenset({"log_excerpts", "logs", "queries", "query", "sql", "request", "response", "replay"})
 _SKIP_KEYS = frozenset({"title", "id", "version", "priority", "links"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 controls but tab, LF, CR
 MAX_CODE_CHARS = 8000
 
 
@@ -145,6 +145,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Node:
     def cell(kind: str, value: Any) -> Node:
         return {"type": kind, "attrs": {}, "content": [paragraph(_scalar(value))]}
 
+    header = list(header) or ["-"]  # a row without cells is invalid ADF
     content = [{"type": "tableRow", "content": [cell("tableHeader", h) for h in header]}]
     for r in rows:
         cells = list(r) + [""] * (len(header) - len(r))
