@@ -1,0 +1,139 @@
+"""Read-only queries for investigation: the SQL implementation of the evidence port.
+
+Every query is shaped to hit an index: transaction ids, request ids and template ids have their own,
+everything else is bounded by time (``ix_log_events_time``, ``ix_transactions_*_time``). An event
+that may match on several alternatives (id, request, merchant, text mention) is found by one query
+per alternative, merged — an ``OR`` across columns would make the planner give up its indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from paytriage.adapters.storage.mapping import log_from_row, transaction_from_row
+from paytriage.adapters.storage.orm import LogEventRow, ReleaseRow, TransactionRow
+from paytriage.domain import LogEvent, Release, Transaction
+from paytriage.engines.investigate.evidence import LogQuery, TxnQuery
+
+__all__ = ["SqlEvidence"]
+
+#: Most ids a single ``IN`` list carries (SQLite's parameter limit is far above; plans stay simple).
+_CHUNK = 500
+
+
+class SqlEvidence:
+    """An :class:`~paytriage.engines.investigate.evidence.EvidenceSource` over one open session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- transactions -------------------------------------------------------------------------------
+    def transactions(self, query: TxnQuery, *, limit: int) -> list[Transaction]:
+        conds = _txn_conditions(query)
+        if query.ids:
+            rows: list[TransactionRow] = []
+            for chunk in _chunks(query.ids):
+                rows += self.session.scalars(
+                    select(TransactionRow)
+                    .where(TransactionRow.external_id.in_(chunk), *conds)
+                    .options(selectinload(TransactionRow.events))
+                ).all()
+            rows.sort(key=lambda r: r.created_at, reverse=True)
+            return [transaction_from_row(r) for r in rows[:limit]]
+        stmt = (
+            select(TransactionRow)
+            .where(*conds)
+            .order_by(TransactionRow.created_at.desc())
+            .limit(limit)
+            .options(selectinload(TransactionRow.events))
+        )
+        return [transaction_from_row(r) for r in self.session.scalars(stmt)]
+
+    # -- logs ---------------------------------------------------------------------------------------
+    def logs(self, query: LogQuery, *, limit: int) -> list[LogEvent]:
+        rows: dict[int, LogEventRow] = {}
+        for stmt in self._log_statements(select(LogEventRow), query):
+            for r in self.session.scalars(stmt.order_by(LogEventRow.timestamp.desc()).limit(limit)):
+                rows[r.id] = r
+        ordered = sorted(rows.values(), key=lambda r: (r.timestamp, r.id), reverse=True)
+        return [log_from_row(r) for r in ordered[:limit]]
+
+    def count_logs(self, query: LogQuery) -> int:
+        stmts = self._log_statements(select(LogEventRow.id), query)
+        if len(stmts) == 1:
+            return int(self.session.scalar(select(func.count()).select_from(stmts[0].subquery())) or 0)
+        ids: set[int] = set()
+        for stmt in stmts:
+            ids.update(self.session.scalars(stmt))
+        return len(ids)
+
+    def _log_statements(self, base: Select[Any], q: LogQuery) -> list[Select[Any]]:
+        common: list[ColumnElement[bool]] = []
+        if q.start is not None:
+            common.append(LogEventRow.timestamp >= q.start)
+        if q.end is not None:
+            common.append(LogEventRow.timestamp < q.end)
+        if q.template_ids:
+            common.append(LogEventRow.template_id.in_(q.template_ids))
+        if q.levels:
+            common.append(LogEventRow.level.in_(q.levels))
+        if q.http_status is not None:
+            common.append(LogEventRow.http_status == q.http_status)
+        alternatives: list[ColumnElement[bool]] = []
+        for chunk in _chunks(q.transaction_ids):
+            alternatives.append(LogEventRow.transaction_id.in_(chunk))
+        for chunk in _chunks(q.request_ids):
+            alternatives.append(LogEventRow.request_id.in_(chunk))
+        for chunk in _chunks(q.merchant_ids):
+            alternatives.append(LogEventRow.merchant_id.in_(chunk))
+        for text in q.mentions:
+            alternatives.append(LogEventRow.message.contains(text, autoescape=True))
+        if not alternatives:
+            return [base.where(*common)]
+        return [base.where(alt, *common) for alt in alternatives]
+
+    # -- releases -----------------------------------------------------------------------------------
+    def releases(self, start: datetime, end: datetime) -> list[Release]:
+        rows = self.session.scalars(
+            select(ReleaseRow)
+            .where(ReleaseRow.released_at >= start, ReleaseRow.released_at < end)
+            .order_by(ReleaseRow.released_at)
+        )
+        return [
+            Release(
+                component=r.component, version=r.version, released_at=r.released_at, notes=r.notes, id=r.id
+            )
+            for r in rows
+        ]
+
+
+def _txn_conditions(q: TxnQuery) -> list[ColumnElement[bool]]:
+    t = TransactionRow
+    conds: list[ColumnElement[bool]] = []
+    if q.start is not None:
+        conds.append(t.created_at >= q.start)
+    if q.end is not None:
+        conds.append(t.created_at < q.end)
+    if q.parent_ids:
+        conds.append(t.parent_id.in_(q.parent_ids))
+    pairs: list[tuple[Any, Any]] = [
+        (t.kind, q.kind),
+        (t.merchant_id, q.merchant_id),
+        (t.customer_id, q.customer_id),
+        (t.card_bin, q.card_bin),
+        (t.card_last4, q.card_last4),
+        (t.currency, q.currency),
+        (t.amount_minor, q.amount_minor),
+    ]
+    conds += [col == value for col, value in pairs if value is not None]
+    return conds
+
+
+def _chunks(items: Iterable[str]) -> list[list[str]]:
+    values = list(dict.fromkeys(items))
+    return [values[k : k + _CHUNK] for k in range(0, len(values), _CHUNK)]

@@ -1,0 +1,473 @@
+"""Correlation: from a case's tickets to its transactions, their lifecycle, the logs around them and
+the log templates involved, each with its current rate against its baseline.
+
+Transactions are found by id first (ticket fields, Tier-1 notes, pasted text), then fuzzily by
+customer or merchant, amount and time. Logs are found by transaction and request id, and by
+mentions of the case's ids in a window around the focus time. Every query goes through the
+:class:`~paytriage.engines.investigate.evidence.EvidenceSource` port, so it is bounded and indexed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from paytriage.domain import LogEvent, Money, Ticket, Transaction, TransactionStatus
+from paytriage.engines.investigate.evidence import EvidenceSource, LogQuery, TxnQuery, level_at_least
+from paytriage.engines.logmining import TemplateMiner
+from paytriage.engines.triage.entities import EntityExtractor, EntityKind
+
+__all__ = [
+    "PROBLEM_STATUSES",
+    "Clues",
+    "Correlation",
+    "Correlator",
+    "TemplateRate",
+    "clues_from_tickets",
+    "status_as_of",
+]
+
+#: Statuses that make a transaction worth explaining.
+PROBLEM_STATUSES = frozenset(
+    {
+        TransactionStatus.DECLINED,
+        TransactionStatus.FAILED,
+        TransactionStatus.PENDING,
+        TransactionStatus.CREATED,
+        TransactionStatus.RETURNED,
+        TransactionStatus.REVERSED,
+        TransactionStatus.DISPUTED,
+    }
+)
+#: Prefixed ids (``pay_…``, ``req_…``, ``m_…``) anywhere in a ticket: tried as transaction, request
+#: and merchant ids (all indexed lookups, so a wrong guess costs nothing).
+_ID = re.compile(r"\b[a-z]{1,5}_[A-Za-z0-9]{6,40}\b")
+_ID_FIELDS = ("transaction_id", "payment_id", "payout_id", "refund_id", "request_id", "order_id")
+
+
+@dataclass(slots=True)
+class Clues:
+    """What the tickets of a case say: ids, amounts, codes, and when."""
+
+    opened_at: datetime
+    as_of: datetime
+    ids: list[str] = field(default_factory=list)
+    merchant_ids: list[str] = field(default_factory=list)
+    customer_ids: list[str] = field(default_factory=list)
+    amounts: list[Money] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    http_statuses: list[int] = field(default_factory=list)
+    software: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+def _add(items: list[str], value: object) -> None:
+    if isinstance(value, str) and value.strip() and value.strip() not in items:
+        items.append(value.strip())
+
+
+def clues_from_tickets(
+    tickets: Sequence[Ticket], *, extractor: EntityExtractor | None = None, as_of: datetime | None = None
+) -> Clues:
+    """Collect ids, amounts and codes from ticket fields and (redacted) text."""
+    if not tickets:
+        raise ValueError("a case without tickets has nothing to investigate")
+    ex = extractor or EntityExtractor()
+    opened = min(t.created_at for t in tickets)
+    clues = Clues(opened_at=opened, as_of=as_of or max(t.created_at for t in tickets))
+    for t in tickets:
+        cf = t.custom_fields or {}
+        for name in _ID_FIELDS:
+            _add(clues.ids, cf.get(name))
+        _add(clues.merchant_ids, cf.get("merchant_id"))
+        _add(clues.customer_ids, cf.get("customer_id"))
+        if t.requester_id and "@" not in t.requester_id:
+            _add(clues.customer_ids, t.requester_id)
+        _add(clues.software, cf.get("integration"))
+        text = "\n".join(
+            x for x in (t.subject, t.description, t.tier1_notes, *(c.body for c in t.comments)) if x
+        )
+        clues.texts.append(text)
+        for m in _ID.finditer(text):
+            _add(clues.ids, m.group(0))
+        for e in ex.extract(text):
+            if e.kind is EntityKind.TRANSACTION_ID:
+                _add(clues.ids, e.value)
+            elif e.kind is EntityKind.MERCHANT_ID:
+                _add(clues.merchant_ids, e.value)
+            elif e.kind is EntityKind.CUSTOMER_ID:
+                _add(clues.customer_ids, e.value)
+            elif e.kind is EntityKind.AMOUNT and isinstance(e.value, Money):
+                clues.amounts.append(e.value)
+            elif e.kind is EntityKind.DECLINE_CODE:
+                _add(clues.codes, str(e.value))
+            elif e.kind is EntityKind.HTTP_STATUS and str(e.value).isdigit():
+                clues.http_statuses.append(int(e.value))
+            elif e.kind is EntityKind.SOFTWARE and isinstance(e.value, dict):
+                _add(clues.software, f"{e.value.get('name')} {e.value.get('version') or ''}".strip())
+    return clues
+
+
+def status_as_of(txn: Transaction, at: datetime) -> TransactionStatus:
+    """The status a transaction had at ``at`` (its lifecycle replayed; the stored one without events)."""
+    if not txn.events:
+        return txn.status
+    status = None
+    for e in sorted(txn.events, key=lambda e: e.at):
+        if e.at > at:
+            break
+        status = e.status
+    return status or TransactionStatus.CREATED
+
+
+@dataclass(slots=True)
+class TemplateRate:
+    """One log template seen around the case: its rate now against the same window on earlier days."""
+
+    template_id: str
+    template: str
+    service: str | None
+    level: str
+    current: int
+    baseline: float
+    baseline_days: int
+    first_seen: datetime | None
+    samples: list[LogEvent] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return (self.current + 1.0) / (self.baseline + 1.0)
+
+
+@dataclass(slots=True)
+class Correlation:
+    """Everything found for one case."""
+
+    clues: Clues
+    focus: datetime
+    window: tuple[datetime, datetime]
+    transactions: list[Transaction] = field(default_factory=list)
+    matched_by: dict[str, str] = field(default_factory=dict)
+    related: list[Transaction] = field(default_factory=list)
+    logs: list[LogEvent] = field(default_factory=list)
+    templates: list[TemplateRate] = field(default_factory=list)
+    baseline_days: list[int] = field(default_factory=list)
+
+    @property
+    def merchant_ids(self) -> list[str]:
+        out = list(self.clues.merchant_ids)
+        for t in self.transactions:
+            _add(out, t.merchant_id)
+        return out
+
+    @property
+    def customer_ids(self) -> list[str]:
+        out = list(self.clues.customer_ids)
+        for t in self.transactions:
+            _add(out, t.customer_id)
+        return out
+
+
+class Correlator:
+    """Finds a case's evidence. Parameters are windows and limits; nothing is learnt.
+
+    lookback_days: how far before the ticket a customer's transactions are searched.
+    window_before/after: the "current" window around the focus time, compared with the same window
+    on each of ``baseline_days`` earlier days (days without any log data are left out).
+    """
+
+    def __init__(
+        self,
+        *,
+        lookback_days: int = 14,
+        window_before: timedelta = timedelta(hours=1),
+        window_after: timedelta = timedelta(hours=1),
+        baseline_days: int = 7,
+        log_limit: int = 300,
+        max_templates: int = 8,
+        template_sample: int = 2000,
+    ) -> None:
+        self.lookback_days = lookback_days
+        self.window_before = window_before
+        self.window_after = window_after
+        self.baseline_days = baseline_days
+        self.log_limit = log_limit
+        self.max_templates = max_templates
+        self.template_sample = template_sample
+
+    def correlate(
+        self, clues: Clues, source: EvidenceSource, miner: TemplateMiner | None = None
+    ) -> Correlation:
+        anchors, matched_by = self._find_transactions(clues, source)
+        related = self._related(anchors, source)
+        focus = self._focus(clues, anchors, source)
+        start = focus - self.window_before
+        end = min(focus + self.window_after, max(clues.as_of, focus))
+        corr = Correlation(
+            clues=clues,
+            focus=focus,
+            window=(start, end),
+            transactions=anchors,
+            matched_by=matched_by,
+            related=related,
+        )
+        corr.logs = self._logs(corr, source)
+        corr.baseline_days = [
+            d
+            for d in range(1, self.baseline_days + 1)
+            if source.count_logs(LogQuery(start=start - timedelta(days=d), end=end - timedelta(days=d))) > 0
+        ]
+        corr.templates = self._templates(corr, source, miner or TemplateMiner())
+        return corr
+
+    # -- transactions -------------------------------------------------------------------------------
+    def _find_transactions(
+        self, clues: Clues, source: EvidenceSource
+    ) -> tuple[list[Transaction], dict[str, str]]:
+        if clues.ids:
+            found = source.transactions(TxnQuery(ids=tuple(clues.ids)), limit=20)
+            if found:
+                return found, {t.external_id: "id in ticket" for t in found}
+        start = clues.opened_at - timedelta(days=self.lookback_days)
+        candidates: list[tuple[float, str, Transaction]] = []
+        for cid in clues.customer_ids[:3]:
+            for t in source.transactions(TxnQuery(customer_id=cid, start=start, end=clues.as_of), limit=50):
+                score, why = self._score(t, clues)
+                candidates.append((score, why, t))
+        for mid in clues.merchant_ids[:3]:
+            for amt in clues.amounts[:3]:
+                q = TxnQuery(
+                    merchant_id=mid,
+                    amount_minor=amt.minor_units,
+                    currency=amt.currency,
+                    start=clues.opened_at - timedelta(days=3),
+                    end=clues.as_of,
+                )
+                for t in source.transactions(q, limit=5):
+                    candidates.append((3.0, "merchant + amount", t))
+        best: dict[str, tuple[float, str, Transaction]] = {}
+        for score, why, t in candidates:
+            if score >= 1.0 and (t.external_id not in best or best[t.external_id][0] < score):
+                best[t.external_id] = (score, why, t)
+        ranked = sorted(best.values(), key=lambda x: (x[0], x[2].created_at), reverse=True)[:3]
+        return [t for _, _, t in ranked], {t.external_id: f"fuzzy: {why}" for _, why, t in ranked}
+
+    def _score(self, t: Transaction, clues: Clues) -> tuple[float, str]:
+        score, why = 0.0, ["customer"]
+        if any(a == t.amount for a in clues.amounts):
+            score += 2.0
+            why.append("amount")
+        if status_as_of(t, clues.as_of) in PROBLEM_STATUSES or t.kind.value in ("refund", "chargeback"):
+            score += 1.0
+            why.append("status")
+        if t.response_code and t.response_code in clues.codes:
+            score += 1.0
+            why.append("code")
+        age_days = (clues.opened_at - t.created_at).total_seconds() / 86400
+        score += max(0.0, 0.5 - age_days / self.lookback_days)
+        return score, " + ".join(why)
+
+    def _related(self, anchors: Sequence[Transaction], source: EvidenceSource) -> list[Transaction]:
+        if not anchors:
+            return []
+        ids = tuple(t.external_id for t in anchors)
+        seen = set(ids)
+        out: list[Transaction] = []
+        parents = tuple(t.parent_id for t in anchors if t.parent_id)
+        found = source.transactions(TxnQuery(ids=parents), limit=10) if parents else []
+        found += source.transactions(TxnQuery(parent_ids=ids), limit=20)
+        for t in anchors:
+            if t.merchant_id and t.card_last4:
+                found += source.transactions(
+                    TxnQuery(
+                        merchant_id=t.merchant_id,
+                        card_last4=t.card_last4,
+                        amount_minor=t.amount.minor_units,
+                        start=t.created_at - timedelta(minutes=10),
+                        end=t.created_at + timedelta(minutes=10),
+                    ),
+                    limit=10,
+                )
+        for t in found:
+            if t.external_id not in seen:
+                seen.add(t.external_id)
+                out.append(t)
+        return out
+
+    def _focus(self, clues: Clues, anchors: Sequence[Transaction], source: EvidenceSource) -> datetime:
+        if anchors:
+            return max(t.created_at for t in anchors)
+        mentions = tuple(clues.merchant_ids[:3] + clues.customer_ids[:3])
+        if mentions:
+            for hours in (6, 72):
+                hits = source.logs(
+                    LogQuery(
+                        start=clues.opened_at - timedelta(hours=hours),
+                        end=clues.as_of,
+                        merchant_ids=tuple(clues.merchant_ids[:3]),
+                        mentions=mentions,
+                        levels=level_at_least("warning"),
+                    ),
+                    limit=1,
+                )
+                if hits:
+                    return hits[0].timestamp
+        return clues.opened_at
+
+    # -- logs ---------------------------------------------------------------------------------------
+    def _logs(self, corr: Correlation, source: EvidenceSource) -> list[LogEvent]:
+        txns = corr.transactions + corr.related
+        txn_ids = tuple(t.external_id for t in txns)
+        found: dict[str, LogEvent] = {}
+
+        def keep(events: Iterable[LogEvent]) -> None:
+            for e in events:
+                found.setdefault(e.fingerprint or f"{e.timestamp}{e.message}", e)
+
+        day = timedelta(days=1)
+        if txn_ids or corr.clues.ids:
+            keep(
+                source.logs(
+                    LogQuery(
+                        start=corr.focus - 3 * day,
+                        end=corr.focus + 3 * day,
+                        transaction_ids=txn_ids,
+                        request_ids=tuple(corr.clues.ids),
+                    ),
+                    limit=self.log_limit,
+                )
+            )
+        for t in txns[:5]:  # free-text logs carry the id in the message only
+            keep(
+                source.logs(
+                    LogQuery(
+                        start=t.created_at - timedelta(minutes=5),
+                        end=t.created_at + timedelta(hours=2),
+                        mentions=(t.external_id,),
+                    ),
+                    limit=50,
+                )
+            )
+        merchants = tuple(corr.merchant_ids[:3])
+        mentions = tuple(corr.merchant_ids[:3] + corr.customer_ids[:3])
+        if mentions:
+            keep(
+                source.logs(
+                    LogQuery(
+                        start=corr.window[0],
+                        end=corr.window[1],
+                        merchant_ids=merchants,
+                        mentions=mentions,
+                        levels=level_at_least("warning"),
+                    ),
+                    limit=self.log_limit,
+                )
+            )
+        return sorted(found.values(), key=lambda e: e.timestamp)[: self.log_limit]
+
+    # -- templates ----------------------------------------------------------------------------------
+    def _templates(
+        self, corr: Correlation, source: EvidenceSource, miner: TemplateMiner
+    ) -> list[TemplateRate]:
+        """Rates of the warning-or-worse templates among the case's logs."""
+        noisy = [e for e in corr.logs if e.level.value in level_at_least("warning")]
+        if not noisy:
+            return []
+        stored = all(e.template_id for e in noisy)
+        start, end = corr.window
+        levels = level_at_least("warning")
+
+        def tid(e: LogEvent) -> str:
+            if stored and e.template_id:
+                return _live_id(miner, e.template_id)
+            return f"E{miner.add_line(e.message)}"
+
+        groups: dict[str, list[LogEvent]] = {}
+        for e in noisy:
+            groups.setdefault(tid(e), []).append(e)
+        chosen = sorted(groups.items(), key=lambda kv: len(kv[1]), reverse=True)[: self.max_templates]
+        rates: list[TemplateRate] = []
+        if stored:
+            for template_id, events in chosen:
+                ids = _aliases(miner, template_id)
+                current = source.logs(
+                    LogQuery(start=start, end=end, template_ids=ids, levels=levels),
+                    limit=self.template_sample,
+                )
+                base = [
+                    source.count_logs(
+                        LogQuery(
+                            start=start - timedelta(days=d),
+                            end=end - timedelta(days=d),
+                            template_ids=ids,
+                            levels=levels,
+                        )
+                    )
+                    for d in corr.baseline_days
+                ]
+                rates.append(self._rate(template_id, miner, events, current, base))
+            return rates
+
+        # No stored template ids: mine the windows themselves (bounded by ``template_sample``).
+        def window_counts(s: datetime, e: datetime) -> tuple[Counter[str], dict[str, list[LogEvent]]]:
+            events = source.logs(LogQuery(start=s, end=e, levels=levels), limit=self.template_sample)
+            by: dict[str, list[LogEvent]] = {}
+            for ev in events:
+                by.setdefault(tid(ev), []).append(ev)
+            return Counter({k: len(v) for k, v in by.items()}), by
+
+        _, current_by = window_counts(start, end)
+        base_counts = [
+            window_counts(start - timedelta(days=d), end - timedelta(days=d))[0] for d in corr.baseline_days
+        ]
+        for template_id, events in chosen:
+            live = _live_id(miner, template_id)
+            current = [ev for k, evs in current_by.items() if _live_id(miner, k) == live for ev in evs]
+            base = [sum(n for k, n in c.items() if _live_id(miner, k) == live) for c in base_counts]
+            rates.append(self._rate(live, miner, events, current, base))
+        return rates
+
+    @staticmethod
+    def _rate(
+        template_id: str,
+        miner: TemplateMiner,
+        events: list[LogEvent],
+        current: list[LogEvent],
+        base: list[int],
+    ) -> TemplateRate:
+        current = current or events
+        try:
+            text = miner.resolve(int(template_id.lstrip("E"))).text
+        except (KeyError, ValueError):
+            text = events[0].message.split("\n")[0]
+        return TemplateRate(
+            template_id=template_id,
+            template=text,
+            service=events[0].service,
+            level=events[0].level.value,
+            current=len(current),
+            baseline=sum(base) / len(base) if base else 0.0,
+            baseline_days=len(base),
+            first_seen=min(e.timestamp for e in current),
+            samples=sorted(current, key=lambda e: e.timestamp),
+        )
+
+
+def _live_id(miner: TemplateMiner, template_id: str) -> str:
+    try:
+        return f"E{miner.resolve(int(template_id.lstrip('E'))).id}"
+    except (KeyError, ValueError):
+        return template_id
+
+
+def _aliases(miner: TemplateMiner, template_id: str) -> tuple[str, ...]:
+    """Every stored id that now means this template (merged templates keep their old ids)."""
+    live = _live_id(miner, template_id)
+    ids = {template_id, live}
+    for t in miner.templates_.values():
+        if t.merged_into is not None and _live_id(miner, f"E{t.id}") == live:
+            ids.add(f"E{t.id}")
+    return tuple(sorted(ids))
