@@ -175,6 +175,22 @@ def test_lines_differing_only_in_their_first_word() -> None:
     assert len(set(ids[18:])) == len(settings_)
 
 
+def test_values_seen_as_variables_elsewhere_are_variables() -> None:
+    """Three users are not enough on their own, but they proved to be user names in another event."""
+    users = ["root", "cyrus", "news", "test", "guest", "oracle"]
+    lines = [f"Failed password for {u} from 10.0.0.{i} port 22 ssh2" for i, u in enumerate(users * 2)]
+    lines += [f"session opened for user {u} by (uid=0)" for u in ["root", "cyrus", "news"] * 3]
+    lines += [
+        f'10.0.0.1 "{m} /v2/{i}abcdef0/servers HTTP/1.1"' for i, m in enumerate(["GET", "POST", "PUT"] * 3)
+    ]
+    miner = TemplateMiner()
+    ids = miner.fit_predict(lines)
+    assert len(set(ids[12:21])) == 1
+    assert miner.resolve(ids[12]).text == "session opened for user <*> by (uid=<*>)"
+    assert len(set(ids[21:])) == 3  # methods were never values of a variable: they stay apart
+    assert {"root", "cyrus", "news"} <= miner.known_values_
+
+
 def test_match_learns_nothing() -> None:
     miner = TemplateMiner().fit(_corpus())
     before = miner.to_dict()

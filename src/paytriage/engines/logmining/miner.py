@@ -41,6 +41,7 @@ from paytriage.engines.logmining.masking import PLACEHOLDER, Masker
 __all__ = ["STATE_FORMAT", "STATE_VERSION", "Cluster", "Match", "StateError", "Template", "TemplateMiner"]
 
 _WILD = PLACEHOLDER
+_KNOWN_LIMIT = 100_000  # distinct values remembered as seen at variable positions
 _TAIL_WORDS = 3  # words the rest of a line must share with a cluster it joins despite its first token
 STATE_FORMAT = "paytriage.logmining.state"
 STATE_VERSION = 1
@@ -121,6 +122,7 @@ class TemplateMiner:
         self.templates_: dict[int, Template] = {}
         self.clusters_: dict[int, Cluster] = {}
         self.n_lines_ = 0
+        self.known_values_: set[str] = set()
         self._fine: dict[tuple[int, tuple[str, ...]], int] = {}
         self._buckets: dict[tuple[int, str], _Bucket] = {}
         self._by_length: dict[int, list[Cluster]] = {}
@@ -201,6 +203,7 @@ class TemplateMiner:
             },
             "masking_version": self.masker_.version,
             "n_lines": self.n_lines_,
+            "known_values": sorted(self.known_values_),
             "clusters": [
                 {
                     "id": c.id,
@@ -242,6 +245,7 @@ class TemplateMiner:
                 masking=params.get("masking"),
             )
             miner.n_lines_ = int(data.get("n_lines", 0))
+            miner.known_values_ = {str(v) for v in data.get("known_values", ())}
             for row in sorted(data["templates"], key=lambda r: int(r["id"])):
                 tpl = Template(
                     id=int(row["id"]),
@@ -356,6 +360,7 @@ class TemplateMiner:
         ctoks = cluster.tokens
         values = cluster.values
         limit = self.variable_after
+        known = self.known_values_
         changed = False
         for i, tok in enumerate(tokens):
             a = ctoks[i]
@@ -363,8 +368,18 @@ class TemplateMiner:
                 ctoks[i] = tk.generalise(a, tok)
                 changed = changed or values[i] is None
             seen = values[i]
-            if seen is not None and tok not in seen:
-                if len(seen) + 1 >= limit or _WILD in tok:
+            if seen is None:
+                if a == _WILD and _WILD not in tok and len(known) < _KNOWN_LIMIT:
+                    known.add(tok)
+            elif tok not in seen:
+                if len(seen) + 1 >= limit or _WILD in tok or (tok in known and not known.isdisjoint(seen)):
+                    # Values of a position that proved variable are remembered: met again together
+                    # at a constant-looking position elsewhere, they make it a variable at once.
+                    # (Added at every flip so that absorbing a line twice never changes the state.)
+                    if len(known) < _KNOWN_LIMIT:
+                        known.update(seen)
+                        if _WILD not in tok:
+                            known.add(tok)
                     values[i] = None
                     changed = True
                 else:
