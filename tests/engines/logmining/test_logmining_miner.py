@@ -243,6 +243,21 @@ def test_bad_state_is_refused(tmp_path: Path, payload: dict[str, object], messag
         TemplateMiner.load(p)
 
 
+def test_version_1_state_still_loads(tmp_path: Path) -> None:
+    """A state saved before known values and shapes existed loads and keeps its ids."""
+    miner = TemplateMiner(variable_after=3).fit(_corpus(200))
+    data = miner.to_dict()
+    data["version"] = 1
+    del data["known_values"]
+    for row in data["templates"]:
+        row.pop("multi_length", None)
+    p = tmp_path / "v1.json"
+    p.write_text(json.dumps(data), encoding="utf-8")
+    loaded = TemplateMiner.load(p)
+    assert loaded.variable_after == 3
+    assert {t.id: t.text for t in loaded.templates()} == {t.id: t.text for t in miner.templates()}
+
+
 def test_unreadable_state(tmp_path: Path) -> None:
     p = tmp_path / "s.json"
     p.write_text("{not json", encoding="utf-8")

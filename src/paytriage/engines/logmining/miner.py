@@ -44,7 +44,7 @@ _WILD = PLACEHOLDER
 _KNOWN_LIMIT = 100_000  # distinct values remembered as seen at variable positions
 _TAIL_WORDS = 3  # words the rest of a line must share with a cluster it joins despite its first token
 STATE_FORMAT = "paytriage.logmining.state"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: known_values, multi_length (version 1 states load unchanged)
 
 
 class StateError(ValueError):
