@@ -52,9 +52,9 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
         read_table(tmp_path / "b.csv", text_column="t")
 
 
-printable = st.text(
-    st.characters(codec="utf-8", exclude_characters="\r\n\x00"), min_size=1
-).filter(lambda s: s.strip())
+printable = st.text(st.characters(codec="utf-8", exclude_characters="\r\n\x00"), min_size=1).filter(
+    lambda s: s.strip()
+)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
