@@ -87,14 +87,15 @@ def test_cases_list_show_update(cli_env: Path, tmp_path: Path) -> None:
 
 
 def test_demo_no_serve(cli_env: Path) -> None:
-    r = runner.invoke(app, ["demo", "--no-serve", "--json", "--tickets", "60", "--days", "3"])
+    args = ["demo", "--no-serve", "--json", "--tickets", "60", "--days", "3"]
+    r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["open_cases"] >= 1
     assert out["triage"]["triaged"] + out["triage"]["duplicates_linked"] == 60
     assert 0.0 <= out["metrics"]["category_accuracy"] <= 1.0
     assert out["metrics"]["incident_recall"] is None
-    again = json.loads(runner.invoke(app, ["demo", "--no-serve", "--json", "--tickets", "60", "--days", "3"]).stdout)
+    again = json.loads(runner.invoke(app, args).stdout)
     assert all(i["created"] == 0 for i in again["ingest"])
 
 

@@ -101,3 +101,23 @@ def test_table_output_and_help(app: typer.Typer, tmp_path: Path) -> None:
     res = runner.invoke(app, ["triage", str(f)])
     assert res.exit_code == 0 and "card_payment_declined" in res.output
     assert "Triage tickets" in runner.invoke(app, ["triage", "--help"]).output
+
+
+def test_triage_all_stored_cases(cli_env: Path, tmp_path: Path) -> None:
+    from paytriage.adapters.cli.main import app
+
+    src = tmp_path / "t.csv"
+    src.write_text(
+        "id,created_at,description\n"
+        "1,2026-11-02T09:00:00Z,my card was declined with code 51 insufficient funds\n"
+        "2,2026-11-02T10:00:00Z,withdrawal to my bank account has not arrived after 5 days\n"
+    )
+    assert runner.invoke(app, ["ingest", "tickets", str(src)]).exit_code == 0
+    r = runner.invoke(app, ["triage", "--all", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["triaged"] == 2
+    listed = json.loads(runner.invoke(app, ["cases", "list", "--json"]).stdout)["data"]
+    assert {c["status"] for c in listed} == {"triaged"}
+    assert all(c["category"] and c["route"] and c["priority"] for c in listed)
+    assert json.loads(runner.invoke(app, ["triage", "--all", "--json"]).stdout)["triaged"] == 0
+    assert runner.invoke(app, ["triage"]).exit_code == 2

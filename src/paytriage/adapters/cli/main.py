@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 
 from paytriage import __version__
-from paytriage.adapters.cli import cases, demo, evaluation, ingest, logs, model, sandbox, serve, triage
+from paytriage.adapters.cli import (
+    cases,
+    connectors,
+    demo,
+    evaluation,
+    ingest,
+    logs,
+    model,
+    sandbox,
+    serve,
+    triage,
+)
 from paytriage.adapters.cli.context import open_database
 from paytriage.adapters.cli.output import JsonOption, emit
 from paytriage.config.settings import get_settings
@@ -51,5 +62,5 @@ def init(json_output: JsonOption = False) -> None:
     )
 
 
-for module in (ingest, cases, triage, sandbox, evaluation, logs, model, serve, demo):
+for module in (ingest, cases, triage, sandbox, evaluation, logs, model, connectors, serve, demo):
     module.register(app)

@@ -88,7 +88,9 @@ def _read_csv(path: Path) -> Iterator[Record]:
         try:
             reader = csv.reader(fh, delimiter=delimiter)
             header = next(reader, None)
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text (byte {exc.start})", line=1) from None
+        except csv.Error as exc:
             raise InputError(f"cannot read CSV header: {exc}", line=1) from None
         if not header:
             raise InputError("empty file: no header row", line=1)
@@ -102,7 +104,10 @@ def _read_csv(path: Path) -> Iterator[Record]:
                 row = next(reader)
             except StopIteration:
                 return
-            except (UnicodeDecodeError, csv.Error) as exc:
+            except UnicodeDecodeError:
+                yield Record(line=start, data=None, raw="", error="not UTF-8 text; stopped reading here")
+                return
+            except csv.Error as exc:
                 yield Record(line=start, data=None, raw="", error=f"unreadable CSV row: {exc}")
                 return
             line = start

@@ -131,15 +131,20 @@ def parse_timestamp(value: Any, *, field: str, line: int | None = None) -> datet
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise RowError(f"epoch timestamp out of range: {value}", line=line, field=field) from None
     s = _text(value)
     if s is None:
         raise RowError("is required", line=line, field=field)
-    if s.isdigit():
+    if s.isascii() and s.isdigit():
         return parse_timestamp(int(s), field=field, line=line)
     candidate = s.replace(",", ".", 1) if re.match(r".*\d{2}:\d{2}:\d{2},\d", s) else s
     try:
-        dt = datetime.fromisoformat(candidate)
+        dt = datetime.fromisoformat(candidate) if candidate.isascii() else None
+        if dt is None:
+            raise ValueError(candidate)
     except ValueError:
         raise RowError(f"not a timestamp: {s[:40]!r} (use ISO 8601)", line=line, field=field) from None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
@@ -262,6 +267,7 @@ def ticket_from_zendesk(row: Mapping[str, Any], *, line: int, source: str = "zen
         organization=_text(row.get("organization_id")),
         tags=_tags(row.get("tags")),
         custom_fields=custom,
+        comments=_comments(row.get("comments"), line),
     )
 
 
