@@ -107,3 +107,26 @@ def test_readers_never_traceback(tmp_path: Path, blob: bytes, name: str) -> None
             assert rec.data is not None or rec.error
     except InputError as exc:
         assert str(exc)
+
+
+def test_structured_request_log_without_message_gets_one() -> None:
+    from paytriage.adapters.connectors.rows import log_from_record
+
+    e = log_from_record(
+        {
+            "ts": "2026-01-05T00:05:31Z",
+            "method": "POST",
+            "endpoint": "/v1/payments",
+            "http_status": 402,
+            "error_code": "expired_card",
+            "latency_ms": 12.5,
+        },
+        line=1,
+        source="gw",
+    )
+    assert e.message == "POST /v1/payments 402 expired_card"
+    assert e.http_status == 402 and e.error_code == "expired_card"
+    assert e.attributes["latency_ms"] == 12.5
+    with pytest.raises(InputError) as err:
+        log_from_record({"ts": "2026-01-05T00:05:31Z", "latency_ms": 3}, line=9, source="gw")
+    assert err.value.line == 9 and err.value.field == "message"

@@ -364,7 +364,11 @@ def log_from_record(
     ts = parse_timestamp(row.get("timestamp"), field="timestamp", line=line)
     message = row.get("message")
     if message is None:
-        raise RowError("is required", line=line, field="message")
+        message = _synthesize_message(row)
+    if message is None:
+        raise RowError(
+            "is required (or method/endpoint/status fields to describe the event)", line=line, field="message"
+        )
     http = row.get("http_status")
     http_status: int | None = None
     if http not in (None, ""):
@@ -385,6 +389,28 @@ def log_from_record(
         error_code=_text(row.get("error_code")),
         attributes={k: v for k, v in row.items() if k not in _LOG_FIELDS},
     )
+
+
+_MESSAGE_ALIASES = ("log", "event", "error", "err", "description", "text")
+_REQUEST_PARTS = (
+    ("method", "http_method", "verb"),
+    ("endpoint", "path", "url", "uri", "route"),
+    ("http_status",),
+    ("error_code", "code", "reason"),
+)
+
+
+def _synthesize_message(row: Mapping[str, Any]) -> str | None:
+    """Structured request logs (API gateways, load balancers) often carry no message: describe the request."""
+    for key in _MESSAGE_ALIASES:
+        if isinstance(row.get(key), str) and row[key].strip():
+            return str(row[key])
+    parts = []
+    for aliases in _REQUEST_PARTS:
+        value = next((row[a] for a in aliases if row.get(a) not in (None, "")), None)
+        if value is not None:
+            parts.append(str(value))
+    return " ".join(parts) if len(parts) >= 2 else None
 
 
 def log_from_text(text: str, *, line: int, source: str, service: str | None = None) -> LogEvent:
