@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from paytriage.adapters.storage.mapping import log_from_row, transaction_from_row
@@ -84,15 +84,18 @@ class SqlEvidence:
             common.append(LogEventRow.level.in_(q.levels))
         if q.http_status is not None:
             common.append(LogEventRow.http_status == q.http_status)
+        if q.service is not None:
+            common.append(LogEventRow.service == q.service)
         alternatives: list[ColumnElement[bool]] = []
         for chunk in _chunks(q.transaction_ids):
             alternatives.append(LogEventRow.transaction_id.in_(chunk))
         for chunk in _chunks(q.request_ids):
             alternatives.append(LogEventRow.request_id.in_(chunk))
-        for chunk in _chunks(q.merchant_ids):
-            alternatives.append(LogEventRow.merchant_id.in_(chunk))
-        for text in q.mentions:
-            alternatives.append(LogEventRow.message.contains(text, autoescape=True))
+        # No index serves these: one scan of the time range tests them all.
+        scanned: list[ColumnElement[bool]] = [LogEventRow.merchant_id.in_(c) for c in _chunks(q.merchant_ids)]
+        scanned += [LogEventRow.message.contains(text, autoescape=True) for text in q.mentions]
+        if scanned:
+            alternatives.append(or_(*scanned))
         if not alternatives:
             return [base.where(*common)]
         return [base.where(alt, *common) for alt in alternatives]

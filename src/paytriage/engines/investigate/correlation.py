@@ -128,6 +128,7 @@ class TemplateRate:
     """One log template seen around the case: its rate now against the same window on earlier days."""
 
     template_id: str
+    http_status: int | None
     template: str
     service: str | None
     level: str
@@ -175,8 +176,10 @@ class Correlator:
     """Finds a case's evidence. Parameters are windows and limits; nothing is learnt.
 
     lookback_days: how far before the ticket a customer's transactions are searched.
-    window_before/after: the "current" window around the focus time, compared with the same window
-    on each of ``baseline_days`` earlier days (days without any log data are left out).
+    window_before/after: the "current" window around the focus time, where the case's neighbours
+    are looked for; template_window: how far back a template's rate is counted (up to the window
+    end), compared with the same span on each of ``baseline_days`` earlier days (days without any
+    log data are left out).
     """
 
     def __init__(
@@ -185,6 +188,7 @@ class Correlator:
         lookback_days: int = 14,
         window_before: timedelta = timedelta(hours=1),
         window_after: timedelta = timedelta(hours=1),
+        template_window: timedelta = timedelta(hours=6),
         baseline_days: int = 7,
         log_limit: int = 300,
         max_templates: int = 8,
@@ -193,6 +197,7 @@ class Correlator:
         self.lookback_days = lookback_days
         self.window_before = window_before
         self.window_after = window_after
+        self.template_window = template_window
         self.baseline_days = baseline_days
         self.log_limit = log_limit
         self.max_templates = max_templates
@@ -218,7 +223,10 @@ class Correlator:
         corr.baseline_days = [
             d
             for d in range(1, self.baseline_days + 1)
-            if source.count_logs(LogQuery(start=start - timedelta(days=d), end=end - timedelta(days=d))) > 0
+            if source.count_logs(
+                LogQuery(start=end - self.template_window - timedelta(days=d), end=end - timedelta(days=d))
+            )
+            > 0
         ]
         corr.templates = self._templates(corr, source, miner or TemplateMiner())
         return corr
@@ -257,16 +265,18 @@ class Correlator:
 
     def _score(self, t: Transaction, clues: Clues) -> tuple[float, str]:
         score, why = 0.0, ["customer"]
+        age_days = (clues.opened_at - t.created_at).total_seconds() / 86400
         if any(a == t.amount for a in clues.amounts):
             score += 2.0
             why.append("amount")
-        if status_as_of(t, clues.as_of) in PROBLEM_STATUSES or t.kind.value in ("refund", "chargeback"):
+        if age_days <= 3 and (
+            status_as_of(t, clues.as_of) in PROBLEM_STATUSES or t.kind.value in ("refund", "chargeback")
+        ):
             score += 1.0
             why.append("status")
         if t.response_code and t.response_code in clues.codes:
             score += 1.0
             why.append("code")
-        age_days = (clues.opened_at - t.created_at).total_seconds() / 86400
         score += max(0.0, 0.5 - age_days / self.lookback_days)
         return score, " + ".join(why)
 
@@ -302,7 +312,7 @@ class Correlator:
             return max(t.created_at for t in anchors)
         mentions = tuple(clues.merchant_ids[:3] + clues.customer_ids[:3])
         if mentions:
-            for hours in (6, 72):
+            for hours in (6, 24):
                 hits = source.logs(
                     LogQuery(
                         start=clues.opened_at - timedelta(hours=hours),
@@ -366,6 +376,19 @@ class Correlator:
                     limit=self.log_limit,
                 )
             )
+        shared = _shared_params(found.values())
+        if shared:  # warnings elsewhere naming the same bank, file type, BIN … as the case's own lines
+            keep(
+                source.logs(
+                    LogQuery(
+                        start=corr.window[1] - self.template_window,
+                        end=corr.window[1],
+                        mentions=shared,
+                        levels=level_at_least("warning"),
+                    ),
+                    limit=self.log_limit,
+                )
+            )
         return sorted(found.values(), key=lambda e: e.timestamp)[: self.log_limit]
 
     # -- templates ----------------------------------------------------------------------------------
@@ -377,7 +400,8 @@ class Correlator:
         if not noisy:
             return []
         stored = all(e.template_id for e in noisy)
-        start, end = corr.window
+        end = corr.window[1]
+        start = min(corr.window[0], end - self.template_window)
         levels = level_at_least("warning")
 
         def tid(e: LogEvent) -> str:
@@ -385,16 +409,18 @@ class Correlator:
                 return _live_id(miner, e.template_id)
             return f"E{miner.add_line(e.message)}"
 
-        groups: dict[str, list[LogEvent]] = {}
+        # A template splits by HTTP status where the log has one ("POST <*>" answered 402 vs 429).
+        Key = tuple[str, int | None]
+        groups: dict[Key, list[LogEvent]] = {}
         for e in noisy:
-            groups.setdefault(tid(e), []).append(e)
+            groups.setdefault((tid(e), e.http_status), []).append(e)
         chosen = sorted(groups.items(), key=lambda kv: len(kv[1]), reverse=True)[: self.max_templates]
         rates: list[TemplateRate] = []
         if stored:
-            for template_id, events in chosen:
+            for (template_id, status), events in chosen:
                 ids = _aliases(miner, template_id)
                 current = source.logs(
-                    LogQuery(start=start, end=end, template_ids=ids, levels=levels),
+                    LogQuery(start=start, end=end, template_ids=ids, levels=levels, http_status=status),
                     limit=self.template_sample,
                 )
                 base = [
@@ -404,35 +430,41 @@ class Correlator:
                             end=end - timedelta(days=d),
                             template_ids=ids,
                             levels=levels,
+                            http_status=status,
                         )
                     )
                     for d in corr.baseline_days
                 ]
-                rates.append(self._rate(template_id, miner, events, current, base))
+                rates.append(self._rate(template_id, status, miner, events, current, base))
             return rates
 
         # No stored template ids: mine the windows themselves (bounded by ``template_sample``).
-        def window_counts(s: datetime, e: datetime) -> tuple[Counter[str], dict[str, list[LogEvent]]]:
+        def window_counts(s: datetime, e: datetime) -> dict[Key, list[LogEvent]]:
             events = source.logs(LogQuery(start=s, end=e, levels=levels), limit=self.template_sample)
-            by: dict[str, list[LogEvent]] = {}
+            by: dict[Key, list[LogEvent]] = {}
             for ev in events:
-                by.setdefault(tid(ev), []).append(ev)
-            return Counter({k: len(v) for k, v in by.items()}), by
+                by.setdefault((tid(ev), ev.http_status), []).append(ev)
+            return by
 
-        _, current_by = window_counts(start, end)
-        base_counts = [
-            window_counts(start - timedelta(days=d), end - timedelta(days=d))[0] for d in corr.baseline_days
+        current_by = window_counts(start, end)
+        base_by = [
+            window_counts(start - timedelta(days=d), end - timedelta(days=d)) for d in corr.baseline_days
         ]
-        for template_id, events in chosen:
+        for (template_id, status), events in chosen:
             live = _live_id(miner, template_id)
-            current = [ev for k, evs in current_by.items() if _live_id(miner, k) == live for ev in evs]
-            base = [sum(n for k, n in c.items() if _live_id(miner, k) == live) for c in base_counts]
-            rates.append(self._rate(live, miner, events, current, base))
+
+            def same(k: Key, live: str = live, status: int | None = status) -> bool:
+                return k[1] == status and _live_id(miner, k[0]) == live
+
+            current = [ev for k, evs in current_by.items() if same(k) for ev in evs]
+            base = [sum(len(v) for k, v in by.items() if same(k)) for by in base_by]
+            rates.append(self._rate(live, status, miner, events, current, base))
         return rates
 
     @staticmethod
     def _rate(
         template_id: str,
+        http_status: int | None,
         miner: TemplateMiner,
         events: list[LogEvent],
         current: list[LogEvent],
@@ -445,6 +477,7 @@ class Correlator:
             text = events[0].message.split("\n")[0]
         return TemplateRate(
             template_id=template_id,
+            http_status=http_status,
             template=text,
             service=events[0].service,
             level=events[0].level.value,
@@ -454,6 +487,19 @@ class Correlator:
             first_seen=min(e.timestamp for e in current),
             samples=sorted(current, key=lambda e: e.timestamp),
         )
+
+
+_KV = re.compile(r"\b([a-z_]{2,20})=([A-Za-z][^\s,;\"']{3,60})")
+
+
+def _shared_params(events: Iterable[LogEvent], limit: int = 4) -> tuple[str, ...]:
+    """``key=value`` tokens of the case's lines whose value is a name, not an id or a number."""
+    counts: Counter[str] = Counter()
+    for e in events:
+        for k, v in _KV.findall(e.message):
+            if not _ID.fullmatch(v) and sum(ch.isdigit() for ch in v) <= len(v) // 2:
+                counts[f"{k}={v}"] += 1
+    return tuple(kv for kv, _ in counts.most_common(limit))
 
 
 def _live_id(miner: TemplateMiner, template_id: str) -> str:

@@ -107,14 +107,23 @@ def _decode(ctx: DetectorContext, code: str | None) -> CodeInfo | None:
     return info
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+#: Words too common in component names to relate two of them.
+_GENERIC = frozenset({"service", "api", "server", "connector", "sdk", "app", "core", "web", "worker", "main"})
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _GENERIC and not w.isdigit()}
+
+
 def _releases(ctx: DetectorContext, onset: datetime, hints: Sequence[str]) -> list[Release]:
-    """Releases before the onset whose component relates to the hints (services, integrations)."""
+    """Releases before the onset whose component shares a word with the hints (services, integrations)."""
     found = ctx.source.releases(onset - ctx.config.release_lookback, onset + timedelta(minutes=5))
-    keys = {h.lower().split("/")[0].split()[0] for h in hints if h}
-    related = [
-        r for r in found if any(k and (k in r.component.lower() or r.component.lower() in k) for k in keys)
-    ]
-    return related
+    keys: set[str] = set()
+    for h in hints:
+        if h:
+            keys |= _words(h.split("/")[0])
+    return [r for r in found if _words(r.component) & keys]
 
 
 def _release_evidence(ctx: DetectorContext, h: Hypothesis, hints: Sequence[str]) -> None:
@@ -187,7 +196,7 @@ def segment_spike(ctx: DetectorContext) -> list[Hypothesis]:
             score = math.log(ratio) * share
             if best is None or score > best[0]:
                 best = (score, dim, str(value), cur_bad, base, cur_total)
-        if best is None:
+        if best is None or not corr.baseline_days:
             continue
         score, dim, value, bad, base, total = best
         kind = _kind_for(anchor, outcome)
@@ -263,21 +272,35 @@ def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
     out: list[Hypothesis] = []
     anchor_ids = {t.external_id for t in corr.transactions}
     for rate in corr.templates:
-        if rate.current < cfg.min_count or rate.ratio < cfg.min_ratio:
+        new_warning = rate.baseline == 0 and rate.current >= 2  # never seen on any baseline day
+        new_error_after_release = (
+            rate.baseline == 0
+            and rate.level in ("error", "critical")
+            and rate.first_seen is not None
+            and bool(_releases(ctx, rate.first_seen, [rate.service or "", rate.template]))
+        )
+        if not (new_warning or new_error_after_release) and (
+            rate.current < cfg.min_count or rate.ratio < cfg.min_ratio
+        ):
             continue
-        if rate.baseline_days == 0 and rate.current < 2 * cfg.min_count:
-            continue
+        if rate.baseline_days == 0:
+            continue  # nothing to compare with: no claim
         key, ents = _entities(rate.samples)
-        if len(ents) < cfg.min_entities:
+        platform_level = not ents and not any(
+            _IDLIKE.match(v) for e in rate.samples for _, v in _KV.findall(e.message)
+        )
+        if len(ents) < cfg.min_entities and not platform_level and not new_error_after_release:
             continue
-        http = next((e.http_status for e in rate.samples if e.http_status), None)
-        kind = template_family(rate.service, http, rate.template)
+        kind = template_family(rate.service, rate.http_status, rate.template)
         mentions_anchor = any(
             e.transaction_id in anchor_ids or any(a in e.message for a in anchor_ids)
             for e in rate.samples[:200]
         )
-        if mentions_anchor and corr.transactions:
-            kind = _kind_for(corr.transactions[0], _outcome(corr.transactions[0], corr.clues.as_of))
+        if mentions_anchor and kind is HypothesisKind.ERROR_SPIKE:
+            anchor = corr.transactions[0]
+            outcome = _outcome(anchor, corr.clues.as_of)
+            if outcome[0] in ("declined", "failed", "pending"):
+                kind = _kind_for(anchor, outcome)
         segment = _concentrated(rate.samples)
         h = Hypothesis(
             kind=kind,
@@ -319,7 +342,7 @@ def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
         h.scope = Scope(merchants=len(merchants) or (len(ents) if key in ("org", "merchant") else 0))
         if key in ("account", "customer", "user"):
             h.scope.customers = len(ents)
-        _release_evidence(ctx, h, [rate.service or "", *(h.segment.get("integration", ""),)])
+        _release_evidence(ctx, h, [rate.service or "", rate.template, h.segment.get("integration", "")])
         out.append(h)
     return out
 

@@ -63,6 +63,7 @@ class LogQuery:
     template_ids: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     http_status: int | None = None
+    service: str | None = None
 
 
 class EvidenceSource(Protocol):
@@ -112,6 +113,8 @@ def log_matches(e: LogEvent, q: LogQuery) -> bool:
     if q.levels and e.level.value not in q.levels:
         return False
     if q.http_status is not None and e.http_status != q.http_status:
+        return False
+    if q.service is not None and e.service != q.service:
         return False
     if q.transaction_ids or q.request_ids or q.merchant_ids or q.mentions:
         return (
