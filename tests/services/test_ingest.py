@@ -231,3 +231,28 @@ def test_bad_files_never_traceback(sqlite_db: Database, tmp_path: Path, content:
         assert str(exc)
     else:
         assert report.created == 0
+
+
+def test_secret_valued_keys_are_removed(sqlite_db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(
+        json.dumps(
+            {
+                "id": "S1",
+                "created_at": "2026-11-02T09:00:00Z",
+                "description": "pasted config",
+                "cvc": "737",
+                "api_key": "abc123",
+                "idempotency_key": True,
+                "payload": {"card": {"number": "4242424242424242", "cvc": 123}},
+            }
+        )
+        + "\n"
+    )
+    report = ingest_file(sqlite_db, path, IngestKind.TICKETS)
+    assert report.created == 1
+    with sqlite_db.session() as s:
+        fields = s.scalars(select(TicketRow.custom_fields)).one()
+    assert fields["cvc"] == "[REDACTED]" and fields["api_key"] == "[REDACTED]"
+    assert fields["idempotency_key"] is True
+    assert fields["payload"]["card"] == {"number": "424242******4242", "cvc": "[REDACTED]"}

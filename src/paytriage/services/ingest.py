@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,12 @@ from paytriage.engines.redaction import redact
 __all__ = ["IngestKind", "IngestReport", "RowProblem", "ingest_file", "load_mapping"]
 
 MAX_REPORTED_ERRORS = 200
+#: Keys whose value is a secret whatever it looks like ({"cvc": "123"} has no label in the value itself).
+_SENSITIVE_KEY = re.compile(
+    r"^(?:cvv2?|cvc2?|csc|cvn|card_?pin|pin|pin_?block|password|passwd|pwd|pass|secret|client_secret|"
+    r"api_?key|secret_?key|access_?token|refresh_?token|auth_?token|authorization|track_?[12]?)$",
+    re.IGNORECASE,
+)
 
 
 class IngestKind(StrEnum):
@@ -105,7 +112,14 @@ def _redact_value(value: Any, counts: Counter[str]) -> Any:
         counts.update(result.counts)
         return result.text
     if isinstance(value, dict):
-        return {k: _redact_value(v, counts) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            if _SENSITIVE_KEY.search(str(k)) and v not in (None, "", True, False):
+                counts[f"field:{str(k).lower()}"] += 1
+                out[k] = "[REDACTED]"
+            else:
+                out[k] = _redact_value(v, counts)
+        return out
     if isinstance(value, list):
         return [_redact_value(v, counts) for v in value]
     return value
