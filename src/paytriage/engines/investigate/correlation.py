@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from paytriage.domain import LogEvent, Money, Ticket, Transaction, TransactionStatus
+from paytriage.domain import LogEvent, LogLevel, Money, Ticket, Transaction, TransactionStatus
 from paytriage.engines.investigate.evidence import EvidenceSource, LogQuery, TxnQuery, level_at_least
 from paytriage.engines.logmining import TemplateMiner
 from paytriage.engines.triage.entities import EntityExtractor, EntityKind
@@ -27,6 +27,7 @@ __all__ = [
     "Correlator",
     "TemplateRate",
     "clues_from_tickets",
+    "effective_level",
     "status_as_of",
 ]
 
@@ -208,6 +209,13 @@ class Correlator:
     ) -> Correlation:
         anchors, matched_by = self._find_transactions(clues, source)
         related = self._related(anchors, source)
+        if not anchors:  # the merchant's own recent money movements: context, never the focus
+            for mid in clues.merchant_ids[:2]:
+                for kind in ("refund", "payout"):
+                    q = TxnQuery(
+                        merchant_id=mid, kind=kind, start=clues.opened_at - timedelta(days=2), end=clues.as_of
+                    )
+                    related += source.transactions(q, limit=3)
         focus = self._focus(clues, anchors, source)
         start = focus - self.window_before
         end = min(focus + self.window_after, max(clues.as_of, focus))
@@ -350,7 +358,7 @@ class Correlator:
                     limit=self.log_limit,
                 )
             )
-        for t in txns[:5]:  # free-text logs carry the id in the message only
+        for t in txns[:4]:  # free-text logs carry the id in the message only
             keep(
                 source.logs(
                     LogQuery(
@@ -378,17 +386,11 @@ class Correlator:
             )
         shared = _shared_params(found.values())
         if shared:  # warnings elsewhere naming the same bank, file type, BIN … as the case's own lines
-            keep(
-                source.logs(
-                    LogQuery(
-                        start=corr.window[1] - self.template_window,
-                        end=corr.window[1],
-                        mentions=shared,
-                        levels=level_at_least("warning"),
-                    ),
-                    limit=self.log_limit,
-                )
+            near = source.logs(
+                LogQuery(start=corr.window[1] - self.template_window, end=corr.window[1], mentions=shared),
+                limit=self.log_limit,
             )
+            keep(e for e in near if effective_level(e) in _NOISY)
         return sorted(found.values(), key=lambda e: e.timestamp)[: self.log_limit]
 
     # -- templates ----------------------------------------------------------------------------------
@@ -396,7 +398,7 @@ class Correlator:
         self, corr: Correlation, source: EvidenceSource, miner: TemplateMiner
     ) -> list[TemplateRate]:
         """Rates of the warning-or-worse templates among the case's logs."""
-        noisy = [e for e in corr.logs if e.level.value in level_at_least("warning")]
+        noisy = [e for e in corr.logs if effective_level(e) in _NOISY]
         if not noisy:
             return []
         stored = all(e.template_id for e in noisy)
@@ -420,7 +422,7 @@ class Correlator:
             for (template_id, status), events in chosen:
                 ids = _aliases(miner, template_id)
                 current = source.logs(
-                    LogQuery(start=start, end=end, template_ids=ids, levels=levels, http_status=status),
+                    LogQuery(start=start, end=end, template_ids=ids, http_status=status),
                     limit=self.template_sample,
                 )
                 base = [
@@ -429,7 +431,6 @@ class Correlator:
                             start=start - timedelta(days=d),
                             end=end - timedelta(days=d),
                             template_ids=ids,
-                            levels=levels,
                             http_status=status,
                         )
                     )
@@ -480,7 +481,7 @@ class Correlator:
             http_status=http_status,
             template=text,
             service=events[0].service,
-            level=events[0].level.value,
+            level=effective_level(events[0]),
             current=len(current),
             baseline=sum(base) / len(base) if base else 0.0,
             baseline_days=len(base),
@@ -489,6 +490,21 @@ class Correlator:
         )
 
 
+_NOISY = frozenset(level_at_least("warning"))
+_LOGFMT_LEVEL = re.compile(r"^\s*(?:level|severity|lvl)=\"?([A-Za-z]+)")
+_STRUCTURAL = frozenset({"level", "severity", "lvl", "service", "logger", "thread", "msg", "message"})
+
+
+def effective_level(e: LogEvent) -> str:
+    """The stored level, or a logfmt ``level=`` key at the start of the message when that is higher."""
+    m = _LOGFMT_LEVEL.match(e.message)
+    if m is None:
+        return e.level.value
+    parsed = LogLevel.parse(m.group(1)).value
+    return parsed if _ORDER.index(parsed) > _ORDER.index(e.level.value) else e.level.value
+
+
+_ORDER = ("debug", "info", "warning", "error", "critical")
 _KV = re.compile(r"\b([a-z_]{2,20})=([A-Za-z][^\s,;\"']{3,60})")
 
 
@@ -497,7 +513,7 @@ def _shared_params(events: Iterable[LogEvent], limit: int = 4) -> tuple[str, ...
     counts: Counter[str] = Counter()
     for e in events:
         for k, v in _KV.findall(e.message):
-            if not _ID.fullmatch(v) and sum(ch.isdigit() for ch in v) <= len(v) // 2:
+            if k not in _STRUCTURAL and not _ID.fullmatch(v) and sum(ch.isdigit() for ch in v) <= len(v) // 2:
                 counts[f"{k}={v}"] += 1
     return tuple(kv for kv, _ in counts.most_common(limit))
 

@@ -382,6 +382,13 @@ def _off_by(child: Transaction, parent: Transaction) -> float | None:
 def amount_anomaly(ctx: DetectorContext) -> list[Hypothesis]:
     corr = ctx.corr
     everything = {t.external_id: t for t in corr.transactions + corr.related}
+    missing = tuple(
+        {t.parent_id for t in everything.values() if t.parent_id and t.parent_id not in everything}
+    )
+    if missing:
+        everything.update(
+            {p.external_id: p for p in ctx.source.transactions(TxnQuery(ids=missing), limit=50)}
+        )
     pairs = [
         (c, everything[c.parent_id])
         for c in everything.values()
