@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import BindParameter, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from paytriage.adapters.storage.database import Database
@@ -21,6 +22,7 @@ from paytriage.adapters.storage.mapping import ticket_from_row
 from paytriage.adapters.storage.orm import CaseRow, CaseTicketRow, LogEventRow, TicketRow
 from paytriage.domain import NotFoundError, Ticket
 from paytriage.engines.investigate.investigator import Investigation, Investigator
+from paytriage.engines.investigate.replay import replay
 from paytriage.engines.logmining import TemplateMiner
 
 __all__ = ["assign_log_templates", "case_tickets", "investigate_case", "load_miner"]
@@ -51,12 +53,25 @@ def investigate_case(
     *,
     investigator: Investigator,
     as_of: datetime | None = None,
+    replay_base_url: str | None = None,
+    replay_auth: str | None = None,
 ) -> Investigation:
-    """Investigate one stored case (read-only). ``as_of`` defaults to the newest ticket's time."""
+    """Investigate one stored case (read-only). ``as_of`` defaults to the newest ticket's time.
+
+    With ``replay_base_url`` the request found in the tickets (or the gateway log) is replayed
+    against that sandbox and its answer diffed with the response the ticket quotes.
+    """
     tickets = case_tickets(session, case_id)
     if not tickets:
         raise NotFoundError(f"case {case_id} has no tickets")
-    return investigator.investigate(tickets, SqlEvidence(session), as_of=as_of, case_id=case_id)
+    inv = investigator.investigate(tickets, SqlEvidence(session), as_of=as_of, case_id=case_id)
+    if replay_base_url and inv.request is not None:
+        inv.replay = replay(
+            inv.request, base_url=replay_base_url, expected=inv.expected, auth_header=replay_auth
+        )
+    elif replay_base_url:
+        inv.notes.append("no request to replay: none pasted in the tickets or logged by the gateway")
+    return inv
 
 
 def assign_log_templates(
@@ -101,7 +116,5 @@ def assign_log_templates(
     return assigned
 
 
-def _bind(name: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import bindparam
-
+def _bind(name: str) -> BindParameter[Any]:
     return bindparam(name)

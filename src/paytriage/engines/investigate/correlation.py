@@ -412,8 +412,8 @@ class Correlator:
             return f"E{miner.add_line(e.message)}"
 
         # A template splits by HTTP status where the log has one ("POST <*>" answered 402 vs 429).
-        Key = tuple[str, int | None]
-        groups: dict[Key, list[LogEvent]] = {}
+        key_t = tuple[str, int | None]
+        groups: dict[key_t, list[LogEvent]] = {}
         for e in noisy:
             groups.setdefault((tid(e), e.http_status), []).append(e)
         chosen = sorted(groups.items(), key=lambda kv: len(kv[1]), reverse=True)[: self.max_templates]
@@ -440,9 +440,9 @@ class Correlator:
             return rates
 
         # No stored template ids: mine the windows themselves (bounded by ``template_sample``).
-        def window_counts(s: datetime, e: datetime) -> dict[Key, list[LogEvent]]:
+        def window_counts(s: datetime, e: datetime) -> dict[key_t, list[LogEvent]]:
             events = source.logs(LogQuery(start=s, end=e, levels=levels), limit=self.template_sample)
-            by: dict[Key, list[LogEvent]] = {}
+            by: dict[key_t, list[LogEvent]] = {}
             for ev in events:
                 by.setdefault((tid(ev), ev.http_status), []).append(ev)
             return by
@@ -454,7 +454,7 @@ class Correlator:
         for (template_id, status), events in chosen:
             live = _live_id(miner, template_id)
 
-            def same(k: Key, live: str = live, status: int | None = status) -> bool:
+            def same(k: key_t, live: str = live, status: int | None = status) -> bool:
                 return k[1] == status and _live_id(miner, k[0]) == live
 
             current = [ev for k, evs in current_by.items() if same(k) for ev in evs]

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from paytriage.domain import LogEvent, Release, Transaction, TransactionStatus
 from paytriage.domain.money import currency_exponent
@@ -322,7 +323,8 @@ def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
         h.evidence.append(
             Evidence(
                 EvidenceKind.COUNT,
-                f"template E{rate.template_id.lstrip('E')}: {rate.current} now, baseline {rate.baseline:.1f}/day-window, "
+                f"template E{rate.template_id.lstrip('E')}: {rate.current} now, "
+                f"baseline {rate.baseline:.1f}/day-window, "
                 f"ratio {rate.ratio:.1f}; {len(ents)} distinct {key}s",
             )
         )
@@ -421,7 +423,10 @@ def amount_anomaly(ctx: DetectorContext) -> list[Hypothesis]:
     h = Hypothesis(
         kind=HypothesisKind.AMOUNT_ANOMALY,
         systemic=systemic,
-        title=f"{child.kind.value}s in {cur} booked {max(factor or 1, 1 / (factor or 1)):.0f}× {direction} than their payment",
+        title=(
+            f"{child.kind.value}s in {cur} booked {max(factor or 1, 1 / (factor or 1)):.0f}× {direction} "
+            "than their payment"
+        ),
         summary=(
             f"{child.external_id} is {child.amount} against {parent.amount} on {parent.external_id}; "
             f"{len(bad)} {cur} {child.kind.value}s off by the same factor since {_fmt(since)} "
@@ -467,9 +472,7 @@ def _dupe_pairs(txns: Sequence[Transaction], gap: timedelta) -> list[tuple[Trans
     pairs = []
     for group in by.values():
         group.sort(key=lambda t: t.created_at)
-        pairs += [
-            (a, b) for a, b in zip(group, group[1:], strict=False) if b.created_at - a.created_at <= gap
-        ]
+        pairs += [(a, b) for a, b in pairwise(group) if b.created_at - a.created_at <= gap]
     return pairs
 
 
@@ -504,7 +507,8 @@ def duplicates(ctx: DetectorContext) -> list[Hypothesis]:
         systemic=systemic,
         title="duplicate payments: same card, amount and merchant seconds apart",
         summary=(
-            f"{first.external_id} and {second.external_id}: {first.amount}, card {first.card_bin}…{first.card_last4}, "
+            f"{first.external_id} and {second.external_id}: {first.amount}, "
+            f"card {first.card_bin}…{first.card_last4}, "
             f"{gap:.0f} s apart; {len(cur_pairs)} such pairs at {len(merchants)} merchants in the window "
             f"(baseline {base:.1f})"
         ),
@@ -588,7 +592,8 @@ def individual(ctx: DetectorContext) -> list[Hypothesis]:
                     kind=HypothesisKind.INDIVIDUAL,
                     systemic=False,
                     title=f"{t.external_id}: {t.kind.value} {status}",
-                    summary=f"{t.kind.value} {t.amount} created {_fmt(t.created_at)}, {status} as of {_fmt(corr.clues.as_of)}"
+                    summary=f"{t.kind.value} {t.amount} created {_fmt(t.created_at)}, "
+                    f"{status} as of {_fmt(corr.clues.as_of)}"
                     + (f" (last step {last.status.value} {_fmt(last.at)})" if last else ""),
                     confidence=0.4,
                     since=t.created_at,
@@ -612,7 +617,8 @@ def individual(ctx: DetectorContext) -> list[Hypothesis]:
                 kind=HypothesisKind.MERCHANT_SIDE,
                 systemic=False,
                 title=f"merchant endpoint answers HTTP {e.http_status}",
-                summary=f"{len(merchant_fail)} deliveries to the merchant's endpoint failed with 5xx; nothing similar elsewhere",
+                summary=f"{len(merchant_fail)} deliveries to the merchant's endpoint failed with 5xx; "
+                "nothing similar elsewhere",
                 confidence=0.45,
                 route="tier2",
                 party="merchant",

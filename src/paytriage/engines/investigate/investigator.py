@@ -20,11 +20,30 @@ from paytriage.engines.investigate.correlation import (
 from paytriage.engines.investigate.detectors import DETECTORS, DetectorConfig, DetectorContext
 from paytriage.engines.investigate.evidence import EvidenceSource
 from paytriage.engines.investigate.hypotheses import RULES_VERSION, Hypothesis, rank
+from paytriage.engines.investigate.replay import (
+    ExpectedResponse,
+    ReplayRequest,
+    ReplayResult,
+    find_expected,
+    find_request,
+    request_from_log,
+)
 from paytriage.engines.investigate.timeline import TimelineEntry, build_timeline, release_window
 from paytriage.engines.logmining import TemplateMiner
+from paytriage.engines.redaction import redact
 from paytriage.engines.triage.entities import EntityExtractor
 
 __all__ = ["Investigation", "Investigator"]
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value).text
+    if isinstance(value, dict):
+        return {k: _safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe(v) for v in value]
+    return value
 
 
 @dataclass(slots=True)
@@ -39,6 +58,9 @@ class Investigation:
     elapsed_ms: float
     case_id: int | None = None
     notes: list[str] = field(default_factory=list)
+    request: ReplayRequest | None = None
+    expected: ExpectedResponse | None = None
+    replay: ReplayResult | None = None
 
     @property
     def top(self) -> Hypothesis | None:
@@ -95,6 +117,11 @@ class Investigation:
             "log_events": len(c.logs),
             "timeline": [e.to_dict() for e in self.timeline],
             "notes": self.notes,
+            "request": self.request.redacted() if self.request else None,
+            "expected_response": None
+            if self.expected is None
+            else {"status": self.expected.status, "body": _safe(self.expected.body)},
+            "replay": self.replay.to_dict() if self.replay else None,
             "rules_version": self.rules_version,
             "codes_version": self.codes_version,
             "elapsed_ms": round(self.elapsed_ms, 1),
@@ -153,7 +180,13 @@ class Investigator:
             logs=corr.logs,
             releases=source.releases(lo, hi),
         )
+        request = next((r for r in map(find_request, clues.texts) if r is not None), None)
+        if request is None:  # the case's own API call, as the gateway logged it
+            request = next((r for r in map(request_from_log, reversed(corr.logs)) if r is not None), None)
+        expected = next((x for x in map(find_expected, clues.texts) if x is not None), None)
         return Investigation(
+            request=request,
+            expected=expected,
             correlation=corr,
             hypotheses=rank(found),
             timeline=timeline,

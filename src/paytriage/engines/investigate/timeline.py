@@ -77,14 +77,14 @@ def build_timeline(
                     x.external_id,
                 )
             )
-    for e in logs:
+    for ev in logs:
         out.append(
             TimelineEntry(
-                e.timestamp,
+                ev.timestamp,
                 EntryKind.LOG,
-                f"[{e.service or e.source}] {e.message.split(chr(10))[0][:240]}",
-                e.fingerprint,
-                e.level.value,
+                f"[{ev.service or ev.source}] {ev.message.split(chr(10))[0][:240]}",
+                ev.fingerprint,
+                ev.level.value,
             )
         )
     for r in releases:
