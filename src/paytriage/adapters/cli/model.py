@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, emit, err_console, fail
@@ -55,8 +54,8 @@ FewShotOpt = Annotated[
 
 
 def _fail(message: str) -> NoReturn:
-    """One-line error; user text may hold brackets (``paytriage[embeddings]``), so no Rich markup."""
-    fail(escape(message))
+    """One-line error (``fail`` escapes Rich markup, so ``paytriage[embeddings]`` survives)."""
+    fail(message)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = [
@@ -105,5 +106,5 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[str] | None, title:
 
 def fail(message: str, *, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """One line on stderr, then exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
