@@ -13,6 +13,7 @@ from paytriage.adapters.cli import (
     demo,
     evaluation,
     ingest,
+    investigate,
     logs,
     model,
     sandbox,
@@ -62,5 +63,5 @@ def init(json_output: JsonOption = False) -> None:
     )
 
 
-for module in (ingest, cases, triage, sandbox, evaluation, logs, model, connectors, serve, demo):
+for module in (ingest, cases, triage, investigate, sandbox, evaluation, logs, model, connectors, serve, demo):
     module.register(app)

@@ -10,8 +10,9 @@ from fastapi.staticfiles import StaticFiles
 
 from paytriage import __version__
 from paytriage.adapters.storage.database import Database
-from paytriage.adapters.web import api, pages, triage_api
+from paytriage.adapters.web import api, investigation_api, pages, triage_api
 from paytriage.config.settings import Settings, get_settings
+from paytriage.engines.triage.config import DEFAULT_CONFIG_DIR, load_taxonomy
 from paytriage.domain import InputError, InvalidTransitionError, NotFoundError, PaytriageError
 
 __all__ = ["create_app"]
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description="Tier-2 payments support: tickets, cases, triage, investigation.",
     )
     app.state.db = db
+    app.state.category_names = set(load_taxonomy(DEFAULT_CONFIG_DIR / "taxonomy.yaml").names())
 
     @app.exception_handler(NotFoundError)
     def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(api.router)
     app.include_router(triage_api.router)
+    app.include_router(investigation_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     return app

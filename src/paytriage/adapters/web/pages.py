@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from paytriage.adapters.cli.cases import case_summary
 from paytriage.adapters.storage.cases import CaseFilters
-from paytriage.adapters.web.deps import CasesDep
-from paytriage.domain import CaseStatus
+from paytriage.adapters.web.deps import CasesDep, SessionDep
+from paytriage.adapters.web.investigation_api import investigation_of
+from paytriage.domain import CaseStatus, NotFoundError
 
 __all__ = ["router", "templates"]
 
@@ -55,7 +57,7 @@ def queue(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, cases: CasesDep) -> HTMLResponse:
+def case_page(request: Request, case_id: int, cases: CasesDep, session: SessionDep) -> HTMLResponse:
     case = cases.get(case_id)
     return templates.TemplateResponse(
         request,
@@ -66,5 +68,14 @@ def case_page(request: Request, case_id: int, cases: CasesDep) -> HTMLResponse:
             "history": case.history,
             "triage": cases.triage_of(case_id),
             "statuses": [s.value for s in CaseStatus],
+            "investigation": _investigation(request, session, case_id),
         },
     )
+
+
+def _investigation(request: Request, session: Session, case_id: int) -> dict[str, Any] | None:
+    """The investigation panel; a case without tickets simply has none."""
+    try:
+        return investigation_of(request, session, case_id).to_dict()
+    except NotFoundError:
+        return None

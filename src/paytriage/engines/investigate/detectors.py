@@ -134,6 +134,7 @@ def _release_evidence(ctx: DetectorContext, h: Hypothesis, hints: Sequence[str])
     if rels:
         r = rels[-1]
         h.component = r.component
+        h.route, h.party = "engineering", "us"
         h.confidence = min(0.97, h.confidence + 0.1)
         h.evidence.append(
             Evidence(
@@ -306,7 +307,8 @@ def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
         h = Hypothesis(
             kind=kind,
             systemic=True,
-            title=f"{rate.service or 'logs'}: {rate.template[:90]}",
+            title=f"{rate.service or 'logs'}: {rate.template[:90]}"
+            + (f" (HTTP {rate.http_status})" if rate.http_status else ""),
             summary=(
                 f"{rate.current} × '{rate.template[:80]}' ({rate.level}) since {_fmt(rate.first_seen)} "
                 f"from {len(ents)} {key}s, vs {rate.baseline:.1f} in the same window on "
