@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     first_response_sla_hours: float = 4.0
     resolution_sla_hours: float = 72.0
     ingest_batch_size: int = 1000
+    model_dir: Path | None = Field(
+        default=None, description="A trained category model (paytriage model train)"
+    )
+    triage_config_dir: Path | None = Field(default=None, description="Replacement taxonomy/routing/priority")
 
     @field_validator("environment")
     @classmethod

@@ -20,7 +20,7 @@ from paytriage.domain import InputError
 from paytriage.engines.triage.triager import Triager
 from paytriage.sandbox.scoring import TicketPrediction, score
 from paytriage.services.ingest import IngestKind, IngestReport, ingest_file
-from paytriage.services.triage import TriageRunReport, triage_cases
+from paytriage.services.triage import TriageRunReport, build_triager, triage_cases
 
 __all__ = ["PipelineRun", "ingest_sandbox", "predictions_from_db", "run_pipeline", "sandbox_files"]
 
@@ -111,7 +111,7 @@ def run_pipeline(
     if on_step:
         on_step("triage")
     t0 = time.perf_counter()
-    triager = triager or Triager.from_config()
+    triager = triager or build_triager()
     run.triage = triage_cases(db, triager, as_of_arrival=True)
     run.seconds["triage"] = round(time.perf_counter() - t0, 2)
     if on_step:

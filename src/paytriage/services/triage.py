@@ -11,6 +11,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -26,7 +27,7 @@ from paytriage.engines.triage.entities import EntityKind
 from paytriage.engines.triage.result import TriageContext, TriageResult
 from paytriage.engines.triage.triager import Triager
 
-__all__ = ["TriageRunReport", "triage_cases"]
+__all__ = ["TriageRunReport", "build_triager", "triage_cases"]
 
 WINDOW = timedelta(hours=24)
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -95,6 +96,16 @@ def _details(result: TriageResult) -> dict[str, Any]:
     d = result.to_dict()
     d.pop("redacted_text", None)
     return d
+
+
+def build_triager(config_dir: Path | None = None, model_dir: Path | None = None) -> Triager:
+    """The zero-config triager, or one whose category model was trained on the team's labels."""
+    if model_dir is None:
+        return Triager.from_config(config_dir)
+    from paytriage.engines.classifier.persistence import load_model
+
+    model, info = load_model(model_dir)
+    return Triager.from_config(config_dir, classifier=model, model_version=info.model_version)
 
 
 def _link_duplicate(session: Session, *, dup_case: int, into_case: int, reason: str) -> None:
@@ -195,11 +206,9 @@ def triage_cases(
                     )
                     report.duplicates_linked += 1
                     continue
-                case.category, case.route, case.priority = (
-                    result.category,
-                    result.route.value,
-                    result.priority.value,
-                )
+                if case.category_source != "human":  # a person's label outranks the model
+                    case.category, case.category_source = result.category, "triage"
+                case.route, case.priority = result.route.value, result.priority.value
                 case.triage = _details(result)
                 if case.status == "new":
                     case.history.append(CaseHistoryRow(at=now, old="new", new="triaged", actor="triage"))

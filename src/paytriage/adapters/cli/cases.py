@@ -116,10 +116,17 @@ def update(
     case_id: Annotated[int, typer.Argument()],
     status: Annotated[str | None, typer.Option(help="New status.")] = None,
     assignee: Annotated[str | None, typer.Option(help="New assignee.")] = None,
+    category: Annotated[str | None, typer.Option(help="Set the category (a person's label).")] = None,
     actor: Annotated[str, typer.Option(help="Who makes the change (audit).")] = "cli",
     json_output: JsonOption = False,
 ) -> None:
-    """Change status and/or assignee (workflow rules apply)."""
+    """Change status, assignee and/or category (workflow rules apply; a category set here is a label)."""
+    if category is not None:
+        from paytriage.engines.triage.config import DEFAULT_CONFIG_DIR, load_taxonomy
+
+        names = load_taxonomy(DEFAULT_CONFIG_DIR / "taxonomy.yaml").names()
+        if category not in names:
+            fail(f"unknown category {category!r}; one of {', '.join(names)}")
     try:
         new_status = CaseStatus(status) if status else None
     except ValueError:
@@ -127,7 +134,9 @@ def update(
     db = open_database()
     try:
         with db.session() as s:
-            case = CaseRepository(s).update(case_id, actor=actor, status=new_status, assignee=assignee)
+            case = CaseRepository(s).update(
+                case_id, actor=actor, status=new_status, assignee=assignee, category=category
+            )
     except (NotFoundError, InvalidTransitionError) as exc:
         fail(str(exc))
     emit(case_summary(case), json_output=json_output)

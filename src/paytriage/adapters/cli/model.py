@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, emit, err_console, fail
-from paytriage.domain.errors import PaytriageError
+from paytriage.domain.errors import InputError, PaytriageError
 from paytriage.engines.classifier import (
     FEATURE_SETS,
     TicketClassifier,
@@ -51,6 +51,22 @@ FewShotOpt = Annotated[
         "--few-shot", help="Settings for 5–10 labelled tickets per category (adds embeddings when installed)."
     ),
 ]
+
+
+def _labelled_from_db() -> tuple[list[str], list[str]]:
+    """Texts and categories of the cases people labelled (``paytriage cases update ID --category X``)."""
+    from paytriage.adapters.cli.context import open_database
+    from paytriage.adapters.storage.cases import CaseRepository
+
+    db = open_database()
+    with db.session() as s:
+        pairs = list(CaseRepository(s).labelled_examples())
+    db.dispose()
+    if not pairs:
+        raise InputError(
+            "no human-labelled cases stored; label some with 'paytriage cases update ID --category X'"
+        )
+    return [t for t, _ in pairs], [c for _, c in pairs]
 
 
 def _fail(message: str) -> NoReturn:
@@ -120,8 +136,13 @@ def train_model(
 
 @model_app.command("train")
 def train(
-    input_path: InputOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    input_path: Annotated[
+        Path | None, typer.Option("--input", "-i", help="CSV or JSONL file of labelled tickets.")
+    ] = None,
+    from_db: Annotated[
+        bool, typer.Option("--from-db", help="Train on stored cases whose category a person set.")
+    ] = False,
     text_column: TextOpt = "text",
     label_column: LabelOpt = "category",
     features: FeaturesOpt = "tfidf",
@@ -145,12 +166,18 @@ def train(
 ) -> None:
     """Learn the categories in INPUT and save a model directory (manifest.json + model.skops)."""
     estimator = build_classifier(features=features, few_shot=few_shot, c=c, threshold=abstain_threshold)
+    if from_db == (input_path is not None):
+        fail("give either --input FILE or --from-db", code=EXIT_USAGE)
     try:
-        table = read_table(input_path, text_column=text_column, label_column=label_column)
-        assert table.labels is not None
-        info, _ = train_model(table.texts, table.labels, out=out, estimator=estimator, cv=cv)
+        if input_path is not None:
+            table = read_table(input_path, text_column=text_column, label_column=label_column)
+            assert table.labels is not None
+            texts, labels = table.texts, table.labels
+        else:
+            texts, labels = _labelled_from_db()
+        info, _ = train_model(texts, labels, out=out, estimator=estimator, cv=cv)
     except PaytriageError as exc:
-        _fail(f"{input_path}: {exc}")
+        _fail(f"{input_path or 'database'}: {exc}")
     emit(
         {
             "model": str(out),

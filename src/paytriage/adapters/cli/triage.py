@@ -74,21 +74,32 @@ def triage_command(
             "--config-dir", help="Directory with taxonomy.yaml, routing.yaml, priority.yaml and knowledge/."
         ),
     ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="A model directory from 'paytriage model train' (default: zero-config)."
+        ),
+    ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Include signals, priority factors and versions.")
     ] = False,
 ) -> None:
     """Triage tickets from FILE without a database, or the stored cases with --all."""
-    from paytriage.engines.triage import Triager
+    from paytriage.config.settings import get_settings
+    from paytriage.services.triage import build_triager
 
     if all_cases == (file is not None):
         fail("give either FILE or --all", code=EXIT_USAGE)
+    settings = get_settings()
+    try:
+        triager = build_triager(config_dir or settings.triage_config_dir, model or settings.model_dir)
+    except PaytriageError as exc:
+        fail(str(exc))
     if file is None:
-        _triage_stored(Triager.from_config(config_dir), retriage=retriage, json_output=json_output)
+        _triage_stored(triager, retriage=retriage, json_output=json_output)
         return
 
     try:
-        triager = Triager.from_config(config_dir)
         batch: list[Ticket] = []
         rows: list[dict[str, Any]] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,7 @@ class CaseRepository:
         status: CaseStatus | None = None,
         assignee: str | None = None,
         clear_assignee: bool = False,
+        category: str | None = None,
     ) -> Case:
         row = self._row(case_id)
         case = case_from_row(row)
@@ -124,6 +126,10 @@ class CaseRepository:
         if clear_assignee or (assignee is not None and assignee != case.assignee):
             changes["assignee"] = [case.assignee, None if clear_assignee else assignee]
             case.assignee = None if clear_assignee else assignee
+        if category is not None and (category != case.category or row.category_source != "human"):
+            changes["category"] = [case.category, category]
+            case.category = category
+            row.category_source = "human"
         if changes:
             apply_case(case, row)
             row.updated_at = now
@@ -172,23 +178,20 @@ class CaseRepository:
         )
         self.session.flush()
 
-    def set_triage(
-        self,
-        case_id: int,
-        *,
-        category: str | None,
-        route: str | None,
-        priority: str | None,
-        details: dict[str, Any],
-        actor: str = "triage",
-    ) -> None:
-        row = self._row(case_id)
-        row.category, row.route, row.priority, row.triage = category, route, priority, details
-        now = utcnow()
-        if row.status == CaseStatus.NEW.value:
-            row.history.append(CaseHistoryRow(at=now, old="new", new="triaged", actor=actor))
-            row.status = CaseStatus.TRIAGED.value
-        row.updated_at = now
+    def labelled_examples(self) -> Iterator[tuple[str, str]]:
+        """(text, category) of cases a person labelled: the team's own training data."""
+        rows = self.session.execute(
+            select(CaseRow.id, CaseRow.category, TicketRow.subject, TicketRow.description)
+            .join(CaseTicketRow, CaseTicketRow.case_id == CaseRow.id)
+            .join(TicketRow, TicketRow.id == CaseTicketRow.ticket_id)
+            .where(CaseRow.category_source == "human", CaseRow.category.is_not(None))
+            .order_by(CaseRow.id, TicketRow.created_at, TicketRow.id)
+        )
+        seen: set[int] = set()
+        for case_id, category, subject, description in rows:
+            if case_id not in seen:
+                seen.add(case_id)
+                yield (f"{subject}\n{description}".strip() if subject else description), str(category)
 
     def status_counts(self) -> dict[str, int]:
         return {

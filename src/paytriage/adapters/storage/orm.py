@@ -133,6 +133,8 @@ class CaseRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     assignee: Mapped[str | None] = mapped_column(String(128))
     category: Mapped[str | None] = mapped_column(String(64))
+    #: "triage" or "human": people's labels are kept by re-triage and train the classifier (--from-db).
+    category_source: Mapped[str | None] = mapped_column(String(16))
     route: Mapped[str | None] = mapped_column(String(32))
     priority: Mapped[str | None] = mapped_column(String(4))
     created_at: Mapped[datetime]

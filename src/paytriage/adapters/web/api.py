@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +22,7 @@ from paytriage.adapters.web.schemas import (
     TicketPublic,
     TicketsPublic,
 )
-from paytriage.domain import Case, CaseStatus, NotFoundError, Ticket, utcnow
+from paytriage.domain import Case, CaseStatus, InputError, NotFoundError, Ticket, utcnow
 
 __all__ = ["router"]
 
@@ -113,9 +113,13 @@ def get_case(case_id: int, cases: CasesDep) -> CasePublic:
 
 
 @router.patch("/cases/{case_id}", response_model=CasePublic, tags=["cases"])
-def update_case(case_id: int, body: CaseUpdate, cases: CasesDep) -> CasePublic:
+def update_case(case_id: int, body: CaseUpdate, cases: CasesDep, request: Request) -> CasePublic:
     """Change status (workflow rules apply: 409 when not allowed) and/or assignee."""
-    case = cases.update(case_id, actor=body.actor, status=body.status, assignee=body.assignee)
+    if body.category is not None and body.category not in request.app.state.category_names:
+        raise InputError(f"unknown category {body.category!r}", field="category")
+    case = cases.update(
+        case_id, actor=body.actor, status=body.status, assignee=body.assignee, category=body.category
+    )
     return case_public(case, cases.triage_of(case_id))
 
 

@@ -12,8 +12,8 @@ from paytriage import __version__
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.web import api, investigation_api, pages, triage_api
 from paytriage.config.settings import Settings, get_settings
-from paytriage.engines.triage.config import DEFAULT_CONFIG_DIR, load_taxonomy
 from paytriage.domain import InputError, InvalidTransitionError, NotFoundError, PaytriageError
+from paytriage.engines.triage.config import DEFAULT_CONFIG_DIR, load_taxonomy
 
 __all__ = ["create_app"]
 
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description="Tier-2 payments support: tickets, cases, triage, investigation.",
     )
     app.state.db = db
+    app.state.settings = settings
     app.state.category_names = set(load_taxonomy(DEFAULT_CONFIG_DIR / "taxonomy.yaml").names())
 
     @app.exception_handler(NotFoundError)

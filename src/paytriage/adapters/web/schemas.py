@@ -91,6 +91,9 @@ class CasesPublic(BaseModel):
 
 class CaseUpdate(BaseModel):
     status: CaseStatus | None = None
+    category: str | None = Field(
+        default=None, max_length=64, description="A person's label (trains the model)."
+    )
     assignee: str | None = Field(default=None, max_length=128)
     actor: str = Field(default="api", max_length=128)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from paytriage.domain import Channel, Ticket, utcnow
 from paytriage.engines.triage.triager import Triager
+from paytriage.services.triage import build_triager
 
 __all__ = ["TriagePublic", "TriageRequest", "router"]
 
@@ -55,7 +56,8 @@ def get_triager(request: Request) -> Triager:
         with _lock:
             triager = getattr(request.app.state, "triager", None)
             if triager is None:
-                triager = Triager.from_config()
+                settings = request.app.state.settings
+                triager = build_triager(settings.triage_config_dir, settings.model_dir)
                 request.app.state.triager = triager
     return triager
 
