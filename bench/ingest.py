@@ -36,11 +36,21 @@ def make_csv(path: Path, rows: int) -> None:
         w = csv.writer(fh)
         w.writerow(["id", "created_at", "subject", "description", "requester_email", "tags", "merchant_id"])
         for i in range(rows):
-            desc = PHRASES[i % len(PHRASES)].format(l4=f"{i % 10000:04d}", amt=f"{i % 500}.{i % 100:02d}",
-                                                    oid=f"ord_{i:08d}")
+            desc = PHRASES[i % len(PHRASES)].format(
+                l4=f"{i % 10000:04d}", amt=f"{i % 500}.{i % 100:02d}", oid=f"ord_{i:08d}"
+            )
             day = 1 + (i % 28)
-            w.writerow([f"B{i}", f"2026-10-{day:02d}T{i % 24:02d}:{i % 60:02d}:00Z", f"ticket {i}", desc,
-                        f"user{i % 50000}@example.org", "bench;ingest", f"mer_{i % 300}"])
+            w.writerow(
+                [
+                    f"B{i}",
+                    f"2026-10-{day:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+                    f"ticket {i}",
+                    desc,
+                    f"user{i % 50000}@example.org",
+                    "bench;ingest",
+                    f"mer_{i % 300}",
+                ]
+            )
 
 
 def child(url: str, path: str) -> None:
@@ -53,14 +63,23 @@ def child(url: str, path: str) -> None:
     report = ingest_file(db, Path(path), IngestKind.TICKETS)
     elapsed = time.perf_counter() - t0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"created": report.created, "seconds": round(elapsed, 2),
-                      "rows_per_s": round(report.created / elapsed), "peak_rss_mb": round(rss_mb, 1),
-                      "masked": report.redactions}))
+    print(
+        json.dumps(
+            {
+                "created": report.created,
+                "seconds": round(elapsed, 2),
+                "rows_per_s": round(report.created / elapsed),
+                "peak_rss_mb": round(rss_mb, 1),
+                "masked": report.redactions,
+            }
+        )
+    )
 
 
 def run(backend: str, url: str, csv_path: Path, rows: int) -> dict[str, object]:
-    out = subprocess.run([sys.executable, __file__, "--child", url, str(csv_path)], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", url, str(csv_path)], capture_output=True, text=True, check=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return {"backend": backend, "rows": rows, **result}
 
@@ -86,8 +105,16 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 csv_path = Path(tmp) / "tickets.csv"
                 make_csv(csv_path, rows)
-                print(json.dumps({**run("sqlite", f"sqlite:///{tmp}/bench.db", csv_path, rows),
-                                  "machine": platform.machine(), "python": platform.python_version()}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            **run("sqlite", f"sqlite:///{tmp}/bench.db", csv_path, rows),
+                            "machine": platform.machine(),
+                            "python": platform.python_version(),
+                        }
+                    ),
+                    flush=True,
+                )
                 if pg_url:
                     from sqlalchemy import create_engine, text
 
@@ -97,8 +124,10 @@ def main() -> None:
                         c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
                         c.execute(text(f"CREATE DATABASE {name}"))
                     eng.dispose()
-                    print(json.dumps(run("postgresql", pg_url.rsplit("/", 1)[0] + f"/{name}", csv_path, rows)),
-                          flush=True)
+                    print(
+                        json.dumps(run("postgresql", pg_url.rsplit("/", 1)[0] + f"/{name}", csv_path, rows)),
+                        flush=True,
+                    )
     finally:
         if server:
             server.stop()
