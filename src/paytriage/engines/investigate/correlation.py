@@ -138,6 +138,7 @@ class TemplateRate:
     baseline_days: int
     first_seen: datetime | None
     samples: list[LogEvent] = field(default_factory=list)
+    own: list[LogEvent] = field(default_factory=list)  # the case's own lines of this template
 
     @property
     def ratio(self) -> float:
@@ -487,6 +488,7 @@ class Correlator:
             baseline_days=len(base),
             first_seen=min(e.timestamp for e in current),
             samples=sorted(current, key=lambda e: e.timestamp),
+            own=events,
         )
 
 

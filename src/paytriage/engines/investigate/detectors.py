@@ -269,6 +269,27 @@ def _concentrated(events: Sequence[LogEvent]) -> dict[str, str]:
     return {k: v for (k, v), c in counts.most_common(12) if n >= 3 and c >= 0.8 * n and not v.isdigit()}
 
 
+def _outside(rate: TemplateRate, anchor_ids: set[str]) -> bool:
+    """True when the case's own lines sit outside the spike's segment (a lone rc=51 during a burst of
+    rc=91 on one BIN): for a categorical key of the spike (top value ≥ 50 %), the case's value is rare."""
+    values: dict[str, Counter[str]] = {}
+    for e in rate.samples:
+        for k, v in _KV.findall(e.message):
+            values.setdefault(k, Counter())[v] += 1
+    mine = [
+        e for e in rate.samples if e.transaction_id in anchor_ids or any(a in e.message for a in anchor_ids)
+    ]
+    for e in mine or rate.own:
+        for k, v in _KV.findall(e.message):
+            c = values.get(k)
+            if not c:
+                continue
+            n = sum(c.values())
+            if c.most_common(1)[0][1] >= 0.5 * n and c[v] < 0.1 * n:
+                return True
+    return False
+
+
 def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
     cfg, corr = ctx.config, ctx.corr
     out: list[Hypothesis] = []
@@ -285,8 +306,8 @@ def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
             rate.current < cfg.min_count or rate.ratio < cfg.min_ratio
         ):
             continue
-        if rate.baseline_days == 0:
-            continue  # nothing to compare with: no claim
+        if rate.baseline_days == 0 or _outside(rate, anchor_ids):
+            continue  # nothing to compare with, or the case is not part of the burst
         key, ents = _entities(rate.samples)
         platform_level = not ents and not any(
             _IDLIKE.match(v) for e in rate.samples for _, v in _KV.findall(e.message)
@@ -298,6 +319,9 @@ def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
             e.transaction_id in anchor_ids or any(a in e.message for a in anchor_ids)
             for e in rate.samples[:200]
         )
+        failing = [t for t in corr.transactions if _outcome(t, corr.clues.as_of)[0] in ("declined", "failed")]
+        if failing and not mentions_anchor:
+            continue  # the case's own failure is explained by its own lines, not by a neighbour's burst
         if mentions_anchor and kind is HypothesisKind.ERROR_SPIKE:
             anchor = corr.transactions[0]
             outcome = _outcome(anchor, corr.clues.as_of)

@@ -164,7 +164,10 @@ def _safe(value: Any) -> Any:
 
 
 def _redact_target(target: str) -> str:
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return redact(target).text
     if not parts.query:
         return redact(target).text
     q = [
@@ -176,7 +179,10 @@ def _redact_target(target: str) -> str:
 
 
 def _target(url: str) -> str:
-    parts = urlsplit(url if "://" in url or url.startswith("/") else f"https://{url}")
+    try:
+        parts = urlsplit(url if "://" in url or url.startswith("/") else f"https://{url}")
+    except ValueError as exc:
+        raise ReplayError(f"not a URL: {url[:80]!r} ({exc})", field="url") from None
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
@@ -286,7 +292,10 @@ def find_request(text: str) -> ReplayRequest | None:
         except ReplayError:
             pass
     if _REQUEST_LINE.search(text):
-        return parse_raw_http(text)
+        try:
+            return parse_raw_http(text)
+        except ReplayError:
+            return None
     return None
 
 
@@ -316,7 +325,10 @@ def request_from_log(event: LogEvent) -> ReplayRequest | None:
         or method.upper() not in _METHODS.split("|")
     ):
         return None
-    return ReplayRequest(method=method.upper(), target=_target(endpoint), origin="log")
+    try:
+        return ReplayRequest(method=method.upper(), target=_target(endpoint), origin="log")
+    except ReplayError:
+        return None
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
