@@ -26,7 +26,7 @@ from itertools import pairwise
 from paytriage.domain import LogEvent, Release, Transaction, TransactionStatus
 from paytriage.domain.money import currency_exponent
 from paytriage.engines.investigate.codes import CodeBook, CodeInfo
-from paytriage.engines.investigate.correlation import Correlation, status_as_of
+from paytriage.engines.investigate.correlation import Correlation, TemplateRate, status_as_of
 from paytriage.engines.investigate.evidence import EvidenceSource, TxnQuery
 from paytriage.engines.investigate.hypotheses import (
     Evidence,
