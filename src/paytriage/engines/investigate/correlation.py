@@ -209,7 +209,7 @@ class Correlator:
         self, clues: Clues, source: EvidenceSource, miner: TemplateMiner | None = None
     ) -> Correlation:
         anchors, matched_by = self._find_transactions(clues, source)
-        related = self._related(anchors, source)
+        related = self._related(anchors, source, clues.as_of)
         if not anchors:  # the merchant's own recent money movements: context, never the focus
             for mid in clues.merchant_ids[:2]:
                 for kind in ("refund", "payout"):
@@ -219,7 +219,8 @@ class Correlator:
                     related += source.transactions(q, limit=3)
         focus = self._focus(clues, anchors, source)
         start = focus - self.window_before
-        end = min(focus + self.window_after, max(clues.as_of, focus))
+        focus = min(focus, clues.as_of)
+        end = min(focus + self.window_after, _after(clues.as_of))
         corr = Correlation(
             clues=clues,
             focus=focus,
@@ -245,7 +246,7 @@ class Correlator:
         self, clues: Clues, source: EvidenceSource
     ) -> tuple[list[Transaction], dict[str, str]]:
         if clues.ids:
-            found = source.transactions(TxnQuery(ids=tuple(clues.ids)), limit=20)
+            found = source.transactions(TxnQuery(ids=tuple(clues.ids), end=_after(clues.as_of)), limit=20)
             if found:
                 return found, {t.external_id: "id in ticket" for t in found}
         start = clues.opened_at - timedelta(days=self.lookback_days)
@@ -289,15 +290,17 @@ class Correlator:
         score += max(0.0, 0.5 - age_days / self.lookback_days)
         return score, " + ".join(why)
 
-    def _related(self, anchors: Sequence[Transaction], source: EvidenceSource) -> list[Transaction]:
+    def _related(
+        self, anchors: Sequence[Transaction], source: EvidenceSource, as_of: datetime
+    ) -> list[Transaction]:
         if not anchors:
             return []
         ids = tuple(t.external_id for t in anchors)
         seen = set(ids)
         out: list[Transaction] = []
         parents = tuple(t.parent_id for t in anchors if t.parent_id)
-        found = source.transactions(TxnQuery(ids=parents), limit=10) if parents else []
-        found += source.transactions(TxnQuery(parent_ids=ids), limit=20)
+        found = source.transactions(TxnQuery(ids=parents, end=_after(as_of)), limit=10) if parents else []
+        found += source.transactions(TxnQuery(parent_ids=ids, end=_after(as_of)), limit=20)
         for t in anchors:
             if t.merchant_id and t.card_last4:
                 found += source.transactions(
@@ -306,7 +309,7 @@ class Correlator:
                         card_last4=t.card_last4,
                         amount_minor=t.amount.minor_units,
                         start=t.created_at - timedelta(minutes=10),
-                        end=t.created_at + timedelta(minutes=10),
+                        end=min(t.created_at + timedelta(minutes=10), _after(as_of)),
                     ),
                     limit=10,
                 )
@@ -352,7 +355,7 @@ class Correlator:
                 source.logs(
                     LogQuery(
                         start=corr.focus - 3 * day,
-                        end=corr.focus + 3 * day,
+                        end=min(corr.focus + 3 * day, _after(corr.clues.as_of)),
                         transaction_ids=txn_ids,
                         request_ids=tuple(corr.clues.ids),
                     ),
@@ -364,7 +367,7 @@ class Correlator:
                 source.logs(
                     LogQuery(
                         start=t.created_at - timedelta(minutes=5),
-                        end=t.created_at + timedelta(hours=2),
+                        end=min(t.created_at + timedelta(hours=2), _after(corr.clues.as_of)),
                         mentions=(t.external_id,),
                     ),
                     limit=50,
@@ -518,6 +521,11 @@ def _shared_params(events: Iterable[LogEvent], limit: int = 4) -> tuple[str, ...
             if k not in _STRUCTURAL and not _ID.fullmatch(v) and sum(ch.isdigit() for ch in v) <= len(v) // 2:
                 counts[f"{k}={v}"] += 1
     return tuple(kv for kv, _ in counts.most_common(limit))
+
+
+def _after(t: datetime) -> datetime:
+    """An exclusive end that still includes ``t`` itself."""
+    return t + timedelta(milliseconds=1)
 
 
 def _live_id(miner: TemplateMiner, template_id: str) -> str:

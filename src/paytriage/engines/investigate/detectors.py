@@ -165,7 +165,7 @@ def segment_spike(ctx: DetectorContext) -> list[Hypothesis]:
     out: list[Hypothesis] = []
     for anchor in corr.transactions[:3]:
         outcome = _outcome(anchor, corr.clues.as_of)
-        if outcome[0] not in ("declined", "failed", "pending", "created"):
+        if outcome[0] not in ("declined", "failed", "pending"):
             continue
         windows = ctx.windows(timedelta(hours=3), timedelta(hours=1))
         fetched: list[tuple[int, datetime, list[Transaction]]] = []
