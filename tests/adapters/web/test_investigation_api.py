@@ -1,4 +1,4 @@
-"""GET /api/cases/{id}/investigation and the investigation panel of the case page, on SQLite and PostgreSQL."""
+"""GET /api/cases/{id}/investigation and the case page's investigation panel, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.engines.investigate.test_correlation import T0, background, issuer_outage, ticket
+from tests.services.test_investigation import _case_of, _store
 
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.web.app import create_app
-from tests.engines.investigate.test_correlation import T0, background, issuer_outage, ticket
-from tests.services.test_investigation import _case_of, _store
 
 
 @pytest.fixture
