@@ -8,7 +8,8 @@ and score against ``ground_truth``:
 * non-incident tickets: no systemic cause (the top hypothesis is not systemic).
 
 Latency (``--latency-events N``): add N synthetic log events (copies of the sandbox's own lines,
-spread over the same days with fresh ids, inserted with executemany), then time investigations.
+jittered within ±12 h, fresh ids; loaded with INSERT … SELECT in SQLite, secondary indexes rebuilt
+after), then time investigations of random cases and of one case repeated.
 
     python bench/investigate.py --sandbox /tmp/sb_inv [--db sqlite:////tmp/x.db] [--limit 500]
     python bench/investigate.py --sandbox /tmp/sb_inv --db sqlite:////tmp/big.db --latency-events 10000000
@@ -25,11 +26,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import CaseTicketRow, LogEventRow, TicketRow
@@ -119,35 +119,77 @@ def quality(
     }
 
 
-def add_synthetic_logs(db: Database, n: int, seed: int, batch: int = 50_000) -> float:
-    """Copies of stored log rows with fresh ids and fingerprints, jittered within the same days."""
-    rng = random.Random(seed)
+def add_synthetic_logs(db: Database, target: int) -> float:
+    """Grow ``log_events`` to ``target`` rows with jittered copies of the stored ones (SQLite, pure SQL).
+
+    Copy ``k`` of row ``id`` moves by a pseudo-random offset within ±12 h, keeps its message and
+    template id, and gets its own fingerprint, transaction id and request id (so indexed lookups stay
+    selective). Secondary indexes are dropped during the load and rebuilt after (same definitions).
+    """
+    if db.engine.dialect.name != "sqlite":
+        raise SystemExit("--latency-events loads synthetic rows into SQLite only")
     t0 = time.perf_counter()
-    with db.session() as s:
-        proto = [dict(r._mapping) for r in s.execute(select(LogEventRow.__table__)).all()]
-    if not proto:
-        raise SystemExit("no log events to copy; ingest a sandbox first")
     table = LogEventRow.__table__
-    done = 0
     with db.engine.begin() as conn:
-        while done < n:
-            rows = []
-            for k in range(min(batch, n - done)):
-                p = proto[rng.randrange(len(proto))]
-                r = dict(p)
-                del r["id"]
-                i = done + k
-                r["fingerprint"] = f"syn{seed}-{i:012d}"
-                r["timestamp"] = p["timestamp"] + timedelta(seconds=rng.uniform(-43200, 43200))
-                if r["transaction_id"]:
-                    r["transaction_id"] = f"syn_{i:012d}"
-                if r["request_id"]:
-                    r["request_id"] = f"synreq_{i:012d}"
-                rows.append(r)
-            conn.execute(insert(table), rows)
-            done += len(rows)
-            print(f"  inserted {done:,}", file=sys.stderr)
+        have = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        base = conn.execute(select(func.max(table.c.id))).scalar_one()
+        indexes = list(table.indexes)
+        for idx in indexes:
+            idx.drop(conn)
+        copy = 0
+        while have < target:
+            copy += 1
+            room = target - have
+            conn.exec_driver_sql(
+                "INSERT INTO log_events (fingerprint, source, timestamp, service, level, message, "
+                "transaction_id, request_id, merchant_id, http_status, error_code, template_id, attributes) "
+                "SELECT 'syn' || ? || '-' || id, source, "
+                "strftime('%Y-%m-%d %H:%M:%f', timestamp, ((id * 7919 + ? * 104729) % 86400 - 43200) "
+                "|| ' seconds') || '000', service, level, message, "
+                "CASE WHEN transaction_id IS NULL THEN NULL ELSE transaction_id || '~' || ? END, "
+                "CASE WHEN request_id IS NULL THEN NULL ELSE request_id || '~' || ? END, "
+                "merchant_id, http_status, error_code, template_id, attributes "
+                "FROM log_events WHERE id <= ? ORDER BY id LIMIT ?",
+                (copy, copy, copy, copy, base, room),
+            )
+            have = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            print(f"  {have:,} rows", file=sys.stderr)
+        for idx in indexes:
+            idx.create(conn)
+        conn.exec_driver_sql("ANALYZE")
     return time.perf_counter() - t0
+
+
+def latency(db: Database, investigator: Investigator, n_cases: int, repeat: int, seed: int) -> dict[str, Any]:
+    """Each of ``n_cases`` random cases once (after one warm-up), and one incident case ``repeat`` times."""
+    with db.session() as s:
+        ids = sorted(s.scalars(select(CaseTicketRow.case_id).distinct()))
+    sample = random.Random(seed).sample(ids, min(n_cases, len(ids)))
+    with db.session() as s:
+        investigate_case(s, sample[0], investigator=investigator)
+
+    def timed(case_id: int) -> float:
+        t = time.perf_counter()
+        with db.session() as s:
+            investigate_case(s, case_id, investigator=investigator)
+        return (time.perf_counter() - t) * 1000
+
+    per_case = sorted(timed(c) for c in sample)
+    one = sorted(timed(sample[0]) for _ in range(repeat))
+
+    def pct(xs: list[float], q: float) -> float:
+        return round(xs[min(len(xs) - 1, int(q * len(xs)))], 1)
+
+    return {
+        "cases": len(per_case),
+        "per_case_ms_p50": pct(per_case, 0.5),
+        "per_case_ms_p99": pct(per_case, 0.99),
+        "per_case_ms_max": round(per_case[-1], 1),
+        "one_case_id": sample[0],
+        "one_case_repeat": repeat,
+        "one_case_ms_p50": pct(one, 0.5),
+        "one_case_ms_p99": pct(one, 0.99),
+    }
 
 
 def main() -> None:
@@ -160,6 +202,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--latency-events", type=int, default=0, help="grow log_events to this many rows first")
     ap.add_argument("--latency-cases", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=50, help="repeats of one case in the latency run")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-inv-")
     url = args.db or f"sqlite:///{tmp}/bench.db"
@@ -183,13 +226,15 @@ def main() -> None:
     with db.session() as s:
         n_logs = s.scalar(select(func.count()).select_from(LogEventRow)) or 0
     if args.latency_events > n_logs:
-        out["synthetic_insert_s"] = round(add_synthetic_logs(db, args.latency_events - n_logs, args.seed), 1)
+        out["synthetic_load_s"] = round(add_synthetic_logs(db, args.latency_events), 1)
         with db.session() as s:
             n_logs = s.scalar(select(func.count()).select_from(LogEventRow)) or 0
     out["log_events"] = n_logs
     investigator = Investigator(miner=load_miner(state))
-    limit = args.latency_cases if args.latency_events else args.limit
-    out["quality"] = quality(db, args.sandbox, investigator, limit, args.seed)
+    if args.latency_events:
+        out["latency"] = latency(db, investigator, args.latency_cases, args.repeat, args.seed)
+    else:
+        out["quality"] = quality(db, args.sandbox, investigator, args.limit, args.seed)
     print(json.dumps(out, indent=2))
 
 
