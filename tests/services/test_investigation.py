@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests.engines.investigate.test_correlation import T0, background, issuer_outage, log, pay, ticket
 
 from paytriage.adapters.storage.batch import write_logs, write_releases, write_tickets, write_transactions
 from paytriage.adapters.storage.database import Database
@@ -17,7 +18,6 @@ from paytriage.engines.investigate.evidence import LogQuery, MemoryEvidence, Txn
 from paytriage.engines.investigate.hypotheses import HypothesisKind
 from paytriage.engines.investigate.investigator import Investigator
 from paytriage.services.investigation import assign_log_templates, investigate_case, load_miner
-from tests.engines.investigate.test_correlation import T0, background, issuer_outage, log, pay, ticket
 
 
 def _store(db: Database, txns: list[Transaction], logs: list[LogEvent], tickets: list[Ticket]) -> None:

@@ -15,10 +15,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from paytriage.domain import LogEvent, LogLevel, Money, Ticket, Transaction, TransactionStatus
+from paytriage.domain import LogEvent, LogLevel, Transaction
+from paytriage.engines.investigate.clues import (
+    ID_PATTERN,
+    PROBLEM_STATUSES,
+    Clues,
+    add_unique,
+    clues_from_tickets,
+    status_as_of,
+)
 from paytriage.engines.investigate.evidence import EvidenceSource, LogQuery, TxnQuery, level_at_least
 from paytriage.engines.logmining import TemplateMiner
-from paytriage.engines.triage.entities import EntityExtractor, EntityKind
 
 __all__ = [
     "PROBLEM_STATUSES",
@@ -30,98 +37,6 @@ __all__ = [
     "effective_level",
     "status_as_of",
 ]
-
-#: Statuses that make a transaction worth explaining.
-PROBLEM_STATUSES = frozenset(
-    {
-        TransactionStatus.DECLINED,
-        TransactionStatus.FAILED,
-        TransactionStatus.PENDING,
-        TransactionStatus.CREATED,
-        TransactionStatus.RETURNED,
-        TransactionStatus.REVERSED,
-        TransactionStatus.DISPUTED,
-    }
-)
-#: Prefixed ids (``pay_…``, ``req_…``, ``m_…``) anywhere in a ticket: tried as transaction, request
-#: and merchant ids (all indexed lookups, so a wrong guess costs nothing).
-_ID = re.compile(r"\b[a-z]{1,5}_[A-Za-z0-9]{6,40}\b")
-_ID_FIELDS = ("transaction_id", "payment_id", "payout_id", "refund_id", "request_id", "order_id")
-
-
-@dataclass(slots=True)
-class Clues:
-    """What the tickets of a case say: ids, amounts, codes, and when."""
-
-    opened_at: datetime
-    as_of: datetime
-    ids: list[str] = field(default_factory=list)
-    merchant_ids: list[str] = field(default_factory=list)
-    customer_ids: list[str] = field(default_factory=list)
-    amounts: list[Money] = field(default_factory=list)
-    codes: list[str] = field(default_factory=list)
-    http_statuses: list[int] = field(default_factory=list)
-    software: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-
-
-def _add(items: list[str], value: object) -> None:
-    if isinstance(value, str) and value.strip() and value.strip() not in items:
-        items.append(value.strip())
-
-
-def clues_from_tickets(
-    tickets: Sequence[Ticket], *, extractor: EntityExtractor | None = None, as_of: datetime | None = None
-) -> Clues:
-    """Collect ids, amounts and codes from ticket fields and (redacted) text."""
-    if not tickets:
-        raise ValueError("a case without tickets has nothing to investigate")
-    ex = extractor or EntityExtractor()
-    opened = min(t.created_at for t in tickets)
-    clues = Clues(opened_at=opened, as_of=as_of or max(t.created_at for t in tickets))
-    for t in tickets:
-        cf = t.custom_fields or {}
-        for name in _ID_FIELDS:
-            _add(clues.ids, cf.get(name))
-        _add(clues.merchant_ids, cf.get("merchant_id"))
-        _add(clues.customer_ids, cf.get("customer_id"))
-        if t.requester_id and "@" not in t.requester_id:
-            _add(clues.customer_ids, t.requester_id)
-        _add(clues.software, cf.get("integration"))
-        text = "\n".join(
-            x for x in (t.subject, t.description, t.tier1_notes, *(c.body for c in t.comments)) if x
-        )
-        clues.texts.append(text)
-        for m in _ID.finditer(text):
-            _add(clues.ids, m.group(0))
-        for e in ex.extract(text):
-            if e.kind is EntityKind.TRANSACTION_ID:
-                _add(clues.ids, e.value)
-            elif e.kind is EntityKind.MERCHANT_ID:
-                _add(clues.merchant_ids, e.value)
-            elif e.kind is EntityKind.CUSTOMER_ID:
-                _add(clues.customer_ids, e.value)
-            elif e.kind is EntityKind.AMOUNT and isinstance(e.value, Money):
-                clues.amounts.append(e.value)
-            elif e.kind is EntityKind.DECLINE_CODE:
-                _add(clues.codes, str(e.value))
-            elif e.kind is EntityKind.HTTP_STATUS and str(e.value).isdigit():
-                clues.http_statuses.append(int(e.value))
-            elif e.kind is EntityKind.SOFTWARE and isinstance(e.value, dict):
-                _add(clues.software, f"{e.value.get('name')} {e.value.get('version') or ''}".strip())
-    return clues
-
-
-def status_as_of(txn: Transaction, at: datetime) -> TransactionStatus:
-    """The status a transaction had at ``at`` (its lifecycle replayed; the stored one without events)."""
-    if not txn.events:
-        return txn.status
-    status = None
-    for e in sorted(txn.events, key=lambda e: e.at):
-        if e.at > at:
-            break
-        status = e.status
-    return status or TransactionStatus.CREATED
 
 
 @dataclass(slots=True)
@@ -163,14 +78,14 @@ class Correlation:
     def merchant_ids(self) -> list[str]:
         out = list(self.clues.merchant_ids)
         for t in self.transactions:
-            _add(out, t.merchant_id)
+            add_unique(out, t.merchant_id)
         return out
 
     @property
     def customer_ids(self) -> list[str]:
         out = list(self.clues.customer_ids)
         for t in self.transactions:
-            _add(out, t.customer_id)
+            add_unique(out, t.customer_id)
         return out
 
 
@@ -518,7 +433,11 @@ def _shared_params(events: Iterable[LogEvent], limit: int = 4) -> tuple[str, ...
     counts: Counter[str] = Counter()
     for e in events:
         for k, v in _KV.findall(e.message):
-            if k not in _STRUCTURAL and not _ID.fullmatch(v) and sum(ch.isdigit() for ch in v) <= len(v) // 2:
+            if (
+                k not in _STRUCTURAL
+                and not ID_PATTERN.fullmatch(v)
+                and sum(ch.isdigit() for ch in v) <= len(v) // 2
+            ):
                 counts[f"{k}={v}"] += 1
     return tuple(kv for kv, _ in counts.most_common(limit))
 

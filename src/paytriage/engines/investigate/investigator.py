@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from paytriage.domain import Ticket
+from paytriage.engines.investigate.anomalies import amount_anomaly, duplicates
 from paytriage.engines.investigate.codes import CodeBook
 from paytriage.engines.investigate.correlation import (
     Clues,
@@ -17,7 +18,7 @@ from paytriage.engines.investigate.correlation import (
     clues_from_tickets,
     status_as_of,
 )
-from paytriage.engines.investigate.detectors import DETECTORS, DetectorConfig, DetectorContext
+from paytriage.engines.investigate.detectors import DetectorConfig, DetectorContext, individual
 from paytriage.engines.investigate.evidence import EvidenceSource
 from paytriage.engines.investigate.hypotheses import RULES_VERSION, Hypothesis, rank
 from paytriage.engines.investigate.replay import (
@@ -28,12 +29,22 @@ from paytriage.engines.investigate.replay import (
     find_request,
     request_from_log,
 )
+from paytriage.engines.investigate.spikes import segment_spike, template_spike
 from paytriage.engines.investigate.timeline import TimelineEntry, build_timeline, release_window
 from paytriage.engines.logmining import TemplateMiner
 from paytriage.engines.redaction import redact
 from paytriage.engines.triage.entities import EntityExtractor
 
-__all__ = ["Investigation", "Investigator"]
+__all__ = ["DETECTORS", "Investigation", "Investigator"]
+
+#: Every detector, in the order they run (ranking does not depend on it).
+DETECTORS: tuple[Callable[[DetectorContext], list[Hypothesis]], ...] = (
+    segment_spike,
+    template_spike,
+    amount_anomaly,
+    duplicates,
+    individual,
+)
 
 
 def _safe(value: Any) -> Any:
