@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 
 from paytriage.adapters.cli.context import open_database
-from paytriage.adapters.cli.evaluation import report_dict, summary_rows
+from paytriage.adapters.cli.evaluation import report_dict, run_with_status, summary_rows
 from paytriage.adapters.cli.output import JsonOption, console, emit, err_console
 from paytriage.adapters.storage.cases import CaseFilters, CaseRepository
 from paytriage.config.settings import get_settings
 from paytriage.sandbox.generator import SandboxConfig, generate
-from paytriage.services.evaluation import run_pipeline
 
 __all__ = ["demo", "register"]
 
@@ -47,14 +46,7 @@ def demo(
         SandboxConfig(seed=seed, tickets=tickets, days=days),
     )
     db = open_database(settings)
-    with err_console.status("running the pipeline", spinner="dots") as status:
-        run = run_pipeline(
-            db,
-            directory,
-            on_step=lambda s: status.update(s),
-            frt_target_s=int(settings.first_response_sla_hours * 3600),
-            res_target_s=int(settings.resolution_sla_hours * 3600),
-        )
+    run = run_with_status(db, directory, settings, label="running the pipeline")
     with db.session() as s:
         repo = CaseRepository(s)
         _, open_cases = repo.search(CaseFilters(open_only=True), limit=1)

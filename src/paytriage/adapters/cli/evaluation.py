@@ -10,11 +10,12 @@ import typer
 
 from paytriage.adapters.cli.output import JsonOption, console, emit, err_console, fail
 from paytriage.adapters.storage.database import Database
-from paytriage.config.settings import get_settings
+from paytriage.config.settings import Settings, get_settings
 from paytriage.domain import InputError
 from paytriage.services.evaluation import PipelineRun, run_pipeline
+from paytriage.services.triage import build_triager
 
-__all__ = ["app", "register", "summary_rows"]
+__all__ = ["app", "register", "report_dict", "run_with_status", "summary_rows"]
 
 app = typer.Typer(help="Evaluate the pipeline end to end against ground truth.", no_args_is_help=True)
 
@@ -32,6 +33,19 @@ HEADLINE = (
     "incident_recall",
     "attribution_accuracy",
 )
+
+
+def run_with_status(db: Database, directory: Path, settings: Settings, *, label: str) -> PipelineRun:
+    """The whole pipeline on a sandbox with a spinner naming each step; SLA targets from settings."""
+    with err_console.status(label, spinner="dots") as status:
+        return run_pipeline(
+            db,
+            directory,
+            triager=build_triager(settings.triage_config_dir, settings.model_dir),
+            on_step=lambda s: status.update(s),
+            frt_target_s=int(settings.first_response_sla_hours * 3600),
+            res_target_s=int(settings.resolution_sla_hours * 3600),
+        )
 
 
 def summary_rows(run: PipelineRun) -> list[dict[str, Any]]:
@@ -83,14 +97,7 @@ def sandbox(
         db = Database(database_url or f"sqlite:///{tmp}/eval.db")
         db.migrate()
         try:
-            with err_console.status("evaluating", spinner="dots") as status:
-                run = run_pipeline(
-                    db,
-                    directory,
-                    on_step=lambda s: status.update(s),
-                    frt_target_s=int(settings.first_response_sla_hours * 3600),
-                    res_target_s=int(settings.resolution_sla_hours * 3600),
-                )
+            run = run_with_status(db, directory, settings, label="evaluating")
         except InputError as exc:
             fail(str(exc))
         finally:

@@ -65,55 +65,61 @@ def _last_per_key(items: Sequence[Any], key: Any) -> list[Any]:
     return list(seen.values())
 
 
-def write_tickets(
-    session: Session, tickets: Sequence[Ticket], *, frt_target_s: int, res_target_s: int
-) -> BatchCounts:
+def _upsert(
+    session: Session, model: Any, objects: Sequence[Any], values_of: Any, **new_extra: Any
+) -> tuple[BatchCounts, list[tuple[int, Any]], list[tuple[int, Any]]]:
+    """Insert unseen ``(source, external_id)`` keys, update rows whose content hash changed, skip the rest.
+
+    Returns the counts and the ``(row id, object)`` pairs inserted and updated, so callers can
+    (re)write child rows (comments, status events) and open cases for new tickets.
+    """
     counts = BatchCounts()
-    tickets = _last_per_key(tickets, lambda t: (t.source, t.external_id))
-    if not tickets:
-        return counts
-    values = [ticket_values(t) for t in tickets]
+    objects = _last_per_key(objects, lambda o: (o.source, o.external_id))
+    if not objects:
+        return counts, [], []
+    values = [values_of(o) for o in objects]
     keys = [(v["source"], v["external_id"]) for v in values]
     existing = {
-        (s, e): (i, h)
-        for s, e, i, h in session.execute(
-            select(TicketRow.source, TicketRow.external_id, TicketRow.id, TicketRow.content_hash).where(
-                tuple_(TicketRow.source, TicketRow.external_id).in_(keys)
+        (src, ext): (row_id, digest)
+        for src, ext, row_id, digest in session.execute(
+            select(model.source, model.external_id, model.id, model.content_hash).where(
+                tuple_(model.source, model.external_id).in_(keys)
             )
         )
     }
-    now = utcnow()
-    new_vals, new_tickets, upd_vals, upd_tickets = [], [], [], []
-    for t, v in zip(tickets, values, strict=True):
+    new_vals, new_objs, upd_vals, updated = [], [], [], []
+    for obj, v in zip(objects, values, strict=True):
         found = existing.get((v["source"], v["external_id"]))
         if found is None:
-            new_vals.append({**v, "ingested_at": now})
-            new_tickets.append(t)
+            new_vals.append({**v, **new_extra})
+            new_objs.append(obj)
         elif found[1] == v["content_hash"]:
             counts.unchanged += 1
         else:
             upd_vals.append({**v, "id": found[0]})
-            upd_tickets.append((found[0], t))
+            updated.append((found[0], obj))
+    inserted: list[tuple[int, Any]] = []
     if new_vals:
-        rows = session.execute(
-            insert(_t(TicketRow)).returning(_t(TicketRow).c.id, sort_by_parameter_order=True),
-            new_vals,
-        )
-        ids = [r[0] for r in rows]
-        _insert_comments(session, zip(ids, new_tickets, strict=True))
-        _open_cases(
-            session,
-            list(zip(ids, new_tickets, strict=True)),
-            now=now,
-            frt_target_s=frt_target_s,
-            res_target_s=res_target_s,
-        )
-        counts.created = len(ids)
+        table = _t(model)
+        rows = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), new_vals)
+        inserted = list(zip([r[0] for r in rows], new_objs, strict=True))
     if upd_vals:
-        session.execute(update(TicketRow), upd_vals)
-        session.execute(delete(CommentRow).where(CommentRow.ticket_id.in_([i for i, _ in upd_tickets])))
-        _insert_comments(session, upd_tickets)
-        counts.updated = len(upd_vals)
+        session.execute(update(model), upd_vals)
+    counts.created, counts.updated = len(inserted), len(updated)
+    return counts, inserted, updated
+
+
+def write_tickets(
+    session: Session, tickets: Sequence[Ticket], *, frt_target_s: int, res_target_s: int
+) -> BatchCounts:
+    now = utcnow()
+    counts, inserted, updated = _upsert(session, TicketRow, tickets, ticket_values, ingested_at=now)
+    if inserted:
+        _insert_comments(session, inserted)
+        _open_cases(session, inserted, now=now, frt_target_s=frt_target_s, res_target_s=res_target_s)
+    if updated:
+        session.execute(delete(CommentRow).where(CommentRow.ticket_id.in_([i for i, _ in updated])))
+        _insert_comments(session, updated)
     return counts
 
 
@@ -165,53 +171,12 @@ def _open_cases(
 
 
 def write_transactions(session: Session, txns: Sequence[Transaction]) -> BatchCounts:
-    counts = BatchCounts()
-    txns = _last_per_key(txns, lambda t: (t.source, t.external_id))
-    if not txns:
-        return counts
-    values = [transaction_values(t) for t in txns]
-    keys = [(v["source"], v["external_id"]) for v in values]
-    existing = {
-        (s, e): (i, h)
-        for s, e, i, h in session.execute(
-            select(
-                TransactionRow.source,
-                TransactionRow.external_id,
-                TransactionRow.id,
-                TransactionRow.content_hash,
-            ).where(tuple_(TransactionRow.source, TransactionRow.external_id).in_(keys))
-        )
-    }
-    new_vals, new_txns, upd_vals, upd_txns = [], [], [], []
-    for t, v in zip(txns, values, strict=True):
-        found = existing.get((v["source"], v["external_id"]))
-        if found is None:
-            new_vals.append(v)
-            new_txns.append(t)
-        elif found[1] == v["content_hash"]:
-            counts.unchanged += 1
-        else:
-            upd_vals.append({**v, "id": found[0]})
-            upd_txns.append((found[0], t))
-    if new_vals:
-        ids = [
-            r[0]
-            for r in session.execute(
-                insert(_t(TransactionRow)).returning(_t(TransactionRow).c.id, sort_by_parameter_order=True),
-                new_vals,
-            )
-        ]
-        _insert_events(session, zip(ids, new_txns, strict=True))
-        counts.created = len(ids)
-    if upd_vals:
-        session.execute(update(TransactionRow), upd_vals)
-        session.execute(
-            delete(TransactionEventRow).where(
-                TransactionEventRow.transaction_id.in_([i for i, _ in upd_txns])
-            )
-        )
-        _insert_events(session, upd_txns)
-        counts.updated = len(upd_vals)
+    counts, inserted, updated = _upsert(session, TransactionRow, txns, transaction_values)
+    _insert_events(session, inserted)
+    if updated:
+        ids = [i for i, _ in updated]
+        session.execute(delete(TransactionEventRow).where(TransactionEventRow.transaction_id.in_(ids)))
+        _insert_events(session, updated)
     return counts
 
 
