@@ -24,6 +24,8 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from paytriage.domain.taxonomy import Taxonomy
+from paytriage.engines.triage.trie import trie_pattern
+from paytriage.engines.triage.vectorize import FastTfidf
 
 __all__ = ["Classifier", "Prediction", "ZeroConfigClassifier", "normalize_for_model"]
 
@@ -56,7 +58,10 @@ class Prediction:
 
 
 def _lower(text: str) -> str:
-    return text[:MAX_MODEL_CHARS].translate(_APOSTROPHES).lower()
+    text = text[:MAX_MODEL_CHARS]
+    if "\u2019" in text or "\u2018" in text or "`" in text or "\u00b4" in text:
+        text = text.translate(_APOSTROPHES)
+    return text.lower()
 
 
 def normalize_for_model(text: str) -> str:
@@ -142,16 +147,21 @@ class ZeroConfigClassifier:
         for idx, cat in enumerate(taxonomy.categories):
             for kw in cat.keywords:
                 self.keyword_classes_.setdefault(_lower(kw).strip(), []).append(idx)
-        alternation = "|".join(
-            re.escape(k) for k in sorted(self.keyword_classes_, key=len, reverse=True) if k
-        )
-        self.keyword_pattern_ = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)" if alternation else r"(?!x)x")
+        self.keyword_pattern_ = re.compile(rf"(?<!\w){trie_pattern(self.keyword_classes_)}(?!\w)")
         self.temperature_ = 1.0
         if self.calibrate and len(set(labels)) > 1:
             self.temperature_ = self._fit_temperature(docs, raw, y)
         self.word_, self.char_, self.model_ = self._fit_core(docs, y)
+        self._fast = (FastTfidf(self.word_), FastTfidf(self.char_))
         self.n_word_ = len(self.word_.vocabulary_)
         self.feature_names_ = np.asarray(self.word_.get_feature_names_out())
+        self.phrase_shown_ = np.asarray(
+            [
+                "0" not in (toks := str(name).split()) and not all(t in ENGLISH_STOP_WORDS for t in toks)
+                for name in self.feature_names_
+            ],
+            dtype=bool,
+        )
         return self
 
     def _fit_temperature(self, docs: list[str], raw: list[str], y: NDArray[np.int64]) -> float:
@@ -182,24 +192,40 @@ class ZeroConfigClassifier:
     # -- inference --------------------------------------------------------------------------
     def _keyword_hits(
         self, docs: Sequence[str], n_classes: int
-    ) -> tuple[NDArray[np.float64], list[list[list[str]]]]:
+    ) -> tuple[NDArray[np.float64], list[dict[int, list[str]]]]:
+        """Keyword phrases per doc and class (negated ones skipped): ``log1p(count)`` scores, phrases."""
         scores = np.zeros((len(docs), n_classes))
-        hits: list[list[list[str]]] = [[[] for _ in range(n_classes)] for _ in docs]
+        hits: list[dict[int, list[str]]] = []
         for i, doc in enumerate(docs):
+            found: dict[int, list[str]] = {}
             for m in self.keyword_pattern_.finditer(doc):
-                if _NEGATION.search(doc[max(0, m.start() - 30) : m.start()]):
+                start, kw = m.start(), m.group(0)
+                # _NEGATION ends in whitespace: only a keyword after whitespace can be negated.
+                if start and doc[start - 1].isspace() and _NEGATION.search(doc[max(0, start - 30) : start]):
                     continue
-                for c in self.keyword_classes_[m.group(0)]:
-                    if c < n_classes and m.group(0) not in hits[i][c]:
-                        scores[i, c] += 1.0
-                        hits[i][c].append(m.group(0))
+                for c in self.keyword_classes_[kw]:
+                    if c < n_classes:
+                        seen = found.setdefault(c, [])
+                        if kw not in seen:
+                            scores[i, c] += 1.0
+                            seen.append(kw)
+            hits.append(found)
         return np.log1p(scores), hits
 
-    def _logits(self, texts: Sequence[str]) -> tuple[NDArray[np.float64], csr_matrix, list[list[list[str]]]]:
-        docs = [normalize_for_model(t) for t in texts]
-        x = hstack([self.word_.transform(docs), self.char_.transform(docs)]).tocsr()
+    def _transform(self, docs: list[str]) -> csr_matrix:
+        fast = getattr(self, "_fast", None)
+        if fast is None or fast[0].vectorizer is not self.word_ or fast[1].vectorizer is not self.char_:
+            fast = self._fast = (FastTfidf(self.word_), FastTfidf(self.char_))
+        out: csr_matrix = hstack([fast[0].transform(docs), fast[1].transform(docs)], format="csr")
+        return out
+
+    def _logits(
+        self, texts: Sequence[str]
+    ) -> tuple[NDArray[np.float64], csr_matrix, list[dict[int, list[str]]]]:
+        lowered = [_lower(t) for t in texts]
+        x = self._transform([_NUMBERISH.sub(" 0 ", t) for t in lowered])  # = normalize_for_model
         z = _decision(self.model_, x)
-        kw, hits = self._keyword_hits([_lower(t) for t in texts], len(self.classes_))
+        kw, hits = self._keyword_hits(lowered, len(self.classes_))
         return z + self.keyword_weight * kw, x, hits
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
@@ -218,31 +244,32 @@ class ZeroConfigClassifier:
         coef = self.model_.coef_[:, : self.n_word_]
         if coef.shape[0] == 1:
             coef = np.vstack([-coef, coef])
+        n = len(texts)
+        order = np.argsort(-proba, axis=1)[:, :2]
+        top = order[:, 0]
+        # Word-feature contributions to each row's top class, for the whole batch at once.
+        rows = np.repeat(np.arange(n), np.diff(x.indptr))
+        keep = x.indices < self.n_word_
+        rows, cols, vals = rows[keep], x.indices[keep], x.data[keep]
+        contrib = vals * coef[top[rows], cols]
+        shown = (contrib > 0.05) & self.phrase_shown_[cols]
+        bounds = np.searchsorted(rows, np.arange(n + 1))
+        any_shown = np.bincount(rows[shown], minlength=n) > 0
         out: list[Prediction] = []
-        for i in range(len(texts)):
-            order = np.argsort(-proba[i])
-            top = int(order[0])
-            second = int(order[1]) if len(order) > 1 else None
-            reasons = [f"keyword '{k}'" for k in hits[i][top]]
-            lo, hi = x.indptr[i], x.indptr[i + 1]
-            cols, vals = x.indices[lo:hi], x.data[lo:hi]
-            mask = cols < self.n_word_
-            idx = cols[mask]
-            if idx.size:
-                contrib = vals[mask] * coef[top, idx]
-                shown = 0
-                for j in np.argsort(-contrib):
-                    name = str(self.feature_names_[idx[j]])
-                    if contrib[j] <= 0.05 or shown >= top_features:
-                        break
-                    toks = name.split()
-                    if "0" not in toks and not all(tok in ENGLISH_STOP_WORDS for tok in toks):
-                        reasons.append(f"phrase '{name}'")
-                        shown += 1
+        for i in range(n):
+            t = int(top[i])
+            second = int(order[i, 1]) if order.shape[1] > 1 else None
+            reasons = [f"keyword '{k}'" for k in hits[i].get(t, ())]
+            lo, hi = bounds[i], bounds[i + 1]
+            if any_shown[i]:
+                # Same order as ranking the row's every word feature (ties included), then filtering.
+                ranked = np.argsort(-contrib[lo:hi])
+                best = ranked[shown[lo:hi][ranked]][:top_features]
+                reasons += [f"phrase '{self.feature_names_[cols[lo + j]]}'" for j in best]
             out.append(
                 Prediction(
-                    category=str(self.classes_[top]),
-                    confidence=float(proba[i, top]),
+                    category=str(self.classes_[t]),
+                    confidence=float(proba[i, t]),
                     runner_up=str(self.classes_[second]) if second is not None else None,
                     runner_up_confidence=float(proba[i, second]) if second is not None else 0.0,
                     reasons=tuple(dict.fromkeys(reasons)),
