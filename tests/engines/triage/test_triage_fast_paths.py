@@ -21,10 +21,8 @@ TRAIN = [
     "i was charged twice for the same order",
 ]
 # Text drawn from the training vocabulary plus noise, so that hits, misses and repeats all occur.
-WORDS = st.sampled_from(" ".join(TRAIN).split() + ["Déjà", "naïve", "x", "ÄÖÜ", "2026", "'s", "--"])
-TEXTS = st.lists(
-    st.one_of(WORDS, st.text(max_size=8)), max_size=40
-).map(lambda ws: " ".join(ws))
+WORDS = st.sampled_from([*" ".join(TRAIN).split(), "Déjà", "naïve", "x", "ÄÖÜ", "2026", "'s", "--"])
+TEXTS = st.lists(st.one_of(WORDS, st.text(max_size=8)), max_size=40).map(lambda ws: " ".join(ws))
 TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=60)
 
 
