@@ -75,11 +75,14 @@ def amount_anomaly(ctx: DetectorContext) -> list[Hypothesis]:
             end=corr.clues.as_of,
         ),
         limit=ctx.config.txn_limit,
+        events=False,
     )
     parents = {
         p.external_id: p
         for p in ctx.source.transactions(
-            TxnQuery(ids=tuple(t.parent_id for t in peers if t.parent_id)), limit=ctx.config.txn_limit
+            TxnQuery(ids=tuple(t.parent_id for t in peers if t.parent_id)),
+            limit=ctx.config.txn_limit,
+            events=False,
         )
     }
     bad = [t for t in peers if t.parent_id in parents and _off_by(t, parents[t.parent_id]) == factor]
@@ -151,7 +154,8 @@ def duplicates(ctx: DetectorContext) -> list[Hypothesis]:
     counts: list[int] = []
     cur_pairs: list[tuple[Transaction, Transaction]] = []
     for start, end, day in ctx.windows(timedelta(hours=6), timedelta(hours=1))[:4]:
-        txns = ctx.source.transactions(TxnQuery(kind="payment", start=start, end=end), limit=cfg.txn_limit)
+        q = TxnQuery(kind="payment", start=start, end=end)
+        txns = ctx.source.transactions(q, limit=cfg.txn_limit, events=False)
         pairs = _dupe_pairs(txns, timedelta(seconds=120))
         if day == 0:
             cur_pairs = pairs

@@ -69,8 +69,8 @@ class LogQuery:
 class EvidenceSource(Protocol):
     """Read-only access to transactions, logs and releases."""
 
-    def transactions(self, query: TxnQuery, *, limit: int) -> list[Transaction]:
-        """Newest first."""
+    def transactions(self, query: TxnQuery, *, limit: int, events: bool = True) -> list[Transaction]:
+        """Newest first; ``events=False`` may leave lifecycles empty (cheaper for bulk counts)."""
         ...
 
     def logs(self, query: LogQuery, *, limit: int) -> list[LogEvent]:
@@ -139,7 +139,7 @@ class MemoryEvidence:
         self._logs = sorted(logs, key=lambda e: e.timestamp, reverse=True)
         self._releases = sorted(releases, key=lambda r: r.released_at)
 
-    def transactions(self, query: TxnQuery, *, limit: int) -> list[Transaction]:
+    def transactions(self, query: TxnQuery, *, limit: int, events: bool = True) -> list[Transaction]:
         return [t for t in self._txns if txn_matches(t, query)][:limit]
 
     def logs(self, query: LogQuery, *, limit: int) -> list[LogEvent]:

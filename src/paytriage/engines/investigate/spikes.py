@@ -46,11 +46,11 @@ def segment_spike(ctx: DetectorContext) -> list[Hypothesis]:
             continue
         windows = ctx.windows(timedelta(hours=3), timedelta(hours=1))
         fetched: list[tuple[int, datetime, list[Transaction]]] = []
+        lifecycle = outcome[0] == "pending"  # declines and failures are final within seconds
         for start, end, day in windows:
             q = TxnQuery(start=start, end=end, kind=anchor.kind.value)
-            fetched.append(
-                (day, corr.clues.as_of - timedelta(days=day), ctx.source.transactions(q, limit=cfg.txn_limit))
-            )
+            txns = ctx.source.transactions(q, limit=cfg.txn_limit, events=lifecycle)
+            fetched.append((day, corr.clues.as_of - timedelta(days=day), txns))
         best: tuple[float, str, str, list[Transaction], float, int] | None = None
         dims = [d for d in (*DIMS, *ATTR_DIMS) if dim_value(anchor, d) is not None]
         for dim in dims:
