@@ -31,10 +31,32 @@ from paytriage.engines.patterns import ProblemGrouper, TicketFeatures
 __all__ = ["generate", "main"]
 
 _SYL = ["ka", "lo", "mi", "ra", "tu", "ne", "so", "vi", "de", "pa", "zu", "be", "gor", "fen", "tal"]
-_GENERIC = (
-    "payment failed declined card checkout customer order refund charge error merchant transaction "
-    "again today yesterday tried store online account money bank please urgent waiting".split()
-)
+_GENERIC = [
+    "payment",
+    "failed",
+    "declined",
+    "card",
+    "checkout",
+    "customer",
+    "order",
+    "refund",
+    "charge",
+    "error",
+    "merchant",
+    "transaction",
+    "again",
+    "today",
+    "yesterday",
+    "tried",
+    "store",
+    "online",
+    "account",
+    "money",
+    "bank",
+    "please",
+    "urgent",
+    "waiting",
+]
 _KINDS = ["error", "bin", "plugin", "endpoint"]
 _COUNTRIES = [f"c{i}" for i in range(30)]
 

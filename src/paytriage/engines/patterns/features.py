@@ -52,9 +52,59 @@ KEY_WEIGHTS: dict[KeyKind, float] = {
 
 _TOKEN = re.compile(r"[a-z][a-z0-9_]{2,}")
 _STOP = frozenset(
-    "the and for you your with this that have has had not are was were but our can please from "
-    "any all when what there their been will would could should into about also just they them "
-    "its it's hello dear thanks thank regards team customer support ticket issue problem help".split()
+    [
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "with",
+        "this",
+        "that",
+        "have",
+        "has",
+        "had",
+        "not",
+        "are",
+        "was",
+        "were",
+        "but",
+        "our",
+        "can",
+        "please",
+        "from",
+        "any",
+        "all",
+        "when",
+        "what",
+        "there",
+        "their",
+        "been",
+        "will",
+        "would",
+        "could",
+        "should",
+        "into",
+        "about",
+        "also",
+        "just",
+        "they",
+        "them",
+        "its",
+        "it's",
+        "hello",
+        "dear",
+        "thanks",
+        "thank",
+        "regards",
+        "team",
+        "customer",
+        "support",
+        "ticket",
+        "issue",
+        "problem",
+        "help",
+    ]
 )
 
 

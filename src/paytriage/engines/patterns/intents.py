@@ -59,7 +59,7 @@ def estimate_k(
     n = x.shape[0]
     distinct = len(np.unique(np.round(x, 6), axis=0))
     k_max = max(k_min, min(k_max, n - 1, distinct))
-    grid = sorted({int(round(v)) for v in np.geomspace(k_min, k_max, steps)})
+    grid = sorted({round(v) for v in np.geomspace(k_min, k_max, steps)})
     scores: dict[int, float] = {}
     for k in grid:
         if k < 2 or k >= n:
@@ -160,7 +160,7 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return dense, sp.csr_matrix(sp.hstack([sparse, sp.csr_matrix(emb)]))
 
     # -- fit / predict -------------------------------------------------------------------------
-    def fit(self, X: Sequence[str], y: Any = None, *, progress: ProgressFn | None = None) -> TextClusterer:
+    def fit(self, X: Sequence[str], y: Any = None, *, progress: ProgressFn | None = None) -> TextClusterer:  # noqa: N803
         """Cluster ``X`` (a sequence of strings); ``y`` is ignored (unsupervised)."""
         texts = _validate(X)
         if self.n_clusters is not None and not 1 <= self.n_clusters <= len(texts):
@@ -208,13 +208,13 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             return np.asarray(km.fit_predict(dense), dtype=np.int64)
         raise InputError(f"unknown algorithm {self.algorithm!r}", field="algorithm")
 
-    def predict(self, X: Sequence[str], *, progress: ProgressFn | None = None) -> NDArray[np.int64]:
+    def predict(self, X: Sequence[str], *, progress: ProgressFn | None = None) -> NDArray[np.int64]:  # noqa: N803
         """Cluster of each new text: the nearest cluster centre (cosine) in the training space."""
         texts = _validate(X)
         dense, _sparse = self._dense(texts, progress, fit=False)
         return np.asarray(np.argmax(dense @ self.cluster_centers_.T, axis=1), dtype=np.int64)
 
-    def fit_predict(self, X: Sequence[str], y: Any = None, **kw: Any) -> NDArray[np.int64]:
+    def fit_predict(self, X: Sequence[str], y: Any = None, **kw: Any) -> NDArray[np.int64]:  # noqa: N803
         return np.asarray(self.fit(X, y, **kw).labels_, dtype=np.int64)
 
     def _top_terms(self, sparse: sp.csr_matrix, texts: Sequence[str], k: int = 8) -> list[list[str]]:
@@ -231,8 +231,8 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return [[str(vocab[j]) for j in np.argsort(-row)[:k] if row[j] > 0] for row in score]
 
 
-def _validate(X: Sequence[str]) -> list[str]:
-    texts = list(X)
+def _validate(texts_in: Sequence[str]) -> list[str]:
+    texts = list(texts_in)
     if not texts:
         raise InputError("no texts to cluster")
     for i, t in enumerate(texts):

@@ -1,0 +1,291 @@
+"""`paytriage problems cluster|group|detect`: pattern recognition over files (CSV, JSONL, Parquet).
+
+``cluster`` discovers intents in any text column; ``group`` groups ticket rows into problems;
+``detect`` finds emerging issues in event rows (and the impact of releases). ``--engine spark``
+runs ``group`` and ``detect`` through PySpark over Parquet.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, emit, err_console, fail
+from paytriage.domain.errors import PaytriageError
+
+__all__ = ["cluster", "detect", "group", "register"]
+
+problems_app = typer.Typer(
+    help="Pattern recognition: intents, problems, emerging issues.", no_args_is_help=True
+)
+
+
+class Engine(StrEnum):
+    INPROCESS = "inprocess"
+    SPARK = "spark"
+
+
+EngineOption = Annotated[
+    Engine, typer.Option("--engine", help="inprocess (default) or spark (PySpark local mode, Parquet input).")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``paytriage problems …`` to the root app."""
+    app.add_typer(problems_app, name="problems")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    with Progress(
+        TextColumn(label + " {task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        yield update
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Records of a CSV/JSON/JSONL file, or of a Parquet file (line = row number + 1)."""
+    if not path.is_file():
+        fail(f"--input {path}: no such file")
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+
+        return [(i + 2, r) for i, r in enumerate(pq.read_table(path).to_pylist())]
+    from paytriage.adapters.connectors.files import read_records
+
+    out = []
+    for rec in read_records(path):
+        if rec.error is not None or rec.data is None:
+            fail(f"{path.name}: line {rec.line}: {rec.error}")
+        out.append((rec.line, rec.data))
+    return out
+
+
+@problems_app.command("cluster")
+def cluster(
+    input_path: Annotated[Path, typer.Option("--input", "-i", help="CSV or JSONL file with a text column.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="CSV to write: the input rows plus a cluster column.")
+    ],
+    text_column: Annotated[str, typer.Option("--text-column", help="Column holding the text.")] = "text",
+    k: Annotated[
+        int | None, typer.Option("--k", min=1, help="Number of clusters (default: estimated).")
+    ] = None,
+    features: Annotated[str, typer.Option(help="auto, tfidf, embeddings or hybrid.")] = "auto",
+    algorithm: Annotated[str, typer.Option(help="auto, spectral, ward or kmeans.")] = "auto",
+    summary: Annotated[
+        Path | None, typer.Option(help="Side summary JSON (default: OUT with .summary.json).")
+    ] = None,
+    model_dir: Annotated[
+        Path | None, typer.Option("--model", help="Also save the fitted clusterer here.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Group the texts of INPUT without labels; write them back with a ``cluster`` column."""
+    from paytriage.engines.classifier.dataset import read_table
+    from paytriage.engines.patterns.intents import TextClusterer
+    from paytriage.engines.patterns.intents_io import save_clusterer
+
+    if features not in ("auto", "tfidf", "embeddings", "hybrid"):
+        fail(f"--features {features!r}: use auto, tfidf, embeddings or hybrid", code=EXIT_USAGE)
+    if algorithm not in ("auto", "spectral", "ward", "kmeans"):
+        fail(f"--algorithm {algorithm!r}: use auto, spectral, ward or kmeans", code=EXIT_USAGE)
+    if not input_path.is_file():
+        fail(f"--input {input_path}: no such file")
+    try:
+        table = read_table(input_path, text_column=text_column)
+        model = TextClusterer(k, features=features, algorithm=algorithm)  # type: ignore[arg-type]
+        with _progress("clustering") as update:
+            labels = model.fit(table.texts, progress=update).labels_
+    except PaytriageError as exc:
+        fail(str(exc))
+    side = summary or out.with_suffix(".summary.json")
+    sizes = [int((labels == c).sum()) for c in range(model.n_clusters_)]
+    clusters: list[dict[str, Any]] = [
+        {"cluster": c, "size": sizes[c], "top_terms": model.top_terms_[c]} for c in range(model.n_clusters_)
+    ]
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        names = [n for n in table.fieldnames if n != "cluster"] + ["cluster"]
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=names, extrasaction="ignore")
+            writer.writeheader()
+            for rec, label in zip(table.records, labels.tolist(), strict=True):
+                writer.writerow({**rec, "cluster": label})
+        doc = {
+            "rows": len(table.texts),
+            "n_clusters": model.n_clusters_,
+            "features": model.features_used_,
+            "algorithm": model.algorithm_used_,
+            "k_scores": model.k_scores_,
+            "clusters": clusters,
+        }
+        side.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+        if model_dir is not None:
+            save_clusterer(model, model_dir)
+    except OSError as exc:
+        fail(f"cannot write output: {exc}")
+    result = {
+        "rows": len(table.texts),
+        "n_clusters": model.n_clusters_,
+        "out": str(out),
+        "summary": str(side),
+    }
+    if json_output:
+        emit({**result, "clusters": clusters}, json_output=True)
+    else:
+        emit(result, json_output=False)
+        top = sorted(clusters, key=lambda c: -int(c["size"]))[:15]
+        emit([{**c, "top_terms": ", ".join(c["top_terms"][:6])} for c in top], json_output=False)
+
+
+def _ticket_features(path: Path, text_col: str, time_col: str, id_col: str, key_cols: list[str]) -> list[Any]:
+    from paytriage.adapters.connectors.rows import parse_timestamp
+    from paytriage.engines.patterns.features import TicketFeatures, entity_keys
+
+    out = []
+    for line, row in _rows(path):
+        if row.get(text_col) in (None, ""):
+            raise PaytriageError(f"line {line}: field '{text_col}': is required")
+        keys = entity_keys({c.split("=")[0]: row.get(c.split("=")[-1]) for c in key_cols})
+        if isinstance(row.get("keys"), list):
+            keys |= frozenset(str(k) for k in row["keys"])
+        out.append(
+            TicketFeatures(
+                ticket_id=str(row.get(id_col) or line),
+                text=str(row[text_col]),
+                created_at=parse_timestamp(row.get(time_col), field=time_col, line=line),
+                keys=keys,
+                customer_id=row.get("customer_id"),
+                merchant_id=row.get("merchant_id"),
+            )
+        )
+    return out
+
+
+@problems_app.command("group")
+def group(
+    input_path: Annotated[Path, typer.Option("--input", "-i", help="Tickets: CSV, JSONL or Parquet.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="CSV of ticket_id, problem_id, is_new, score, why.")
+    ],
+    text_column: Annotated[str, typer.Option("--text-column")] = "text",
+    time_column: Annotated[str, typer.Option("--time-column")] = "created_at",
+    id_column: Annotated[str, typer.Option("--id-column")] = "ticket_id",
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Entity column as KIND=COLUMN (kinds: error, bin, plugin, endpoint, bank, "
+            "country, merchant); repeatable. A 'keys' list column is used as is.",
+        ),
+    ] = None,
+    engine: EngineOption = Engine.INPROCESS,
+    json_output: JsonOption = False,
+) -> None:
+    """Group tickets into problems; print the largest problems with their evidence."""
+    from paytriage.engines.patterns.grouping import ProblemGrouper
+
+    grouper = ProblemGrouper()
+    rows: list[dict[str, Any]] = []
+    try:
+        if engine == Engine.SPARK:
+            from paytriage.engines.patterns.spark import group_parquet, spark_session
+
+            assigned = group_parquet(spark_session(), str(input_path), grouper)
+            rows = [{"ticket_id": t, "problem_id": p} for t, p in assigned.items()]
+        else:
+            tickets = _ticket_features(input_path, text_column, time_column, id_column, key or [])
+            for t in sorted(tickets, key=lambda x: (x.created_at, x.ticket_id)):
+                a = grouper.add(t)
+                rows.append({"ticket_id": a.ticket_id, "problem_id": a.problem_id, "is_new": a.is_new,
+                             "score": a.score, "why": a.explanation.reason})  # fmt: skip
+    except PaytriageError as exc:
+        fail(str(exc))
+    try:
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["ticket_id", "problem_id"])
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        fail(f"cannot write output: {exc}")
+    top = sorted(grouper.problems_.values(), key=lambda p: -p.size)[:20]
+    summaries = [asdict(p.summary()) for p in top]
+    if json_output:
+        emit({"tickets": len(rows), "problems": len(grouper.problems_), "top": summaries}, json_output=True)
+        return
+    cols = ["problem_id", "title", "tickets", "first_seen", "last_seen", "trend", "affected_merchants"]
+    emit(summaries, json_output=False, columns=cols, title=f"{len(grouper.problems_)} problems")
+
+
+@problems_app.command("detect")
+def detect(
+    input_path: Annotated[
+        Path, typer.Option("--input", "-i", help="Events: CSV, JSONL or Parquet, one a row.")
+    ],
+    signal_column: Annotated[str, typer.Option("--signal-column")] = "signal",
+    time_column: Annotated[str, typer.Option("--time-column")] = "ts",
+    releases: Annotated[
+        Path | None, typer.Option(help="Releases CSV/JSONL (component, version, released_at).")
+    ] = None,
+    alpha: Annotated[float, typer.Option(min=1e-12, max=0.5, help="p-value an alert must reach.")] = 1e-4,
+    min_count: Annotated[int, typer.Option(min=1, help="Events an alert window must hold.")] = 5,
+    min_ratio: Annotated[float, typer.Option(min=1.0, help="Observed/expected an alert must reach.")] = 2.0,
+    engine: EngineOption = Engine.INPROCESS,
+    json_output: JsonOption = False,
+) -> None:
+    """Alerts for signals running above their hour-of-day/weekday baseline; release impact."""
+    from paytriage.adapters.connectors.rows import parse_timestamp, release_from_row
+    from paytriage.engines.patterns.detection import EmergingIssueDetector, hourly_counts
+    from paytriage.engines.patterns.releases import release_impact
+
+    detector = EmergingIssueDetector(alpha=alpha, min_count=min_count, min_ratio=min_ratio)
+    try:
+        if engine == Engine.SPARK:
+            from paytriage.engines.patterns.spark import detect_parquet, spark_session
+
+            alerts = detect_parquet(spark_session(), str(input_path), detector, signal_col=signal_column,
+                                    time_col=time_column)  # fmt: skip
+            series = []
+        else:
+            events = [
+                (str(r.get(signal_column)), parse_timestamp(r.get(time_column), field=time_column, line=n))
+                for n, r in _rows(input_path)
+            ]
+            series = hourly_counts(events)
+            alerts = detector.detect_many(series)
+        impact = []
+        if releases is not None:
+            rels = [release_from_row(r, line=n) for n, r in _rows(releases)]
+            impact = [asdict(r) for r in release_impact(rels, series, alerts=alerts)]
+    except PaytriageError as exc:
+        fail(str(exc))
+    found = [asdict(a) for a in alerts]
+    if json_output:
+        emit({"alerts": found, "releases": impact}, json_output=True)
+        return
+    cols = ["signal", "start", "detected_at", "observed", "expected", "ratio", "score", "ended_at"]
+    emit(found, json_output=False, columns=cols, title=f"{len(found)} alerts")
+    for rep in impact:
+        hits = [c for c in rep["changes"] if c["significant"]]
+        emit(f"release {rep['component']} {rep['version']}: {len(hits)} signals up, "
+             f"{len(rep['alerts_after'])} alerts after", json_output=False)  # fmt: skip

@@ -1,0 +1,160 @@
+"""The grouping and detection jobs over Parquet on Apache Spark (PySpark), for data beyond one machine.
+
+Detection distributes fully: Spark buckets events into hourly counts per signal and runs the same
+:class:`EmergingIssueDetector` on each signal's series inside the executors (``applyInPandas``),
+so results equal the in-process engine's. Grouping is sequential by nature (a ticket joins the
+problems opened before it): Spark reads, projects and time-sorts the tickets and streams them to
+the driver, where the same :class:`ProblemGrouper` assigns them; Spark then writes the result.
+PySpark is optional: import this module only when ``--engine spark`` is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from paytriage.domain.errors import ConfigurationError
+from paytriage.engines.patterns.detection import Alert, EmergingIssueDetector, hourly_counts
+from paytriage.engines.patterns.features import TicketFeatures
+from paytriage.engines.patterns.grouping import ProblemGrouper
+
+__all__ = ["detect_parquet", "group_parquet", "spark_available", "spark_session"]
+
+_ALERT_SCHEMA = (
+    "signal string, start timestamp, detected_at timestamp, window_hours int, observed long, "
+    "expected double, ratio double, p_value double, score double, ended_at timestamp, "
+    "peak_ratio double, component string"
+)
+
+
+def spark_available() -> bool:
+    """True when PySpark imports and a ``java`` executable is on PATH."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("java") is not None
+
+
+def spark_session(master: str = "local[2]") -> Any:
+    """A local-mode session in UTC with Arrow on (small shuffles: this is not a cluster default)."""
+    if not spark_available():
+        raise ConfigurationError("--engine spark needs pyspark and Java: pip install pyspark pyarrow")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this venv's pandas
+
+    return (
+        SparkSession.builder.master(master)
+        .appName("paytriage-patterns")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.pyspark.driver.python", sys.executable)
+        .getOrCreate()
+    )
+
+
+def _utc(value: Any) -> datetime:
+    ts: datetime = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def detect_parquet(
+    spark: Any,
+    path: str,
+    detector: EmergingIssueDetector,
+    *,
+    signal_col: str = "signal",
+    time_col: str = "ts",
+    component_col: str | None = None,
+) -> list[Alert]:
+    """Alerts for every signal in an events Parquet (one row per event), computed in executors."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    from pyspark.sql import functions as sf
+
+    df = spark.read.parquet(path)
+    bounds = df.agg(sf.min(time_col).alias("lo"), sf.max(time_col).alias("hi")).collect()[0]
+    if bounds["lo"] is None:
+        return []
+    lo, hi = _utc(bounds["lo"]), _utc(bounds["hi"])
+    cols = [sf.col(signal_col).alias("signal"), sf.col(time_col).alias("ts")]
+    cols.append(
+        sf.col(component_col).alias("component") if component_col else sf.lit(None).alias("component")
+    )
+    events = df.select(*cols)
+    params = detector.__dict__.copy()
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        det = EmergingIssueDetector(**params)
+        signal = str(pdf["signal"].iloc[0])
+        comp = pdf["component"].dropna()
+        comps = {signal: str(comp.iloc[0])} if len(comp) else None
+        times = [_utc(t) for t in pd.to_datetime(pdf["ts"], utc=True)]
+        series = hourly_counts(((signal, t) for t in times), start=lo, end=hi, components=comps)
+        rows = [asdict(a) for s in series for a in det.detect(s)]
+        frame = pd.DataFrame(rows, columns=[c.split()[0] for c in _ALERT_SCHEMA.split(", ")])
+        for c in ("start", "detected_at", "ended_at"):
+            frame[c] = pd.to_datetime(frame[c], utc=True)
+        return frame
+
+    out = events.groupBy("signal").applyInPandas(run, schema=_ALERT_SCHEMA).collect()
+    alerts = [
+        Alert(
+            **{
+                **r.asDict(),
+                "start": _utc(r["start"]),
+                "detected_at": _utc(r["detected_at"]),
+                "ended_at": None if r["ended_at"] is None else _utc(r["ended_at"]),
+            }
+        )
+        for r in out
+    ]
+    return sorted(alerts, key=lambda a: (a.detected_at, a.signal))
+
+
+def _features(rows: Iterator[Any]) -> Iterator[TicketFeatures]:
+    for r in rows:
+        yield TicketFeatures(
+            ticket_id=str(r["ticket_id"]),
+            text=r["text"] or "",
+            created_at=_utc(r["created_at"]),
+            keys=frozenset(r["keys"] or ()),
+            customer_id=r["customer_id"],
+            merchant_id=r["merchant_id"],
+        )
+
+
+def group_parquet(
+    spark: Any, path: str, grouper: ProblemGrouper, *, out: str | None = None
+) -> dict[str, int]:
+    """Group a tickets Parquet (``ticket_id, text, created_at`` and optional ``keys`` array,
+    ``customer_id``, ``merchant_id``); returns ticket → problem and writes it to ``out``."""
+    from pyspark.sql import functions as sf
+
+    df = spark.read.parquet(path)
+    names = set(df.columns)
+    cols = [
+        sf.col("ticket_id").cast("string").alias("ticket_id"),
+        sf.col("text"),
+        sf.col("created_at"),
+        sf.col("keys") if "keys" in names else sf.array().cast("array<string>").alias("keys"),
+        sf.col("customer_id") if "customer_id" in names else sf.lit(None).cast("string").alias("customer_id"),
+        sf.col("merchant_id") if "merchant_id" in names else sf.lit(None).cast("string").alias("merchant_id"),
+    ]
+    ordered = df.select(*cols).orderBy("created_at", "ticket_id")
+    grouper.reset()
+    for t in _features(ordered.toLocalIterator()):
+        grouper.add(t)
+    result = dict(grouper.assignments_)
+    if out is not None:
+        rows = sorted(result.items())
+        spark.createDataFrame(rows, "ticket_id string, problem_id long").write.mode("overwrite").parquet(out)
+    return result
