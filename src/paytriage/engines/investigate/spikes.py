@@ -174,8 +174,8 @@ def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
     for rate in corr.templates:
         new_warning = rate.baseline == 0 and rate.current >= 2  # never seen on any baseline day
         new_error_after_release = (
-            rate.baseline == 0
-            and rate.level in ("error", "critical")
+            rate.baseline == 0  # never seen before, right after a release of a related component
+            and (rate.level in ("error", "critical") or rate.current >= cfg.min_count)
             and rate.first_seen is not None
             and bool(related_releases(ctx, rate.first_seen, [rate.service or "", rate.template]))
         )
