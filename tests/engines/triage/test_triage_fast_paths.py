@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from paytriage.engines.triage.entities import _DATE, _ERROR_QUOTED, _TIME, PATTERNS, EntityExtractor
+from paytriage.engines.triage.lowered import FOLD_SPECIAL, lowercase_twin
 from paytriage.engines.triage.trie import trie_pattern
 from paytriage.engines.triage.vectorize import FastTfidf
 
@@ -87,3 +89,90 @@ def test_trie_matches_like_longest_first_alternation(words: list[str], text: str
 def test_trie_of_nothing_never_matches() -> None:
     assert re.search(trie_pattern(["", ""]), "anything") is None
     assert re.fullmatch(trie_pattern(["card", "card declined", "cash"]), "card declined")
+
+
+def test_fold_special_lists_every_character_where_lowering_and_ignorecase_disagree() -> None:
+    ascii_letter = re.compile("[a-z]", re.IGNORECASE)
+    word, digit, space = re.compile(r"\w"), re.compile(r"\d"), re.compile(r"\s")
+    disagree = []
+    for cp in range(0x30000):
+        c = chr(cp)
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        low = c.lower()
+        same = (
+            len(low) == 1
+            and bool(word.match(c)) == bool(word.match(low))
+            and bool(digit.match(c)) == bool(digit.match(low))
+            and bool(space.match(c)) == bool(space.match(low))
+            and bool(ascii_letter.match(c)) == ("a" <= low <= "z")
+            and (not ascii_letter.match(c) or re.match(low, c, re.IGNORECASE) is not None)
+        )
+        if not same:
+            disagree.append(c)
+    assert set(disagree) == set(FOLD_SPECIAL.pattern.strip("[]"))
+
+
+ENTITY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("0123456789 -_/:.,'\"#=*@+€$£TZXabcdefghijklmnopqrstuvwxyzAEIOUNST\n")),
+        st.characters(exclude_categories=("Cs",)),
+    ),
+    max_size=80,
+)
+WORDS_FOR_ENTITIES = st.sampled_from(
+    [
+        "Transaction ID",
+        "ORDER #",
+        "Code 05",
+        "HTTP 502",
+        "returned 404",
+        "Merchant ID",
+        "Customer no.",
+        "ending in",
+        "BIN",
+        "Phone:",
+        "WooCommerce plugin",
+        "SDK v",
+        "Nov 5th",
+        "Yesterday",
+        "12 PM",
+        "Error: ",
+        "Do Not Honor",
+        "INSUFFICIENT FUNDS",
+        "2026-11-05T10:00",
+        "/V1/Payments/x",
+        "said 'Card Declined'",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(WORDS_FOR_ENTITIES, ENTITY_TEXT), max_size=8).map(" ".join))
+def test_lowercase_twins_match_the_same_spans(text: str) -> None:
+    patterns = [p for _, p, _, _ in PATTERNS] + [_DATE, _TIME, _ERROR_QUOTED]
+    lowered = None if FOLD_SPECIAL.search(text) else text.lower()
+    for p in patterns:
+        twin = lowercase_twin(p)
+        if twin is None or lowered is None:
+            continue
+        want = [(m.span(), m.groupdict()) for m in p.finditer(text)]
+        got = [(m.span(), m.groupdict()) for m in twin.finditer(lowered)]
+        assert [s for s, _ in got] == [s for s, _ in want], p.pattern[:60]
+        for (_, g1), (_, g2) in zip(got, want, strict=True):
+            assert {k: v.lower() if v else v for k, v in g2.items()} == g1
+
+
+def test_twins_exist_for_the_case_insensitive_patterns() -> None:
+    assert all(lowercase_twin(p) is not None for _, p, _, _ in PATTERNS if p.flags & re.IGNORECASE)
+    assert lowercase_twin(re.compile("abc")) is None  # case-sensitive: runs on the original text
+    assert lowercase_twin(re.compile(r"(?i)abc", re.IGNORECASE)) is None  # inline flags
+    assert lowercase_twin(re.compile(r"\u00c9t\xe9", re.IGNORECASE)) is None  # named characters
+    assert lowercase_twin(re.compile("été", re.IGNORECASE)) is None  # non-ASCII letters
+    twin = lowercase_twin(re.compile(r"(?P<Code>[A-Z]\d)\b", re.IGNORECASE))
+    assert twin is not None and twin.pattern == r"(?P<Code>[a-z]\d)\b"
+
+
+def test_extractor_values_keep_the_original_case() -> None:
+    ents = EntityExtractor().extract("Merchant ID MID-0098AB said 'Card Declined'")
+    assert {e.text for e in ents} >= {"MID-0098AB", "Card Declined"}

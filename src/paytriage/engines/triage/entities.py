@@ -17,6 +17,8 @@ from typing import Any
 
 from paytriage.domain.errors import PaytriageError
 from paytriage.domain.money import CURRENCY_EXPONENTS, Money
+from paytriage.engines.triage.lowered import FOLD_SPECIAL, lowercase_twin
+from paytriage.engines.triage.trie import trie_pattern
 
 __all__ = ["DECLINE_PHRASES", "Entity", "EntityExtractor", "EntityKind", "parse_amount"]
 
@@ -394,7 +396,7 @@ _DECLINE_WORDS = re.compile(
 )
 
 
-_DECLINE_GATE = (
+_DECLINE_GATE_WORDS = (
     "hono",
     "fund",
     "expired",
@@ -417,7 +419,7 @@ _DECLINE_GATE = (
     "supported",
     "duplicate",
 )
-_MONTH_OR_RELATIVE = (
+_MONTH_OR_RELATIVE_WORDS = (
     "jan",
     "feb",
     "mar",
@@ -446,6 +448,24 @@ _DATE_NUMERIC = re.compile(
     r"\b(?P<iso>(?P<y>20\d\d)-(?P<m>[01]?\d)-(?P<d>[0-3]?\d))(?:[T ]\d\d:\d\d(?::\d\d)?)?"
     r"|\b(?P<num>(?P<a>[0-3]?\d)[/.](?P<b>[01]?\d)[/.](?P<yy>(?:20)?\d\d))\b"
 )
+# Pre-filters as one compiled scan each, and lower-case twins of the case-insensitive patterns.
+_DECLINE_GATE = re.compile(trie_pattern(_DECLINE_GATE_WORDS))
+_MONTH_OR_RELATIVE = re.compile(trie_pattern(_MONTH_OR_RELATIVE_WORDS))
+_DECLINE_WORDS_LOW = re.compile(r"\b" + trie_pattern(DECLINE_PHRASES) + r"\b")
+
+
+def _twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    twin = lowercase_twin(pattern)
+    if twin is None:  # pragma: no cover - a maintenance error, caught by any test run
+        raise RuntimeError(f"entities: no lower-case twin for {pattern.pattern[:40]!r}")
+    return twin
+
+
+_DATE_LOW, _TIME_LOW, _ERROR_QUOTED_LOW = map(_twin, (_DATE, _TIME, _ERROR_QUOTED))
+_BARE_LANGUAGES = frozenset({"ios", "android", "php", "python", "java", "ruby"})
+_Compiled = tuple[
+    EntityKind, re.Pattern[str], re.Pattern[str] | None, float, str | int, re.Pattern[str] | None
+]
 
 
 def parse_amount(number: str, currency: str) -> Money | None:
@@ -499,10 +519,15 @@ class EntityExtractor:
     def __init__(self, *, extra_id_patterns: Mapping[str, Sequence[str]] | None = None) -> None:
         self.extra_id_patterns = dict(extra_id_patterns or {})
         extra = [
-            (EntityKind(k), re.compile(p), 0.9, 0) for k, ps in self.extra_id_patterns.items() for p in ps
+            (EntityKind(k), re.compile(p), None, 0.9, 0, None)
+            for k, ps in self.extra_id_patterns.items()
+            for p in ps
         ]
-        self._patterns = [(*x, ()) for x in extra] + [(*x, g) for x, g in zip(PATTERNS, _GATES, strict=True)]
-        self._custom: list[Callable[[str, str], list[Entity]]] = [
+        self._patterns: list[_Compiled] = [*extra]
+        for (kind, pattern, conf, group), gate in zip(PATTERNS, _GATES, strict=True):
+            gate_re = re.compile(trie_pattern(gate)) if gate else None
+            self._patterns.append((kind, pattern, lowercase_twin(pattern), conf, group, gate_re))
+        self._custom: list[Callable[[str, str, str | None], list[Entity]]] = [
             self._money,
             self._dates,
             self._errors,
@@ -514,36 +539,33 @@ class EntityExtractor:
         """All entities, sorted by position; overlapping matches of the same kind keep the first."""
         found: list[Entity] = []
         low = text.lower()
-        for kind, pattern, conf, group, gate in self._patterns:
-            if gate and not any(g in low for g in gate):
+        lowered = None if FOLD_SPECIAL.search(text) else low  # where lower-case twins may run
+        for kind, pattern, twin, conf, group, gate in self._patterns:
+            if gate is not None and gate.search(low) is None:
                 continue
-            for m in pattern.finditer(text):
+            matches = (
+                twin.finditer(lowered) if twin is not None and lowered is not None else pattern.finditer(text)
+            )
+            for m in matches:
                 start, end = m.span(group)
                 if start < 0:
                     continue
-                value: Any = m.group(group)
+                value: Any = text[start:end]
                 if kind is EntityKind.SOFTWARE:
-                    ver = m.groupdict().get("ver")
-                    if not ver and m.group("v").lower() in {
-                        "ios",
-                        "android",
-                        "php",
-                        "python",
-                        "java",
-                        "ruby",
-                    }:
+                    ver = m.group("ver")
+                    if not ver and value.lower() in _BARE_LANGUAGES:
                         continue
-                    value = {"name": m.group("v"), "version": ver}
+                    value = {"name": value, "version": ver}
                     end = m.end("ver") if ver else end
-                elif kind in (EntityKind.HTTP_STATUS,):
+                elif kind is EntityKind.HTTP_STATUS:
                     value = int(value)
                 found.append(Entity(kind, text[start:end], start, end, value, conf))
         for fn in self._custom:
-            found.extend(fn(text, low))
+            found.extend(fn(text, low, lowered))
         return _dedupe(found)
 
     @staticmethod
-    def _money(text: str, low: str) -> list[Entity]:
+    def _money(text: str, low: str, lowered: str | None) -> list[Entity]:
         out = []
         for m in _AMOUNT.finditer(text):
             g = m.groupdict()
@@ -564,51 +586,46 @@ class EntityExtractor:
         return out
 
     @staticmethod
-    def _dates(text: str, low: str) -> list[Entity]:
+    def _dates(text: str, low: str, lowered: str | None) -> list[Entity]:
         out = []
-        pattern = _DATE if any(w in low for w in _MONTH_OR_RELATIVE) else _DATE_NUMERIC
-        for m in pattern.finditer(text):
+        full = _MONTH_OR_RELATIVE.search(low) is not None
+        if not full:  # case-sensitive ("T" between date and time)
+            matches = _DATE_NUMERIC.finditer(text)
+        else:
+            matches = _DATE_LOW.finditer(lowered) if lowered is not None else _DATE.finditer(text)
+        for m in matches:
             value, conf = _date_value(m)
             if conf:
-                rel = m.groupdict().get("rel")
-                out.append(
-                    Entity(
-                        EntityKind.DATE, m.group(0), m.start(), m.end(), value or (rel or "").lower(), conf
-                    )
-                )
+                rel = m.group("rel") if full else None
+                a, b = m.span()
+                out.append(Entity(EntityKind.DATE, text[a:b], a, b, value or (rel or "").lower(), conf))
         if ":" not in text and "m" not in low:
             return out
-        out.extend(
-            Entity(EntityKind.TIME, m.group(0), m.start(), m.end(), m.group(0), 0.8)
-            for m in _TIME.finditer(text)
-        )
+        for m in _TIME_LOW.finditer(lowered) if lowered is not None else _TIME.finditer(text):
+            a, b = m.span()
+            out.append(Entity(EntityKind.TIME, text[a:b], a, b, text[a:b], 0.8))
         return out
 
     @staticmethod
-    def _errors(text: str, low: str) -> list[Entity]:
+    def _errors(text: str, low: str, lowered: str | None) -> list[Entity]:
         out = []
-        for pattern, conf, gate in (
-            (_ERROR_QUOTED, 0.85, ("'", '"', "“")),
-            (_ERROR_LINE, 0.75, (":",)),
-            (_ERROR_CLASS, 0.7, ("error", "exception")),
+        for pattern, twin, conf, gate in (
+            (_ERROR_QUOTED, _ERROR_QUOTED_LOW, 0.85, ("'", '"', "“")),
+            (_ERROR_LINE, None, 0.75, (":",)),
+            (_ERROR_CLASS, None, 0.7, ("error", "exception")),
         ):
             if not any(g in low for g in gate):
                 continue
-            for m in pattern.finditer(text):
+            matches = twin.finditer(lowered) if twin and lowered is not None else pattern.finditer(text)
+            for m in matches:
+                a, b = m.span("v")
                 out.append(
-                    Entity(
-                        EntityKind.ERROR_MESSAGE,
-                        m.group("v"),
-                        m.start("v"),
-                        m.end("v"),
-                        m.group("v").strip().strip("'\"“”"),
-                        conf,
-                    )
+                    Entity(EntityKind.ERROR_MESSAGE, text[a:b], a, b, text[a:b].strip().strip("'\"“”"), conf)
                 )
         return out
 
     @staticmethod
-    def _cards(text: str, low: str) -> list[Entity]:
+    def _cards(text: str, low: str, lowered: str | None) -> list[Entity]:
         out: list[Entity] = []
         if "**" not in text:
             return out
@@ -631,20 +648,18 @@ class EntityExtractor:
         return out
 
     @staticmethod
-    def _decline_words(text: str, low: str) -> list[Entity]:
-        if not any(w in low for w in _DECLINE_GATE):
+    def _decline_words(text: str, low: str, lowered: str | None) -> list[Entity]:
+        if _DECLINE_GATE.search(low) is None:
             return []
-        return [
-            Entity(
-                EntityKind.DECLINE_CODE,
-                m.group(0),
-                m.start(),
-                m.end(),
-                DECLINE_PHRASES[m.group(0).lower()],
-                0.8,
+        out = []
+        for m in (
+            _DECLINE_WORDS_LOW.finditer(lowered) if lowered is not None else _DECLINE_WORDS.finditer(text)
+        ):
+            a, b = m.span()
+            out.append(
+                Entity(EntityKind.DECLINE_CODE, text[a:b], a, b, DECLINE_PHRASES[text[a:b].lower()], 0.8)
             )
-            for m in _DECLINE_WORDS.finditer(text)
-        ]
+        return out
 
 
 def _dedupe(found: list[Entity]) -> list[Entity]:
