@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from tests.engines.escalate.helpers import hypothesis
 
 from paytriage.engines.escalate.decision import Owner, Verdict, decide
 from paytriage.engines.investigate.hypotheses import Evidence, EvidenceKind, HypothesisKind
-from tests.engines.escalate.helpers import hypothesis
 
 K = HypothesisKind
 

@@ -4,13 +4,13 @@ import json
 
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.engines.escalate.helpers import hypothesis, make_input
 
 from paytriage.engines.escalate.completeness import SECTIONS, Section, assess
 from paytriage.engines.escalate.package import build_package
 from paytriage.engines.escalate.render import to_json, to_markdown
 from paytriage.engines.investigate.hypotheses import HypothesisKind
 from paytriage.engines.redaction import luhn_valid
-from tests.engines.escalate.helpers import hypothesis, make_input
 
 
 def test_full_package_from_evidence() -> None:

@@ -11,6 +11,7 @@ from paytriage.adapters.cli import (
     cases,
     connectors,
     demo,
+    escalate,
     evaluation,
     ingest,
     investigate,
@@ -63,5 +64,18 @@ def init(json_output: JsonOption = False) -> None:
     )
 
 
-for module in (ingest, cases, triage, investigate, sandbox, evaluation, logs, model, connectors, serve, demo):
+for module in (
+    ingest,
+    cases,
+    triage,
+    investigate,
+    sandbox,
+    evaluation,
+    logs,
+    model,
+    connectors,
+    escalate,
+    serve,
+    demo,
+):
     module.register(app)
