@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from paytriage.adapters.storage.mapping import case_from_row
 from paytriage.adapters.storage.orm import AuditRow, CaseRow, CaseTicketRow, DefectRow, ProblemRow, TicketRow
-from paytriage.domain import utcnow
+from paytriage.domain import InputError, Money, utcnow
 from paytriage.domain.defect import DefectStatus
+from paytriage.domain.money import CURRENCY_EXPONENTS
 
 __all__ = ["WEIGHTS", "BacklogItem", "backlog", "write_csv"]
 
@@ -43,7 +44,8 @@ class BacklogItem:
     cases: int = 0
     tickets: int = 0
     merchants: int = 0
-    money: dict[str, float] = field(default_factory=dict)
+    #: Money at stake in integer minor units per ISO 4217 currency (never floats; JPY has no decimals).
+    money: dict[str, int] = field(default_factory=dict)
     sla_risk: int = 0
     tickets_last_7d: int = 0
     tickets_prior_7d: int = 0
@@ -61,16 +63,26 @@ class BacklogItem:
         return d
 
 
-def _money_from_text(text: str) -> dict[str, float]:
-    out: dict[str, float] = {}
+def _money_from_text(text: str) -> dict[str, int]:
+    """``"EUR 1,234.50; JPY 5,000"`` (the package's rendering) back to minor units per currency."""
+    out: dict[str, int] = {}
     for ccy, amount in _MONEY.findall(text or ""):
-        out[ccy] = out.get(ccy, 0.0) + float(amount.replace(",", ""))
+        try:
+            minor = Money.from_decimal(amount.replace(",", ""), ccy).minor_units
+        except InputError:
+            continue
+        out[ccy] = out.get(ccy, 0) + minor
     return out
 
 
-def _add(into: dict[str, float], more: dict[str, float]) -> None:
+def _add(into: dict[str, int], more: Mapping[str, int]) -> None:
     for k, v in more.items():
-        into[k] = round(into.get(k, 0.0) + v, 2)
+        into[k] = into.get(k, 0) + int(v)
+
+
+def _major_total(money: Mapping[str, int]) -> float:
+    """Sum of major units across currencies: only a rough size for the log-scaled score."""
+    return float(sum(Money(v, c).to_decimal() for c, v in money.items() if c in CURRENCY_EXPONENTS))
 
 
 def backlog(
@@ -89,7 +101,7 @@ def backlog(
             session.scalars(select(CaseRow.id).where(CaseRow.problem_id.in_([p.id for p in problems]))).all()
         )
         for p in problems:
-            _add(item.money, {c: v / 100 for c, v in (p.money_minor_by_currency or {}).items()})
+            _add(item.money, p.money_minor_by_currency or {})
         for a in session.scalars(
             select(AuditRow).where(AuditRow.action == "escalated", AuditRow.object_type == "case")
         ):
@@ -103,7 +115,7 @@ def backlog(
         _measure(session, item, case_ids, when)
         items.append(item)
     for it in items:
-        money_major = sum(it.money.values())
+        money_major = _major_total(it.money)
         it.score = (
             WEIGHTS["tickets"] * math.log1p(it.tickets)
             + WEIGHTS["merchants"] * math.log1p(it.merchants)
@@ -166,6 +178,6 @@ def write_csv(items: Iterable[BacklogItem], path: Path) -> int:
         for n, it in enumerate(items, start=1):
             d = it.to_dict()
             d["rank"] = n
-            d["money"] = "; ".join(f"{c} {v:.2f}" for c, v in sorted(it.money.items()))
+            d["money"] = "; ".join(str(Money(v, c)) for c, v in sorted(it.money.items()))
             w.writerow({k: d[k] for k in CSV_COLUMNS})
     return n

@@ -90,3 +90,18 @@ def test_post_triage(client: TestClient) -> None:
     assert "4111 1111 1111 1111" not in body["redacted_text"] and "411111******1111" in body["redacted_text"]
     assert body["reasons"] and body["model_version"] and body["ruleset_version"]
     assert client.post("/api/triage", json={"subject": "no description"}).status_code == 422
+
+
+def test_escalation_and_backlog(client: TestClient) -> None:
+    case_id = client.get("/api/cases", params={"q": "webhook"}).json()["data"][0]["id"]
+    pkg = client.get(f"/api/cases/{case_id}/escalation")
+    assert pkg.status_code == 200, pkg.text
+    body = pkg.json()
+    assert body["decision"]["verdict"] and "score" in body["completeness"]
+    md = client.get(f"/api/cases/{case_id}/escalation.md")
+    assert md.status_code == 200 and md.text.startswith("#")
+    page = client.get(f"/cases/{case_id}/escalation")
+    assert page.status_code == 200 and "Tier 2 or Engineering?" in page.text
+    assert client.get("/api/backlog").json() == {"data": [], "count": 0}
+    assert "No open defects" in client.get("/backlog").text
+    assert client.get("/api/cases/999999/escalation").status_code == 404

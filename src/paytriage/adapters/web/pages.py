@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 from paytriage.adapters.cli.cases import case_summary
 from paytriage.adapters.storage.cases import CaseFilters
 from paytriage.adapters.web.deps import CasesDep, SessionDep
-from paytriage.adapters.web.investigation_api import investigation_of
+from paytriage.adapters.web.investigation_api import get_investigator, investigation_of
 from paytriage.domain import CaseStatus, NotFoundError
+from paytriage.engines.escalate.render import to_markdown
+from paytriage.services.backlog import backlog
+from paytriage.services.escalation import case_package
 
 __all__ = ["router", "templates"]
 
@@ -71,6 +74,22 @@ def case_page(request: Request, case_id: int, cases: CasesDep, session: SessionD
             "investigation": _investigation(request, session, case_id),
         },
     )
+
+
+@router.get("/cases/{case_id}/escalation", response_class=HTMLResponse)
+def escalation_page(request: Request, case_id: int, session: SessionDep) -> HTMLResponse:
+    """The escalation package with the Tier 2 vs Engineering decision and what is still missing."""
+    package = case_package(session, case_id, investigator=get_investigator(request))
+    return templates.TemplateResponse(
+        request, "escalation.html", {"case_id": case_id, "package": package, "markdown": to_markdown(package)}
+    )
+
+
+@router.get("/backlog", response_class=HTMLResponse)
+def backlog_page(request: Request, session: SessionDep) -> HTMLResponse:
+    """Defects ranked by customer impact, for the prioritisation meeting."""
+    items = [i.to_dict() for i in backlog(session)]
+    return templates.TemplateResponse(request, "backlog.html", {"items": items})
 
 
 def _investigation(request: Request, session: Session, case_id: int) -> dict[str, Any] | None:
