@@ -56,6 +56,7 @@ class DetectorConfig:
     min_ratio: float = 3.0  # current / baseline (both +1)
     min_share: float = 0.25  # share of the segment's traffic with the outcome
     min_entities: int = 2  # merchants/accounts sharing a log spike
+    min_baseline_days: int = 3  # earlier days with data before any rate is compared
     txn_limit: int = 5000
     release_lookback: timedelta = timedelta(hours=6)
 

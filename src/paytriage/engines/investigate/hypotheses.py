@@ -131,13 +131,27 @@ class Hypothesis:
 
 
 def rank(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
-    """Most confident first; one hypothesis per (kind, title)."""
+    """Most confident first; one hypothesis per (kind, title).
+
+    A generic error spike that starts within the hour of a specific systemic finding is read as its
+    symptom, not a rival cause: its lines join the specific finding's evidence and it ranks below.
+    """
     best: dict[tuple[HypothesisKind, str], Hypothesis] = {}
     for h in hypotheses:
         key = (h.kind, h.title)
         if key not in best or best[key].confidence < h.confidence:
             best[key] = h
-    return sorted(best.values(), key=lambda h: (-h.confidence, not h.systemic, h.title))
+    found = list(best.values())
+    specific = [h for h in found if h.systemic and h.kind is not HypothesisKind.ERROR_SPIKE and h.since]
+    for g in found:
+        if g.kind is not HypothesisKind.ERROR_SPIKE or g.since is None:
+            continue
+        near = [h for h in specific if h.since and abs((h.since - g.since).total_seconds()) <= 3600]
+        if near:
+            top = max(near, key=lambda h: h.confidence)
+            top.evidence += [e for e in g.evidence if e.kind is EvidenceKind.LOG][:2]
+            g.confidence = min(g.confidence, top.confidence - 0.01)
+    return sorted(found, key=lambda h: (-h.confidence, not h.systemic, h.title))
 
 
 #: Families of error log templates, tried in order on ``"<service> <http status> <template>"``.
@@ -160,8 +174,8 @@ TEMPLATE_FAMILIES: tuple[tuple[HypothesisKind, re.Pattern[str]], ...] = (
     (HypothesisKind.AUTHENTICATION_SPIKE, re.compile(r"(?i)\b(?:3ds|acs|challenge)\b|authenticat")),
     # Incoming funds (top-ups, credit feeds) pending.
     (HypothesisKind.PENDING_SPIKE, re.compile(r"(?i)credit feed|incoming|top-?up")),
-    # Issuer / scheme responses.
-    (HypothesisKind.DECLINE_SPIKE, re.compile(r"(?i)\bissuer\b|\bscheme\b|auth declined|\brc=")),
+    # Issuer / scheme responses; HTTP 402 is the API convention for a declined card.
+    (HypothesisKind.DECLINE_SPIKE, re.compile(r"(?i)\bissuer\b|\bscheme\b|declined|\brc=|^\S* 402\b")),
 )
 
 

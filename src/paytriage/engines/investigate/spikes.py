@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from paytriage.domain import LogEvent, Transaction
+from paytriage.engines.investigate.clues import ID_PATTERN
 from paytriage.engines.investigate.correlation import TemplateRate
 from paytriage.engines.investigate.detectors import (
     ATTR_DIMS,
@@ -75,7 +76,7 @@ def segment_spike(ctx: DetectorContext) -> list[Hypothesis]:
             score = math.log(ratio) * share
             if best is None or score > best[0]:
                 best = (score, dim, str(value), cur_bad, base, cur_total)
-        if best is None or not corr.baseline_days:
+        if best is None or len(corr.baseline_days) < cfg.min_baseline_days:
             continue
         score, dim, value, bad, base, total = best
         kind = kind_for(anchor, outcome)
@@ -172,24 +173,28 @@ def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
     out: list[Hypothesis] = []
     anchor_ids = {t.external_id for t in corr.transactions}
     for rate in corr.templates:
-        new_warning = rate.baseline == 0 and rate.current >= 2  # never seen on any baseline day
-        new_error_after_release = (
-            rate.baseline == 0  # never seen before, right after a release of a related component
-            and (rate.level in ("error", "critical") or rate.current >= cfg.min_count)
-            and rate.first_seen is not None
-            and bool(related_releases(ctx, rate.first_seen, [rate.service or "", rate.template]))
+        if rate.baseline_days < cfg.min_baseline_days or _outside(rate, anchor_ids):
+            continue  # too little history to compare with, or the case is not part of the burst
+        never_seen = rate.baseline == 0
+        releases = (
+            related_releases(ctx, rate.first_seen, [rate.service or "", rate.template])
+            if (never_seen and rate.first_seen is not None)
+            else []
         )
-        if not (new_warning or new_error_after_release) and (
+        recent = [
+            r for r in releases if rate.first_seen and rate.first_seen - r.released_at <= timedelta(hours=1)
+        ]
+        after_release = bool(releases) and (
+            rate.current >= 2 or (rate.level in ("error", "critical") and bool(recent))
+        )
+        new_warning = never_seen and rate.current >= 3
+        if not (new_warning or after_release) and (
             rate.current < cfg.min_count or rate.ratio < cfg.min_ratio
         ):
             continue
-        if rate.baseline_days == 0 or _outside(rate, anchor_ids):
-            continue  # nothing to compare with, or the case is not part of the burst
         key, ents = _entities(rate.samples)
-        platform_level = not ents and not any(
-            IDLIKE.match(v) for e in rate.samples for _, v in KV.findall(e.message)
-        )
-        if len(ents) < cfg.min_entities and not platform_level and not new_error_after_release:
+        platform_level = not ents and not any(ID_PATTERN.search(e.message) for e in rate.samples)
+        if len(ents) < cfg.min_entities and not platform_level and not after_release:
             continue
         kind = template_family(rate.service, rate.http_status, rate.template)
         mentions_anchor = any(
