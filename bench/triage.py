@@ -2,7 +2,8 @@
 
 BANKING77 (real online-banking queries) is used only to *measure*: its 77 intents are mapped to our
 categories by ``bench/banking77_to_taxonomy.csv``; nothing from it is used for training.
-Usage: ``python bench/triage.py --banking77 /work/shared/data/banking77/train.csv [--n 20000]``.
+Usage: ``python bench/triage.py --banking77 /work/shared/data/banking77/train.csv [--n 20000] [--workers 2]``.
+Throughput is reported for one process (wall and CPU time) and for a pool of ``--workers`` processes.
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ import argparse
 import csv
 import itertools
 import json
+import os
 import random
 import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import hstack
 from sklearn.metrics import accuracy_score, f1_score
 
 from paytriage.engines.triage import Triager, ZeroConfigClassifier
+from paytriage.engines.triage.classifier import _decision, _lower, _softmax, normalize_for_model
+from paytriage.engines.triage.workers import CHUNK
 
 HERE = Path(__file__).resolve().parent
 # Escalation-style tickets for throughput: realistic length, ids, amounts, codes, a pasted card now and then.
@@ -71,6 +76,12 @@ def banking77(path: Path, mapping: Path, triager: Triager) -> dict[str, object]:
     clf = triager.classifier
     assert isinstance(clf, ZeroConfigClassifier)
     proba = clf.predict_proba(texts)
+    # The same model through scikit-learn's own (slow) transform: the fast path must not change a thing.
+    lowered = [_lower(t) for t in texts]
+    docs = [normalize_for_model(t) for t in texts]
+    x = hstack([clf.word_.transform(docs), clf.char_.transform(docs)]).tocsr()
+    z = _decision(clf.model_, x) + clf.keyword_weight * clf._keyword_hits(lowered, len(clf.classes_))[0]
+    reference = _softmax(z / clf.temperature_)
     order = np.argsort(-proba, axis=1)
     pred = clf.classes_[order[:, 0]]
     top2 = (clf.classes_[order[:, 1]] == truth) | (pred == truth)
@@ -80,6 +91,8 @@ def banking77(path: Path, mapping: Path, triager: Triager) -> dict[str, object]:
         "n": len(rows),
         "categories_present": len(present),
         "accuracy": round(accuracy_score(truth, pred), 4),
+        "accuracy_sklearn_transform": round(accuracy_score(truth, clf.classes_[reference.argmax(axis=1)]), 4),
+        "max_abs_proba_diff_vs_sklearn_transform": float(np.abs(proba - reference).max()),
         "macro_f1_present_categories": round(float(np.mean(per)), 4),
         "macro_f1_all_predicted_labels": round(f1_score(truth, pred, average="macro"), 4),
         "top2_accuracy": round(float(top2.mean()), 4),
@@ -102,6 +115,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20000, help="synthetic tickets for the throughput run")
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--workers", type=int, default=2, help="also measure a pool of N processes (1: skip)")
     args = ap.parse_args()
     start = time.perf_counter()
     triager = Triager.from_config()
@@ -113,6 +127,7 @@ def main() -> None:
     }
     tickets = synthetic(args.n, args.seed)
     triager.triage_many(tickets[:50])  # warm-up
+    out["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
     start, cpu = time.perf_counter(), time.process_time()
     routes: Counter[str] = Counter()
     for i in range(0, len(tickets), args.batch):
@@ -129,6 +144,24 @@ def main() -> None:
         "mean_chars": round(sum(map(len, tickets)) / len(tickets)),
         "routes": dict(routes),
     }
+    if args.workers > 1:
+        start = time.perf_counter()
+        triager.triage_many(tickets[: 2 * CHUNK * args.workers], workers=args.workers)  # spawn + warm
+        spawn_s = time.perf_counter() - start
+        start = time.perf_counter()
+        pooled = triager.triage_many(tickets, workers=args.workers)
+        secs = time.perf_counter() - start
+        triager.close()
+        single = triager.triage_many(tickets[:2000])
+        out["throughput_workers"] = {
+            "workers": args.workers,
+            "tickets": len(tickets),
+            "seconds": round(secs, 2),
+            "tickets_per_s": round(len(tickets) / secs),
+            "pool_start_seconds": round(spawn_s, 2),
+            "same_as_single_process": [r.to_dict() for r in pooled[:2000]] == [r.to_dict() for r in single],
+        }
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     if args.banking77 and args.banking77.exists():
         rows = [r["text"] for r in csv.DictReader(args.banking77.open(encoding="utf-8"))]
         start = time.perf_counter()

@@ -7,12 +7,15 @@ import re
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
+from paytriage.engines.triage.classifier import _decision
 from paytriage.engines.triage.entities import _DATE, _ERROR_QUOTED, _TIME, PATTERNS, EntityExtractor
 from paytriage.engines.triage.lowered import FOLD_SPECIAL, lowercase_twin
 from paytriage.engines.triage.trie import trie_pattern
-from paytriage.engines.triage.vectorize import FastTfidf
+from paytriage.engines.triage.vectorize import FastTfidf, hstack_csr
 
 TRAIN = [
     "card declined at the shop",
@@ -37,7 +40,7 @@ VECTORIZERS = [
     _fitted(analyzer="char_wb", ngram_range=(3, 3)),
     _fitted(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w[\w']*\b", dtype=np.float32),
     _fitted(ngram_range=(1, 2)),
-    _fitted(ngram_range=(1, 2), stop_words="english"),  # not covered: falls back to scikit-learn
+    _fitted(ngram_range=(1, 2), stop_words="english"),
     _fitted(analyzer="char", ngram_range=(2, 3)),  # not covered: falls back
 ]
 
@@ -48,7 +51,7 @@ def test_modes() -> None:
         "char_wb",
         "word12",
         "word12",
-        "sklearn",
+        "word12",
         "sklearn",
     ]
 
@@ -62,6 +65,22 @@ def test_fast_tfidf_equals_sklearn(docs: list[str]) -> None:
             got, want = fast.transform(docs), v.transform(docs)
             assert got.shape == want.shape and got.dtype == want.dtype
             assert (got != want).nnz == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(TEXTS, TEXT), min_size=1, max_size=6))
+def test_hstack_and_decision_equal_scipy_and_sklearn(docs: list[str]) -> None:
+    a, b = FastTfidf(VECTORIZERS[2]).transform(docs), FastTfidf(VECTORIZERS[0]).transform(docs)
+    got, want = hstack_csr(a, b), hstack([a, b], format="csr")
+    assert np.array_equal(got.indptr, want.indptr)
+    assert np.array_equal(got.indices, want.indices) and np.array_equal(got.data, want.data)
+    model = (
+        LogisticRegression().fit(hstack([a, b], format="csr"), [i % 3 for i in range(len(docs))])
+        if len(docs) >= 3
+        else None
+    )
+    if model is not None:
+        assert np.array_equal(_decision(model, got), model.decision_function(want))
 
 
 def test_fast_tfidf_on_empty_batch_and_empty_text() -> None:

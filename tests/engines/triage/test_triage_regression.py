@@ -36,10 +36,12 @@ def load_cases() -> tuple[list[Ticket], list[TriageContext | None]]:
     return tickets, contexts
 
 
-def snapshot(triager: Triager) -> dict[str, dict[str, Any]]:
+def snapshot(triager: Triager, *, workers: int = 1) -> dict[str, dict[str, Any]]:
     """``to_dict()`` of every result, keyed by ticket id, JSON round-tripped (tuples become lists)."""
     tickets, contexts = load_cases()
-    results = triager.triage_many(tickets, contexts)
+    if workers > 1:  # big enough a batch to use the pool
+        tickets, contexts = tickets * 10, contexts * 10
+    results = triager.triage_many(tickets, contexts, workers=workers)
     return {r.id: json.loads(json.dumps(r.to_dict())) for r in results}
 
 
@@ -74,6 +76,17 @@ def test_cases_are_varied(expected: dict[str, dict[str, Any]]) -> None:
 
 def test_batch_output_unchanged(triager: Triager, expected: dict[str, dict[str, Any]]) -> None:
     assert _compare(snapshot(triager), expected) == []
+
+
+def test_two_worker_processes_match(expected: dict[str, dict[str, Any]]) -> None:
+    triager = Triager.from_config()
+    try:
+        assert _compare(snapshot(triager, workers=2), expected) == []
+        bare = ["I was charged twice", "How do I reset my password?"] * 300
+        ids = [r.id for r in triager.triage_many(bare, workers=2)]
+        assert ids == [str(i + 1) for i in range(len(bare))]
+    finally:
+        triager.close()
 
 
 def test_one_at_a_time_matches_batch(triager: Triager, expected: dict[str, dict[str, Any]]) -> None:

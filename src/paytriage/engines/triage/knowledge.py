@@ -18,6 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from paytriage.domain.errors import ConfigurationError
 from paytriage.domain.knowledge import KnowledgeArticle
+from paytriage.engines.triage.vectorize import FastTfidf
 
 __all__ = ["KbEntry", "KbMatch", "KnowledgeMatcher", "is_how_to_question", "load_kb_entries"]
 
@@ -98,12 +99,13 @@ class KnowledgeMatcher:
             docs = [" ".join([e.article.title, *e.questions, *e.questions]) for e in self.entries]
             self._vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
             self._matrix = self._vec.fit_transform(docs)
+            self._fast = FastTfidf(self._vec)
 
     def match(self, texts: Sequence[str], categories: Sequence[str]) -> list[KbMatch | None]:
         """For each text, the best article of the same (or no) category above the threshold."""
         if self._vec is None or not texts:
             return [None] * len(texts)
-        sims = (self._vec.transform([t[:2000] for t in texts]) @ self._matrix.T).toarray()
+        sims = (self._fast.transform([t[:2000] for t in texts]) @ self._matrix.T).toarray()
         out: list[KbMatch | None] = []
         for i, cat in enumerate(categories):
             allowed = np.array([e.article.category in (None, cat) for e in self.entries])

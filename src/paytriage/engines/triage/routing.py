@@ -55,6 +55,24 @@ class _Rule:
     reason: str
 
 
+class _Facts:
+    """What the rules ask of one ticket's entities and text, computed once per ticket, not per rule."""
+
+    __slots__ = ("_low", "codes", "kinds", "statuses", "text")
+
+    def __init__(self, x: RoutingInputs) -> None:
+        self.kinds = {e.kind.value for e in x.entities}
+        self.codes = {str(e.value).upper() for e in x.entities if e.kind is EntityKind.DECLINE_CODE}
+        self.statuses = [int(e.value) for e in x.entities if e.kind is EntityKind.HTTP_STATUS]
+        self.text = x.text
+        self._low: str | None = None
+
+    def lower(self) -> str:
+        if self._low is None:
+            self._low = self.text.lower()
+        return self._low
+
+
 class Router:
     """Holds the parsed rules and fact requirements; pure functions of :class:`RoutingInputs`."""
 
@@ -86,27 +104,21 @@ class Router:
                     raise ConfigurationError(f"routing.yaml: requirements.{cat}: unknown fact {f!r}")
 
     @staticmethod
-    def _holds(when: dict[str, Any], x: RoutingInputs) -> bool:
-        kinds = {e.kind.value for e in x.entities}
+    def _holds(when: dict[str, Any], x: RoutingInputs, facts: _Facts) -> bool:
         if "category" in when and x.category not in when["category"]:
             return False
         if "min_confidence" in when and x.confidence < float(when["min_confidence"]):
             return False
-        if "codes_any" in when:
-            codes = {str(e.value).upper() for e in x.entities if e.kind is EntityKind.DECLINE_CODE}
-            if not codes & {str(c).upper() for c in when["codes_any"]}:
-                return False
-        if "entities_any" in when and not kinds & set(when["entities_any"]):
+        if "codes_any" in when and not facts.codes & {str(c).upper() for c in when["codes_any"]}:
             return False
-        if "http_status_min" in when and not any(
-            e.kind is EntityKind.HTTP_STATUS and int(e.value) >= int(when["http_status_min"])
-            for e in x.entities
-        ):
+        if "entities_any" in when and not facts.kinds & set(when["entities_any"]):
+            return False
+        if "http_status_min" in when and not any(s >= int(when["http_status_min"]) for s in facts.statuses):
             return False
         if "signals_any" in when and not any(getattr(x.signals, s) for s in when["signals_any"]):
             return False
         if "text_any" in when:
-            low = x.text.lower()
+            low = facts.lower()
             if not any(str(p).lower() in low for p in when["text_any"]):
                 return False
         return not (
@@ -115,8 +127,9 @@ class Router:
 
     def route(self, x: RoutingInputs) -> RouteDecision | None:
         """The first matching rule's route, or None (caller falls back to KB/default)."""
+        facts = _Facts(x)
         for rule in self.rules:
-            if self._holds(rule.when, x):
+            if self._holds(rule.when, x, facts):
                 return RouteDecision(rule.route, rule.name, rule.reason or f"rule {rule.name}")
         return None
 

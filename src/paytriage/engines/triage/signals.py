@@ -7,7 +7,6 @@ scripts) and Unicode script (others): microseconds per ticket, no model files, n
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 __all__ = ["LANG_STOPWORDS", "Signals", "detect_language", "read_signals"]
@@ -237,6 +236,7 @@ _SCRIPTS: list[tuple[str, re.Pattern[str]]] = [
     ("ko", re.compile(r"[\uac00-\ud7af]")),
     ("zh", re.compile(r"[\u4e00-\u9fff]")),
 ]
+_ANY_SCRIPT = re.compile("|".join(p.pattern for _, p in _SCRIPTS))
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
@@ -386,25 +386,37 @@ _LEXICONS = {
     "urgency": _URGENT,
     "funds_at_risk": _FUNDS_AT_RISK,
 }
-# One pass over the text: every lexicon is a named group of a single alternation.
-_ALL = re.compile("|".join(f"(?P<{name}>{p.pattern})" for name, p in _LEXICONS.items()), re.IGNORECASE)
+# One pass over the text: every lexicon is a named group of a single alternation. Each lexicon is
+# ``\b(?:…)\b``; the shared ``\b`` go outside the groups (same matches, one boundary test per position).
+_ALL = re.compile(
+    r"\b(?:" + "|".join(f"(?P<{name}>{p.pattern[2:-2]})" for name, p in _LEXICONS.items()) + r")\b",
+    re.IGNORECASE,
+)
+if not all(p.pattern.startswith(r"\b(?:") and p.pattern.endswith(r")\b") for p in _LEXICONS.values()):
+    raise RuntimeError("signals: every lexicon must be \\b(?:...)\\b")  # pragma: no cover
 # The lexicons are written in lower case, so on lower-cased text a case-sensitive scan (2x faster) suffices.
 _ALL_LOWER = re.compile(_ALL.pattern)
+
+
+def _by_count(item: tuple[str, int]) -> int:
+    return item[1]
 
 
 def detect_language(text: str) -> tuple[str, float, bool]:
     """``(code, confidence, mixed)``; ``"und"`` when there is too little text to tell."""
     sample = text[:3000]
-    if not sample.isascii():
+    if not sample.isascii() and _ANY_SCRIPT.search(sample):
         for code, pattern in _SCRIPTS:
             n = len(pattern.findall(sample))
             if n >= 3 and n >= 0.2 * max(1, len(sample.strip())):
                 return code, 0.9, False
-    hits: Counter[str] = Counter({lang: 0 for lang in LANG_STOPWORDS})
+    hits = dict.fromkeys(LANG_STOPWORDS, 0)
+    get = _WORD_LANGS.get
     for w in _WORD.findall(sample.lower()):
-        for lang in _WORD_LANGS.get(w, ()):
+        for lang in get(w, ()):
             hits[lang] += 1
-    (top, n1), (_, n2) = hits.most_common(2)
+    # Highest counts first, ties in LANG_STOPWORDS order (what Counter.most_common(2) returned).
+    (top, n1), (_, n2) = sorted(hits.items(), key=_by_count, reverse=True)[:2]
     if n1 == 0:
         return "und", 0.0, False
     confidence = round(n1 / (n1 + n2) * min(1.0, n1 / 3), 3)

@@ -28,6 +28,7 @@ from paytriage.engines.triage.result import TriageContext, TriageResult
 from paytriage.engines.triage.routing import Router, RoutingInputs
 from paytriage.engines.triage.signals import Signals, read_signals
 from paytriage.engines.triage.text import clean_text
+from paytriage.engines.triage.workers import CHUNK, TriagePool
 
 __all__ = ["Triager"]
 
@@ -47,6 +48,7 @@ class _Prepared:
     counts: dict[str, int]
     entities: list[Entity]
     signals: Signals
+    question: bool
 
 
 class Triager:
@@ -112,18 +114,61 @@ class Triager:
         return self.triage_many([ticket], [context] if context else None)[0]
 
     def triage_many(
-        self, tickets: Sequence[Ticket | str], contexts: Sequence[TriageContext | None] | None = None
+        self,
+        tickets: Sequence[Ticket | str],
+        contexts: Sequence[TriageContext | None] | None = None,
+        *,
+        workers: int = 1,
     ) -> list[TriageResult]:
-        """Triage a batch; classification and knowledge matching run vectorised over the batch."""
+        """Triage a batch; classification and knowledge matching run vectorised over the batch.
+
+        ``workers > 1`` spreads batches of at least ``2 * CHUNK`` tickets over that many worker
+        processes (spawned once and kept; the fitted triager is sent to each once). Results are
+        the same as with one process; :meth:`close` stops the workers.
+        """
         if contexts is not None and len(contexts) != len(tickets):
             raise ValueError("contexts must be as long as tickets")
+        if workers > 1 and len(tickets) >= 2 * CHUNK:
+            return self._pool(workers).triage_many(tickets, contexts)
         prepared = [self._prepare(t, i) for i, t in enumerate(tickets)]
         predictions = self._classify([p.redacted for p in prepared])
-        kb = self.knowledge.match([p.redacted for p in prepared], [pr.category for pr in predictions])
+        # A knowledge match only matters for how-to questions, or where the route may end up tier1.
+        every = self._tier1_possible
+        wanted = [i for i, p in enumerate(prepared) if every or p.question]
+        found = self.knowledge.match(
+            [prepared[i].redacted for i in wanted], [predictions[i].category for i in wanted]
+        )
+        kb: list[KbMatch | None] = [None] * len(prepared)
+        for i, k in zip(wanted, found, strict=True):
+            kb[i] = k
         return [
             self._decide(p, pr, k, (contexts[i] if contexts else None) or TriageContext())
             for i, (p, pr, k) in enumerate(zip(prepared, predictions, kb, strict=True))
         ]
+
+    def _pool(self, workers: int) -> TriagePool:
+        pool = self.__dict__.get("_workers")
+        if pool is None or pool.workers != workers:
+            if pool is not None:
+                pool.close()
+            pool = self.__dict__["_workers"] = TriagePool(self, workers)
+        return pool
+
+    def close(self) -> None:
+        """Stop worker processes started by ``triage_many(..., workers=N)`` (they also stop at exit)."""
+        pool = self.__dict__.pop("_workers", None)
+        if pool is not None:
+            pool.close()
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_workers"}
+
+    @property
+    def _tier1_possible(self) -> bool:
+        """Whether a rule or a category default can route to tier1 (then every ticket needs its KB match)."""
+        return any(r.route is Route.TIER1 for r in self.router.rules) or any(
+            c.default_route is Route.TIER1 for c in self.taxonomy.categories
+        )
 
     # -- steps ----------------------------------------------------------------------------------
     def _prepare(self, ticket: Ticket | str, index: int) -> _Prepared:
@@ -134,7 +179,7 @@ class Triager:
         result = redact(clean_text(raw))
         text = result.text
         entities = self.extractor.extract(text[:MAX_ENTITY_CHARS])
-        return _Prepared(tid, tk, text, result.counts, entities, read_signals(text))
+        return _Prepared(tid, tk, text, result.counts, entities, read_signals(text), is_how_to_question(text))
 
     def _classify(self, texts: list[str]) -> list[Prediction]:
         if isinstance(self.classifier, ZeroConfigClassifier):
@@ -169,7 +214,7 @@ class Triager:
         decision = self.router.route(
             RoutingInputs(category, pred.confidence, p.entities, p.signals, p.redacted, customers)
         )
-        question = is_how_to_question(p.redacted)
+        question = p.question
         feedback = None
         if decision is not None:
             route = decision.route

@@ -25,7 +25,12 @@ from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-__all__ = ["FastTfidf"]
+try:
+    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+except ImportError:  # pragma: no cover - the private helper moved
+    inplace_csr_row_normalize_l2 = None
+
+__all__ = ["FastTfidf", "hstack_csr"]
 
 _CACHE_LIMIT = 200_000
 
@@ -40,6 +45,7 @@ class FastTfidf:
         self.idf: NDArray[np.float64] = np.asarray(v.idf_) if v.use_idf else np.ones(len(self.vocabulary))
         self._words: dict[str, tuple[int, ...]] = {}
         self._token_re = re.compile(v.token_pattern or r"(?u)\b\w\w+\b")
+        self._stop: frozenset[str] = frozenset(v.get_stop_words() or ())
         plain = (
             v.input == "content"
             and v.preprocessor is None
@@ -55,10 +61,13 @@ class FastTfidf:
         )
         if plain and v.analyzer == "char_wb" and v.ngram_range[0] == v.ngram_range[1]:
             self.mode = "char_wb"
-        elif plain and v.analyzer == "word" and v.ngram_range == (1, 2) and v.stop_words is None:
+        elif plain and v.analyzer == "word" and v.ngram_range == (1, 2) and v.stop_words in (None, "english"):
             self.mode = "word12" if re.compile(v.token_pattern).groups <= 1 else "sklearn"
         else:
             self.mode = "sklearn"
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_words": {}}  # the per-word cache is rebuilt, not shipped
 
     # -- analyzers ----------------------------------------------------------------------------
     def _char_word(self, word: str) -> tuple[int, ...]:
@@ -84,6 +93,8 @@ class FastTfidf:
     def _word_counts(self, doc: str) -> Counter[int]:
         vocab = self.vocabulary
         tokens = self._token_re.findall(doc.lower())
+        if self._stop:  # removed before n-grams are formed, as scikit-learn does
+            tokens = [t for t in tokens if t not in self._stop]
         ids = [vocab.get(t) for t in tokens]
         cols = [c for c in ids if c is not None]
         get = vocab.get
@@ -123,5 +134,19 @@ class FastTfidf:
             np.log(x.data, x.data)
             x.data += 1.0
         x.data *= self.idf[x.indices]
-        out: csr_matrix = normalize(x, norm="l2", copy=False)
-        return out
+        if inplace_csr_row_normalize_l2 is None:  # pragma: no cover - older/newer scikit-learn
+            out: csr_matrix = normalize(x, norm="l2", copy=False)
+            return out
+        inplace_csr_row_normalize_l2(x)  # what normalize() runs, without its per-call validation
+        return x
+
+
+def hstack_csr(a: csr_matrix, b: csr_matrix) -> csr_matrix:
+    """``scipy.sparse.hstack([a, b], format="csr")`` (same entry order per row), without its overhead."""
+    na, nb = np.diff(a.indptr), np.diff(b.indptr)
+    rows = np.concatenate([np.repeat(np.arange(a.shape[0]), na), np.repeat(np.arange(b.shape[0]), nb)])
+    order = np.argsort(rows, kind="stable")  # each row: a's entries, then b's
+    data = np.concatenate([a.data, b.data])[order]
+    indices = np.concatenate([a.indices, b.indices + a.shape[1]]).astype(np.int32)[order]
+    indptr = (a.indptr + b.indptr).astype(np.int32)
+    return csr_matrix((data, indices, indptr), shape=(a.shape[0], a.shape[1] + b.shape[1]))
