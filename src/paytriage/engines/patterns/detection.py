@@ -9,7 +9,7 @@ with an exact Poisson tail, or a negative binomial one when the history is overd
 
 An alert must pass a minimum-evidence rule (p-value, observed count, excess over baseline and
 ratio, all configurable) and opens an *episode*; no second alert for the signal until the
-episode has been quiet for ``cooldown_hours``. The episode's start is placed at the change point
+episode's last ``cooldown_hours`` fit the baseline again. The episode's start is placed at the change point
 that ``ruptures`` finds in the recent standardised residuals, so "since when" is not simply
 "when the test first crossed the line".
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -32,6 +32,8 @@ from paytriage.domain.errors import InputError
 __all__ = ["Alert", "CountSeries", "EmergingIssueDetector", "hourly_counts"]
 
 HOUR = timedelta(hours=1)
+#: An episode ends once its last ``cooldown_hours`` are consistent with the baseline at this level.
+_QUIET_P = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +151,7 @@ def _tail(observed: float, expected: float, dispersion: float) -> float:
 @dataclass(slots=True)
 class _Episode:
     alert: Alert
-    quiet: int = 0
     peak: float = 0.0
-    hours: list[int] = field(default_factory=list)
 
 
 class EmergingIssueDetector:
@@ -241,12 +241,12 @@ class EmergingIssueDetector:
             if episode is not None:
                 excluded[t] = True
                 episode.peak = max(episode.peak, obs / max(exp, 1e-9))
-                episode.quiet = (
-                    0 if x[t] > mu[t] + 2 * math.sqrt(mu[t] * base.dispersion) else episode.quiet + 1
-                )
-                if episode.quiet >= self.cooldown_hours:
-                    alerts.append(self._close(episode, times[t - self.cooldown_hours + 1]))
-                    episode = None
+                c0 = t - self.cooldown_hours + 1
+                if c0 > s.index(episode.alert.detected_at):
+                    obs_c, exp_c = float(x[c0 : t + 1].sum()), float(mu[c0 : t + 1].sum())
+                    if _tail(obs_c, exp_c, base.dispersion) > _QUIET_P:
+                        alerts.append(self._close(episode, times[c0]))
+                        episode = None
                 continue
             if hot:
                 start = self._start(x, mu, t, w)
@@ -277,8 +277,8 @@ class EmergingIssueDetector:
         )  # fmt: skip
 
     def _start(self, x: NDArray[np.float64], mu: NDArray[np.float64], t: int, w: int) -> int:
-        """Change point (ruptures, binary segmentation on Anscombe residuals) in the lookback,
-        bounded to the triggering window's first hour or earlier."""
+        """Change point (ruptures, binary segmentation on Anscombe residuals) in the lookback;
+        the triggering window's first hour when no upward change is found."""
         lo = t - self.changepoint_lookback + 1
         while lo <= t and (lo < 0 or np.isnan(mu[lo])):
             lo += 1
@@ -292,6 +292,6 @@ class EmergingIssueDetector:
         except rpt.exceptions.BadSegmentationParameters:
             return default
         start = lo + int(cp)
-        if start > default or z[cp:].mean() <= z[:cp].mean():
+        if start > t or z[cp:].mean() <= z[:cp].mean():
             return default
         return start

@@ -38,12 +38,13 @@ class KeyKind(StrEnum):
     MERCHANT = "merchant"
 
 
-#: How much one shared key of each kind says "same problem". An error code or a plugin version is
-#: nearly conclusive; a country or a merchant alone is weak (one merchant has many unrelated issues).
+#: How much one shared key of each kind says "same problem". A recent error code, BIN or plugin
+#: version alone is enough to join (0.5 >= the grouper's default threshold 0.45); a country or a
+#: merchant alone is weak (one merchant has many unrelated issues) and only adds to text evidence.
 KEY_WEIGHTS: dict[KeyKind, float] = {
-    KeyKind.ERROR_CODE: 0.45,
-    KeyKind.PLUGIN: 0.45,
-    KeyKind.BIN: 0.40,
+    KeyKind.ERROR_CODE: 0.5,
+    KeyKind.PLUGIN: 0.5,
+    KeyKind.BIN: 0.5,
     KeyKind.ENDPOINT: 0.30,
     KeyKind.BANK: 0.25,
     KeyKind.MERCHANT: 0.10,

@@ -100,7 +100,7 @@ class ProblemGrouper:
     def __init__(
         self,
         *,
-        join_threshold: float = 0.5,
+        join_threshold: float = 0.45,
         text_weight: float = 0.7,
         time_scale_hours: float = 72.0,
         key_min_share: float = 0.3,

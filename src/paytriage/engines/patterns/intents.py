@@ -13,6 +13,7 @@ learned state ends in ``_``. :mod:`paytriage.engines.patterns.intents_io` saves 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -40,7 +41,12 @@ Matrix = NDArray[np.float64]
 def _tfidf_union(min_df: int) -> FeatureUnion:
     return FeatureUnion(
         [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df)),
+            (
+                "words",
+                TfidfVectorizer(
+                    ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, token_pattern=r"(?u)\b\w+\b"
+                ),
+            ),
             (
                 "chars",
                 TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df),
@@ -141,12 +147,16 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                 sparse = sp.csr_matrix(self.tfidf_.fit_transform(texts))
             except ValueError:  # every term below min_df: fall back to keeping all terms
                 self.tfidf_ = Pipeline([("tfidf", _tfidf_union(1)), ("norm", Normalizer())])
-                sparse = sp.csr_matrix(self.tfidf_.fit_transform(texts))
+                try:
+                    sparse = sp.csr_matrix(self.tfidf_.fit_transform(texts))
+                except ValueError:
+                    raise InputError("the texts hold no words to cluster") from None
             n_comp = max(1, min(self.svd_components, len(texts) - 1, sparse.shape[1] - 1))
             self.lsa_ = Pipeline(
                 [("svd", TruncatedSVD(n_comp, random_state=self.random_state)), ("norm", Normalizer())]
             )
-            lsa = np.asarray(self.lsa_.fit_transform(sparse), dtype=np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):  # identical texts: zero variance
+                lsa = np.asarray(self.lsa_.fit_transform(sparse), dtype=np.float64)
         else:
             sparse = sp.csr_matrix(self.tfidf_.transform(texts))
             lsa = np.asarray(self.lsa_.transform(sparse), dtype=np.float64)
@@ -171,7 +181,7 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         if self.n_clusters is None:
             k, self.k_scores_ = estimate_k(dense, k_max=self.k_max, random_state=self.random_state)
         else:
-            k = self.n_clusters
+            k = min(self.n_clusters, len(np.unique(np.round(dense, 6), axis=0)))
         if progress:
             progress("clustering", 0, 1)
         labels = self._cluster(dense, k)
@@ -200,7 +210,9 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                 assign_labels="cluster_qr",
                 random_state=self.random_state,
             )
-            return np.asarray(model.fit_predict(dense), dtype=np.int64)
+            with warnings.catch_warnings():  # a kNN graph in pieces still clusters usefully
+                warnings.filterwarnings("ignore", message="Graph is not fully connected")
+                return np.asarray(model.fit_predict(dense), dtype=np.int64)
         if algo == "ward":
             return np.asarray(AgglomerativeClustering(k, linkage="ward").fit_predict(dense), dtype=np.int64)
         if algo == "kmeans":

@@ -1,0 +1,103 @@
+"""`paytriage problems cluster|group|detect` through Typer's runner."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from paytriage.adapters.cli.problems import register
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    root = typer.Typer()
+    register(root)
+
+    @root.command("noop")
+    def _noop() -> None:  # a second command keeps "problems" a sub-command
+        """Nothing."""
+
+    return root
+
+
+def test_every_command_has_help(app: typer.Typer) -> None:
+    for cmd in ("cluster", "group", "detect"):
+        res = runner.invoke(app, ["problems", cmd, "--help"])
+        assert res.exit_code == 0 and "Usage" in res.output
+
+
+def test_cluster_writes_rows_back_with_cluster_column(app: typer.Typer, tmp_path: Path) -> None:
+    src = tmp_path / "q.csv"
+    rows = ["card not arrived", "card still not delivered", "refund missing", "refund not received"] * 3
+    with src.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text"])
+        w.writerows([[i, t] for i, t in enumerate(rows)])
+    out = tmp_path / "c.csv"
+    res = runner.invoke(app, ["problems", "cluster", "--input", str(src), "--out", str(out),
+                              "--k", "2", "--features", "tfidf", "--algorithm", "kmeans", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    got = list(csv.DictReader(out.read_text().splitlines()))
+    assert [r["id"] for r in got] == [str(i) for i in range(len(rows))]
+    by_text = {r["text"]: r["cluster"] for r in got}
+    assert by_text["card not arrived"] == by_text["card still not delivered"] != by_text["refund missing"]
+    summary = json.loads(out.with_suffix(".summary.json").read_text())
+    assert summary["n_clusters"] == 2 and all(c["top_terms"] for c in summary["clusters"])
+
+
+def test_cluster_missing_column_is_one_line_error(app: typer.Typer, tmp_path: Path) -> None:
+    src = tmp_path / "q.csv"
+    src.write_text("body\nhello\n")
+    res = runner.invoke(app, ["problems", "cluster", "--input", str(src), "--out", str(tmp_path / "o.csv")])
+    assert res.exit_code == 1 and "text" in res.output and "Traceback" not in res.output
+
+
+def test_group_and_detect_from_jsonl(app: typer.Typer, tmp_path: Path) -> None:
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    tickets = tmp_path / "t.jsonl"
+    lines = [
+        {"ticket_id": "1", "text": "card declined", "created_at": t0.isoformat(), "bin": "411111"},
+        {
+            "ticket_id": "2",
+            "text": "payment refused",
+            "created_at": (t0 + timedelta(hours=1)).isoformat(),
+            "bin": "411111",
+        },
+        {"ticket_id": "3", "text": "payout late", "created_at": (t0 + timedelta(hours=2)).isoformat()},
+    ]
+    tickets.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    out = tmp_path / "g.csv"
+    res = runner.invoke(
+        app, ["problems", "group", "--input", str(tickets), "--out", str(out), "--key", "bin=bin", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    got = {r["ticket_id"]: r["problem_id"] for r in csv.DictReader(out.read_text().splitlines())}
+    assert got["1"] == got["2"] != got["3"]
+    assert json.loads(res.stdout)["problems"] == 2
+
+    events = tmp_path / "e.csv"
+    with events.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["signal", "ts"])
+        for h in range(10 * 24):
+            for _ in range(3 if h < 200 else 20):
+                w.writerow(["decline:05", (t0 + timedelta(hours=h)).isoformat()])
+    res = runner.invoke(app, ["problems", "detect", "--input", str(events), "--json"])
+    assert res.exit_code == 0, res.output
+    alerts = json.loads(res.stdout)["alerts"]
+    assert [a["start"] for a in alerts] == [(t0 + timedelta(hours=200)).isoformat()]
+
+
+def test_detect_bad_timestamp_names_line(app: typer.Typer, tmp_path: Path) -> None:
+    events = tmp_path / "e.csv"
+    events.write_text("signal,ts\na,2024-01-01T00:00:00\na,yesterday\n")
+    res = runner.invoke(app, ["problems", "detect", "--input", str(events)])
+    assert res.exit_code == 1 and "line 3" in res.output and "ts" in res.output

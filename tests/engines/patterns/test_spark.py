@@ -1,0 +1,69 @@
+"""Spark engine agrees with the in-process engine on a small input (local mode; slow)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paytriage.engines.patterns import ProblemGrouper
+from paytriage.engines.patterns.detection import EmergingIssueDetector, hourly_counts
+from paytriage.engines.patterns.spark import spark_available
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not spark_available(), reason="pyspark or java not installed"),
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def test_spark_and_inprocess_agree(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from paytriage.engines.patterns.spark import detect_parquet, group_parquet, spark_session
+
+    rng = np.random.default_rng(0)
+    events = []
+    for h in range(10 * 24):
+        for signal, lam in (("a", 3 if h < 180 else 15), ("b", 3)):
+            events += [
+                (signal, START + timedelta(hours=h, minutes=int(m)))
+                for m in rng.integers(60, size=rng.poisson(lam))
+            ]
+    pd.DataFrame(events, columns=["signal", "ts"]).to_parquet(tmp_path / "ev.parquet")
+    texts = ["card declined bin", "card declined again", "payout late", "payout still late", "webhook 500"]
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": [str(i) for i in range(len(texts))],
+            "text": texts,
+            "created_at": [START + timedelta(hours=i) for i in range(len(texts))],
+            "keys": [["bin:411111"], ["bin:411111"], [], [], ["endpoint:/hooks"]],
+        }
+    )
+    tickets.to_parquet(tmp_path / "t.parquet")
+
+    det = EmergingIssueDetector(min_history_hours=72)
+    spark = spark_session()
+    try:
+        got = detect_parquet(spark, str(tmp_path / "ev.parquet"), det)
+        assigned = group_parquet(
+            spark, str(tmp_path / "t.parquet"), ProblemGrouper(), out=str(tmp_path / "out")
+        )
+    finally:
+        spark.stop()
+    want = det.detect_many(hourly_counts(events))
+    assert [(a.signal, a.start, a.observed) for a in got] == [(a.signal, a.start, a.observed) for a in want]
+    assert len(want) == 1 and want[0].start == START + timedelta(hours=180)
+    from paytriage.engines.patterns import TicketFeatures
+
+    local = ProblemGrouper().fit(
+        TicketFeatures(r.ticket_id, r.text, r.created_at.to_pydatetime(), frozenset(r.keys))
+        for r in tickets.itertuples()
+    )
+    assert assigned == local.assignments_
+    assert assigned["0"] == assigned["1"] and assigned["2"] == assigned["3"] != assigned["0"]
