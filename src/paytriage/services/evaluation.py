@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import CaseRow, CaseTicketRow, TicketRow
 from paytriage.domain import InputError
 from paytriage.engines.triage.triager import Triager
-from paytriage.sandbox.scoring import TicketPrediction, score
+from paytriage.sandbox.scoring import DetectedIncident, TicketPrediction, score
 from paytriage.services.ingest import IngestKind, IngestReport, ingest_file
+from paytriage.services.problems import ProblemRun, detect_problems
 from paytriage.services.triage import TriageRunReport, build_triager, triage_cases
 
 __all__ = ["PipelineRun", "ingest_sandbox", "predictions_from_db", "run_pipeline", "sandbox_files"]
@@ -31,6 +32,7 @@ Step = Callable[[str], None]
 class PipelineRun:
     ingest: list[IngestReport] = field(default_factory=list)
     triage: TriageRunReport | None = None
+    problems: ProblemRun | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -115,8 +117,21 @@ def run_pipeline(
     run.triage = triage_cases(db, triager, as_of_arrival=True)
     run.seconds["triage"] = round(time.perf_counter() - t0, 2)
     if on_step:
+        on_step("problems")
+    t0 = time.perf_counter()
+    run.problems = detect_problems(db)
+    run.seconds["problems"] = round(time.perf_counter() - t0, 2)
+    if on_step:
         on_step("score")
-    run.metrics = score(directory / "ground_truth", predictions_from_db(db), None)
+    predictions = predictions_from_db(db)
+    for ext_id, pid in run.problems.attribution.items():
+        if ext_id in predictions:
+            predictions[ext_id] = replace(predictions[ext_id], incident_id=str(pid))
+    detected = [
+        DetectedIncident(id=str(d.problem_id), detected_at=d.detected_at, ticket_ids=tuple(d.ticket_ids))
+        for d in run.problems.systemic
+    ]
+    run.metrics = score(directory / "ground_truth", predictions, detected)
     run.metrics["model_version"] = triager.model_version
     run.metrics["ruleset_version"] = triager.ruleset_version
     return run

@@ -1,0 +1,213 @@
+"""Problems over the stored queue: group triaged cases into problems as they arrived, flag systemic ones.
+
+Replays cases in arrival order through the incremental :class:`ProblemGrouper`, so the moment a
+problem is recognised is the moment it would have been recognised live. A problem is *systemic*
+once ``min_tickets`` tickets from ``min_customers`` different merchants or consumers arrive within a
+day sharing a strong key far above its background rate; its detection
+time is the arrival of the ticket that crossed that line. Grouping keys come from the ticket text
+and from what the stored transactions already say (card BIN, response code, bank, country, plugin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from paytriage.adapters.storage.database import Database
+from paytriage.adapters.storage.mapping import ticket_from_row
+from paytriage.adapters.storage.orm import CaseRow, ProblemRow, TicketRow, TransactionRow
+from paytriage.domain import ProblemStatus, Ticket
+from paytriage.engines.patterns.features import features_from_ticket
+from paytriage.engines.patterns.grouping import ProblemGrouper
+
+__all__ = ["DetectedProblem", "ProblemRun", "detect_problems"]
+
+_ID_ENTITY_KINDS = {"transaction_id"}
+
+
+@dataclass(slots=True)
+class DetectedProblem:
+    """A problem that crossed the systemic line: when, with which tickets (external ids)."""
+
+    problem_id: int
+    detected_at: datetime
+    title: str
+    ticket_ids: list[str]
+    case_ids: list[int]
+    row_id: int | None = None
+
+
+@dataclass(slots=True)
+class ProblemRun:
+    cases: int = 0
+    problems: int = 0
+    systemic: list[DetectedProblem] = field(default_factory=list)
+    #: ticket external id → problem id (only for tickets in systemic problems)
+    attribution: dict[str, int] = field(default_factory=dict)
+
+
+def _transaction_keys(session: Session, ids: Iterable[str]) -> dict[str, dict[str, str]]:
+    wanted = sorted({i for i in ids if i})
+    out: dict[str, dict[str, str]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in session.execute(
+            select(
+                TransactionRow.external_id,
+                TransactionRow.card_bin,
+                TransactionRow.response_code,
+                TransactionRow.processor,
+                TransactionRow.country,
+            ).where(TransactionRow.external_id.in_(chunk))
+        ):
+            keys = {
+                "bin": row.card_bin,
+                "error": row.response_code,
+                "bank": row.processor,
+                "country": row.country,
+            }
+            out[row.external_id] = {k: v for k, v in keys.items() if v}
+    return out
+
+
+def _ticket_transactions(ticket: Ticket, triage: dict[str, Any] | None) -> list[str]:
+    ids = [
+        str(e.get("value") or e.get("text"))
+        for e in (triage or {}).get("entities", [])
+        if e.get("kind") in _ID_ENTITY_KINDS
+    ]
+    cf = ticket.custom_fields.get("transaction_id")
+    if cf:
+        ids.append(str(cf))
+    return ids
+
+
+def _extra_keys(ticket: Ticket, txn_keys: list[dict[str, str]]) -> dict[str, list[str]]:
+    extra: dict[str, list[str]] = {}
+    for keys in txn_keys:
+        for kind, value in keys.items():
+            extra.setdefault(kind, []).append(value)
+    integration = ticket.custom_fields.get("integration")
+    if isinstance(integration, str) and integration.strip():
+        name, _, version = integration.strip().partition(" ")
+        extra.setdefault("plugin", []).append(f"{name}@{version}" if version else name)
+    for kind, field_name in (("merchant", "merchant_id"), ("country", "country")):
+        field_value = ticket.custom_fields.get(field_name)
+        if isinstance(field_value, str) and field_value:
+            extra.setdefault(kind, []).append(field_value)
+    return extra
+
+
+def detect_problems(
+    db: Database,
+    *,
+    grouper: ProblemGrouper | None = None,
+    min_tickets: int = 3,
+    min_customers: int = 3,
+    batch_size: int = 1000,
+    on_progress: Callable[[int], None] | None = None,
+) -> ProblemRun:
+    """Regroup every triaged case and store the problems (replacing those not linked to a defect)."""
+    grouper = grouper or ProblemGrouper()
+    run = ProblemRun()
+    case_of: dict[str, int] = {}
+    external_of: dict[str, str] = {}
+    detected: dict[int, DetectedProblem] = {}
+    with db.session() as session:
+        last_id = 0
+        while True:
+            cases = list(
+                session.scalars(
+                    select(CaseRow)
+                    .options(selectinload(CaseRow.tickets))
+                    .where(CaseRow.triage.is_not(None), CaseRow.id > last_id)
+                    .order_by(CaseRow.id)
+                    .limit(batch_size)
+                )
+            )
+            if not cases:
+                break
+            last_id = cases[-1].id
+            firsts = {c.id: min(ct.ticket_id for ct in c.tickets) for c in cases if c.tickets}
+            rows = {
+                r.id: r for r in session.scalars(select(TicketRow).where(TicketRow.id.in_(firsts.values())))
+            }
+            pairs = [(c, ticket_from_row(rows[firsts[c.id]])) for c in cases if c.id in firsts]
+            txn_ids = {c.id: _ticket_transactions(t, c.triage) for c, t in pairs}
+            known = _transaction_keys(session, (i for ids in txn_ids.values() for i in ids))
+            for case, ticket in sorted(pairs, key=lambda p: (p[1].created_at, p[0].id)):
+                ticket.id = case.id  # the grouper's ticket id is the case id
+                ids = txn_ids[case.id]
+                feats = features_from_ticket(
+                    ticket,
+                    extra_keys=_extra_keys(ticket, [known[i] for i in ids if i in known]),
+                    transaction_ids=ids,
+                )
+                assignment = grouper.add(feats)
+                case_of[str(case.id)] = case.id
+                external_of[str(case.id)] = ticket.external_id
+                pid = grouper.resolve(assignment.problem_id)
+                state = grouper.problem(pid)
+                if (
+                    pid not in detected
+                    and state.size >= min_tickets
+                    and len(state.customers) >= min_customers
+                ):
+                    detected[pid] = DetectedProblem(pid, ticket.created_at, state.summary().title, [], [])
+                run.cases += 1
+            if on_progress is not None:
+                on_progress(len(cases))
+        _store(session, grouper, detected, case_of, external_of, run)
+    return run
+
+
+def _store(
+    session: Session,
+    grouper: ProblemGrouper,
+    detected: dict[int, DetectedProblem],
+    case_of: dict[str, int],
+    external_of: dict[str, str],
+    run: ProblemRun,
+) -> None:
+    session.execute(update(CaseRow).where(CaseRow.problem_id.is_not(None)).values(problem_id=None))
+    for old in session.scalars(select(ProblemRow).where(ProblemRow.defect_id.is_(None))):
+        session.delete(old)
+    session.flush()
+    for pid in {grouper.resolve(p) for p in list(grouper.problems_)}:
+        state = grouper.problem(pid)
+        if state.size < 2:
+            continue
+        s = state.summary()
+        found = detected.get(pid)
+        row = ProblemRow(
+            title=s.title[:500],
+            summary=", ".join(s.top_terms) + (f"; keys {dict(s.top_keys)}" if s.top_keys else ""),
+            status=(ProblemStatus.CONFIRMED if found else ProblemStatus.CANDIDATE).value,
+            first_seen=s.first_seen,
+            last_seen=s.last_seen,
+            affected_customers=s.affected_customers,
+            affected_merchants=s.affected_merchants,
+            affected_transactions=s.affected_transactions,
+            money_minor_by_currency=s.money_minor_by_currency,
+        )
+        session.add(row)
+        session.flush()
+        run.problems += 1
+        members = [case_of[t] for t in state.ticket_ids if t in case_of]
+        for start in range(0, len(members), 500):
+            session.execute(
+                update(CaseRow).where(CaseRow.id.in_(members[start : start + 500])).values(problem_id=row.id)
+            )
+        if found is not None:
+            found.row_id = row.id
+            found.case_ids = members
+            found.ticket_ids = [external_of[t] for t in state.ticket_ids if t in external_of]
+            for ext in found.ticket_ids:
+                run.attribution[ext] = pid
+            run.systemic.append(found)
+    run.systemic.sort(key=lambda d: d.detected_at)

@@ -1,0 +1,78 @@
+"""Problems over the stored queue: a burst sharing an unusual key is systemic; everyday questions are not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from paytriage.adapters.storage.database import Database
+from paytriage.adapters.storage.orm import CaseRow, ProblemRow
+from paytriage.engines.triage.triager import Triager
+from paytriage.services.ingest import IngestKind, ingest_file
+from paytriage.services.problems import detect_problems
+from paytriage.services.triage import triage_cases
+
+
+def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: Path) -> None:
+    txns, tickets = [], []
+    for i in range(5):
+        txns.append(
+            {
+                "id": f"pay_{i}",
+                "created_at": f"2026-11-02T14:0{i}:00Z",
+                "kind": "payment",
+                "amount": "20.00",
+                "currency": "EUR",
+                "status": "declined",
+                "response_code": "91",
+                "card_bin": "453912",
+                "card_last4": f"{i:04d}",
+                "processor": "acq-eu",
+            }
+        )
+        tickets.append(
+            {
+                "id": f"T{i}",
+                "created_at": f"2026-11-02T14:{10 + i}:00Z",
+                "requester_id": f"cus_{i}",
+                "transaction_id": f"pay_{i}",
+                "description": f"my card keeps getting declined at checkout, payment pay_{i}, please help",
+            }
+        )
+    for i, q in enumerate(
+        [
+            "how do I change my email address",
+            "where can I download my invoice",
+            "can I add a second user to my account",
+        ]
+    ):
+        tickets.append(
+            {
+                "id": f"Q{i}",
+                "created_at": f"2026-11-0{3 + i}T09:00:00Z",
+                "requester_id": f"cus_q{i}",
+                "description": q,
+            }
+        )
+    (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(t) for t in txns) + "\n")
+    (tmp_path / "k.jsonl").write_text("\n".join(json.dumps(t) for t in tickets) + "\n")
+    ingest_file(db, tmp_path / "t.jsonl", IngestKind.TRANSACTIONS)
+    ingest_file(db, tmp_path / "k.jsonl", IngestKind.TICKETS)
+    triage_cases(db, Triager.from_config(), as_of_arrival=True)
+
+    run = detect_problems(db)
+    assert run.cases == 8
+    assert len(run.systemic) == 1
+    found = run.systemic[0]
+    assert set(found.ticket_ids) >= {"T0", "T1", "T2"}
+    assert not {"Q0", "Q1", "Q2"} & set(found.ticket_ids)
+    assert found.detected_at.isoformat() <= "2026-11-02T14:14:00+00:00"
+    with db.session() as s:
+        problem = s.scalars(select(ProblemRow).where(ProblemRow.status == "confirmed")).one()
+        members = s.scalars(select(CaseRow.id).where(CaseRow.problem_id == problem.id)).all()
+    assert len(members) == len(found.case_ids) >= 3
+    assert problem.affected_customers >= 3
+    again = detect_problems(db)
+    assert len(again.systemic) == 1
