@@ -42,8 +42,8 @@ def test_cluster_writes_rows_back_with_cluster_column(app: typer.Typer, tmp_path
         w.writerow(["id", "text"])
         w.writerows([[i, t] for i, t in enumerate(rows)])
     out = tmp_path / "c.csv"
-    res = runner.invoke(app, ["problems", "cluster", "--input", str(src), "--out", str(out),
-                              "--k", "2", "--features", "tfidf", "--algorithm", "kmeans", "--json"])  # fmt: skip
+    args = ["--k", "2", "--features", "tfidf", "--algorithm", "kmeans", "--json"]
+    res = runner.invoke(app, ["problems", "cluster", "--input", str(src), "--out", str(out), *args])
     assert res.exit_code == 0, res.output
     got = list(csv.DictReader(out.read_text().splitlines()))
     assert [r["id"] for r in got] == [str(i) for i in range(len(rows))]

@@ -176,7 +176,8 @@ def test_features_from_domain_ticket_use_triage_entities() -> None:
         source="zendesk",
         created_at=T0,
         subject="Declines",
-        description="WooCommerce plugin 8.2.1 fails on POST /v1/payments, BIN 411111, response code 05 do not honor",
+        description="WooCommerce plugin 8.2.1 fails on POST /v1/payments, BIN 411111, "
+        "response code 05 do not honor",
         organization="Shop-1",
     )
     f = features_from_ticket(t, extra_keys={"country": "DE"})

@@ -20,6 +20,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
 ]
 START = datetime(2024, 1, 1, tzinfo=UTC)
+US = {"coerce_timestamps": "us", "allow_truncated_timestamps": True}  # Spark cannot read ns timestamps
 
 
 def test_spark_and_inprocess_agree(tmp_path: Path) -> None:
@@ -35,7 +36,7 @@ def test_spark_and_inprocess_agree(tmp_path: Path) -> None:
                 (signal, START + timedelta(hours=h, minutes=int(m)))
                 for m in rng.integers(60, size=rng.poisson(lam))
             ]
-    pd.DataFrame(events, columns=["signal", "ts"]).to_parquet(tmp_path / "ev.parquet")
+    pd.DataFrame(events, columns=["signal", "ts"]).to_parquet(tmp_path / "ev.parquet", **US)
     texts = ["card declined bin", "card declined again", "payout late", "payout still late", "webhook 500"]
     tickets = pd.DataFrame(
         {
@@ -45,7 +46,7 @@ def test_spark_and_inprocess_agree(tmp_path: Path) -> None:
             "keys": [["bin:411111"], ["bin:411111"], [], [], ["endpoint:/hooks"]],
         }
     )
-    tickets.to_parquet(tmp_path / "t.parquet")
+    tickets.to_parquet(tmp_path / "t.parquet", **US)
 
     det = EmergingIssueDetector(min_history_hours=72)
     spark = spark_session()
