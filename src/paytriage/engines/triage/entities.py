@@ -134,9 +134,10 @@ _SYMBOLS = {
 _CODES = "|".join(sorted(CURRENCY_EXPONENTS))
 _SYM = "|".join(re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True))
 _NUM = r"\d{1,3}(?:[.,\u00a0\u202f ' ]\d{3})+(?:[.,]\d{1,3})?|\d+(?:[.,]\d{1,3})?"
+# The shared look-behind is tested once per position (before 2026-11: once per alternative).
 _AMOUNT = re.compile(
-    rf"(?<![\w.,])(?:(?P<c1>{_CODES})\s?|(?P<s1>{_SYM})\s?)(?P<n1>-?(?:{_NUM}))(?![\d])"
-    rf"|(?<![\w.,])(?P<n2>{_NUM})\s?(?:(?P<c2>{_CODES})\b|(?P<s2>{_SYM})(?!\w)|(?P<w2>euros?|dollars?|pounds?|yen)\b)",
+    rf"(?<![\w.,])(?:(?:(?P<c1>{_CODES})\s?|(?P<s1>{_SYM})\s?)(?P<n1>-?(?:{_NUM}))(?![\d])"
+    rf"|(?P<n2>{_NUM})\s?(?:(?P<c2>{_CODES})\b|(?P<s2>{_SYM})(?!\w)|(?P<w2>euros?|dollars?|pounds?|yen)\b))",
 )
 _WORD_CURRENCY = {
     "euro": "EUR",
