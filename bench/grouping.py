@@ -154,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated ticket counts")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
-    results = [run(int(s), args.seed) for s in args.sizes.split(",")]
+    results = []
+    for size in args.sizes.split(","):
+        results.append(run(int(size), args.seed))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)  # progress while larger sizes run
     json.dump({"benchmark": "problem grouping (in-process)", "results": results}, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
