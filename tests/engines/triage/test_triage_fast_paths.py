@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 
 import numpy as np
@@ -195,3 +196,12 @@ def test_twins_exist_for_the_case_insensitive_patterns() -> None:
 def test_extractor_values_keep_the_original_case() -> None:
     ents = EntityExtractor().extract("Merchant ID MID-0098AB said 'Card Declined'")
     assert {e.text for e in ents} >= {"MID-0098AB", "Card Declined"}
+
+
+def test_results_survive_pickling_for_worker_pools() -> None:
+    from paytriage.engines.triage import Triager
+
+    text = "Charged twice €45,00 on 2026-11-05 for order ORD-778812, code 05! I will call my lawyer"
+    result = Triager.from_config().triage(text)
+    again = pickle.loads(pickle.dumps(result))
+    assert again == result and again.to_dict() == result.to_dict() and again.entities

@@ -53,6 +53,10 @@ class TriageResult:
     tier1_feedback: str | None = None
     redaction_counts: dict[str, int] = field(default_factory=dict)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Positional re-construction: faster to unpickle than the slots default (worker pools).
+        return (TriageResult, tuple(getattr(self, name) for name in self.__dataclass_fields__))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (Money as ``{"minor_units", "currency"}``)."""
         return {

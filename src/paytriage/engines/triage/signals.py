@@ -372,6 +372,10 @@ class Signals:
     funds_at_risk: bool
     evidence: dict[str, list[str]] = field(default_factory=dict)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Positional re-construction: faster to unpickle than the slots default (worker pools).
+        return (Signals, tuple(getattr(self, name) for name in self.__dataclass_fields__))
+
 
 _WORD_LANGS: dict[str, tuple[str, ...]] = {}
 for _lang, _words in LANG_STOPWORDS.items():
