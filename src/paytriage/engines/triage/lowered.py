@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FOLD_SPECIAL", "lowercase_twin", "lowered_safely"]
+__all__ = ["FOLD_SPECIAL", "lowercase_twin"]
 
 #: Characters for which lower-casing and ``IGNORECASE`` disagree (or whose lower case is longer).
 FOLD_SPECIAL = re.compile("[\u0130\u0131\u017f]")
@@ -49,8 +49,3 @@ def lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         out.append(ch.lower() if "A" <= ch <= "Z" else ch)
         i += 1
     return re.compile("".join(out), pattern.flags & ~re.IGNORECASE)
-
-
-def lowered_safely(text: str) -> str | None:
-    """``text.lower()`` when the twins may run on it, else None."""
-    return None if FOLD_SPECIAL.search(text) else text.lower()
