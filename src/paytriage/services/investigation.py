@@ -21,6 +21,7 @@ from paytriage.adapters.storage.evidence import SqlEvidence
 from paytriage.adapters.storage.mapping import ticket_from_row
 from paytriage.adapters.storage.orm import CaseRow, CaseTicketRow, LogEventRow, TicketRow
 from paytriage.domain import NotFoundError, Ticket
+from paytriage.engines.investigate.correlation import stored_template_id
 from paytriage.engines.investigate.investigator import Investigation, Investigator
 from paytriage.engines.investigate.replay import replay
 from paytriage.engines.logmining import TemplateMiner
@@ -81,7 +82,8 @@ def assign_log_templates(
     batch_size: int = 20000,
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Give every log event without one a ``template_id`` (``E<n>``); returns how many were assigned.
+    """Give every log event without one a ``template_id`` (``E<n>``, ``E<n>/<HTTP status>`` when it has
+    one); returns how many were assigned.
 
     The miner state at ``state_path`` is loaded when present and saved after the pass, so later
     ingests continue the same template ids. Ingest may call this after writing logs.
@@ -92,14 +94,17 @@ def assign_log_templates(
     with db.session() as s:
         while True:
             rows = s.execute(
-                select(LogEventRow.id, LogEventRow.message)
+                select(LogEventRow.id, LogEventRow.message, LogEventRow.http_status)
                 .where(LogEventRow.template_id.is_(None), LogEventRow.id > last_id)
                 .order_by(LogEventRow.id)
                 .limit(batch_size)
             ).all()
             if not rows:
                 break
-            values = [{"row_id": rid, "tid": f"E{miner.add_line(msg)}"} for rid, msg in rows]
+            values = [
+                {"row_id": rid, "tid": stored_template_id(miner.add_line(msg), status)}
+                for rid, msg, status in rows
+            ]
             s.connection().execute(
                 update(LogEventRow.__table__)  # type: ignore[arg-type]
                 .where(LogEventRow.__table__.c.id == _bind("row_id"))

@@ -36,6 +36,7 @@ __all__ = [
     "clues_from_tickets",
     "effective_level",
     "status_as_of",
+    "stored_template_id",
 ]
 
 
@@ -340,8 +341,10 @@ class Correlator:
         if stored:
             for (template_id, status), events in chosen:
                 ids = _aliases(miner, template_id)
+                # Ids stored with their HTTP status need no row lookups: the count is index-only.
+                status_filter = None if "/" in template_id else status
                 current = source.logs(
-                    LogQuery(start=start, end=end, template_ids=ids, http_status=status),
+                    LogQuery(start=start, end=end, template_ids=ids, http_status=status_filter),
                     limit=self.template_sample,
                 )
                 base = [
@@ -350,7 +353,7 @@ class Correlator:
                             start=start - timedelta(days=d),
                             end=end - timedelta(days=d),
                             template_ids=ids,
-                            http_status=status,
+                            http_status=status_filter,
                         )
                     )
                     for d in corr.baseline_days
@@ -392,7 +395,7 @@ class Correlator:
     ) -> TemplateRate:
         current = current or events
         try:
-            text = miner.resolve(int(template_id.lstrip("E"))).text
+            text = miner.resolve(_split(template_id)[0]).text
         except (KeyError, ValueError):
             text = events[0].message.split("\n")[0]
         return TemplateRate(
@@ -447,9 +450,21 @@ def _after(t: datetime) -> datetime:
     return t + timedelta(milliseconds=1)
 
 
+def stored_template_id(template_id: int, http_status: int | None) -> str:
+    """How a template id is stored on a log event: ``E12``, or ``E12/429`` when the event has an HTTP
+    status — so "POST <*>" answered 429 and 402 are counted apart by the template index alone."""
+    return f"E{template_id}" + (f"/{http_status}" if http_status is not None else "")
+
+
+def _split(template_id: str) -> tuple[int, str]:
+    head, _, status = template_id.lstrip("E").partition("/")
+    return int(head), (f"/{status}" if status else "")
+
+
 def _live_id(miner: TemplateMiner, template_id: str) -> str:
     try:
-        return f"E{miner.resolve(int(template_id.lstrip('E'))).id}"
+        num, suffix = _split(template_id)
+        return f"E{miner.resolve(num).id}{suffix}"
     except (KeyError, ValueError):
         return template_id
 
@@ -457,8 +472,10 @@ def _live_id(miner: TemplateMiner, template_id: str) -> str:
 def _aliases(miner: TemplateMiner, template_id: str) -> tuple[str, ...]:
     """Every stored id that now means this template (merged templates keep their old ids)."""
     live = _live_id(miner, template_id)
+    suffix = template_id.partition("/")[2]
+    suffix = f"/{suffix}" if suffix else ""
     ids = {template_id, live}
     for t in miner.templates_.values():
-        if t.merged_into is not None and _live_id(miner, f"E{t.id}") == live:
-            ids.add(f"E{t.id}")
+        if t.merged_into is not None and _live_id(miner, f"E{t.id}{suffix}") == live:
+            ids.add(f"E{t.id}{suffix}")
     return tuple(sorted(ids))
