@@ -187,3 +187,15 @@ def test_no_survivor_in_arbitrary_text_and_idempotent(text: str) -> None:
 def test_idempotent_any_text(text: str) -> None:
     once = redact(text).text
     assert redact(once).text == once
+
+
+@pytest.mark.parametrize(
+    "ident", ["re_00000011580271", "pay_0000032571036e", "pay_000004113858e5", "txn_4111111111111111"]
+)
+def test_processor_ids_are_not_card_numbers(ident: str) -> None:
+    assert redact(f"transaction {ident} failed").text == f"transaction {ident} failed"
+
+
+def test_card_next_to_an_id_is_still_masked() -> None:
+    out = redact("pay_000004113858e5 card 4111111111111111").text
+    assert "pay_000004113858e5" in out and "411111******1111" in out

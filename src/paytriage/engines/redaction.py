@@ -252,12 +252,23 @@ def _luhn_cuts(span: str) -> list[tuple[int, int, str]]:
     return cuts
 
 
+def _is_identifier_body(text: str, start: int) -> bool:
+    """Digits right after ``letters_`` are the body of an id such as ``pay_0000032571036e``, not a PAN.
+
+    Processors' ids (``re_``, ``pay_``, ``txn_``, ``ch_`` ...) must survive so that logs, tickets and
+    transactions still join; a card number is not written glued to ``word_``.
+    """
+    return start >= 2 and text[start - 1] == "_" and text[start - 2].isalpha()
+
+
 def _mask_cards_once(text: str, pattern: re.Pattern[str], counts: dict[str, int]) -> tuple[str, bool]:
     out: list[str] = []
     last = 0
     for m in pattern.finditer(text):
         span = m.group(0)
         if m.start() > 0 and text[m.start() - 1] == "+" and _PHONE_GROUPING.fullmatch(span):
+            continue
+        if _is_identifier_body(text, m.start()):
             continue
         cuts = _luhn_cuts(span)
         if not cuts:
