@@ -32,6 +32,8 @@ __all__ = [
     "DefectRow",
     "KnowledgeArticleRow",
     "LogEventRow",
+    "ProblemFeedbackRow",
+    "ProblemNotificationRow",
     "ProblemRow",
     "ReleaseRow",
     "TicketRow",
@@ -276,6 +278,38 @@ class ProblemRow(Base):
     affected_transactions: Mapped[int] = mapped_column(Integer, default=0)
     money_minor_by_currency: Mapped[dict[str, Any]]
     defect_id: Mapped[int | None] = mapped_column(ForeignKey("defects.id"))
+
+
+class ProblemFeedbackRow(Base):
+    """A person's merge/split/rename/status on a problem, keyed by its member cases (row ids change)."""
+
+    __tablename__ = "problem_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))
+    #: member case ids of the problem acted on, when the person acted
+    case_ids: Mapped[list[Any]]
+    #: merge: the target problem's cases; split: the cases moved out
+    other_case_ids: Mapped[list[Any]]
+    value: Mapped[str | None] = mapped_column(Text)
+
+
+class ProblemNotificationRow(Base):
+    """A notification sent (or given up) for a problem at a level, so it is sent once."""
+
+    __tablename__ = "problem_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    level: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(512))
+    case_ids: Mapped[list[Any]]
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class DefectRow(Base):
