@@ -25,10 +25,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "AuditRow",
     "Base",
+    "CaseDefectRow",
     "CaseHistoryRow",
     "CaseRow",
     "CaseTicketRow",
     "CommentRow",
+    "DefectNotificationRow",
     "DefectRow",
     "KnowledgeArticleRow",
     "LogEventRow",
@@ -323,6 +325,45 @@ class DefectRow(Base):
     external_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     external_url: Mapped[str | None] = mapped_column(String(512))
     component: Mapped[str | None] = mapped_column(String(128))
+
+
+class CaseDefectRow(Base):
+    """Which cases a defect affects, besides ``problems.defect_id`` (problems are regrouped; links stay)."""
+
+    __tablename__ = "case_defects"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    defect_id: Mapped[int] = mapped_column(
+        ForeignKey("defects.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    linked_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    #: "escalated", "manual", "problem" or "regression"
+    reason: Mapped[str] = mapped_column(String(32))
+
+
+class DefectNotificationRow(Base):
+    """A draft customer notification after a defect's fix, one per requester, for a person to send."""
+
+    __tablename__ = "defect_notifications"
+    __table_args__ = (UniqueConstraint("defect_id", "requester", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    defect_id: Mapped[int] = mapped_column(ForeignKey("defects.id", ondelete="CASCADE"), index=True)
+    #: The resolution this draft announces (a regressed defect resolved again gets new drafts).
+    resolved_at: Mapped[datetime]
+    requester: Mapped[str] = mapped_column(String(320))
+    requester_email: Mapped[str | None] = mapped_column(String(320))
+    organization: Mapped[str | None] = mapped_column(String(256))
+    case_ids: Mapped[list[Any]]
+    ticket_ids: Mapped[list[Any]]
+    subject: Mapped[str] = mapped_column(String(512))
+    body: Mapped[str] = mapped_column(Text)
+    #: The knowledge article or built-in template the text came from.
+    template: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class KnowledgeArticleRow(Base):
