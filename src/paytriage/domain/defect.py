@@ -14,6 +14,8 @@ class DefectStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     WONT_FIX = "wont_fix"
+    #: resolved, then new tickets of its problem arrived: the fix did not hold
+    REGRESSED = "regressed"
 
 
 @dataclass(slots=True)

@@ -15,6 +15,8 @@ class ProblemStatus(StrEnum):
     MITIGATED = "mitigated"
     RESOLVED = "resolved"
     REJECTED = "rejected"
+    #: its defect was resolved and a new ticket joined it
+    REGRESSED = "regressed"
 
 
 @dataclass(slots=True)
