@@ -55,3 +55,4 @@ class LogEvent:
     fingerprint: str | None = None
     template_id: str | None = None
     id: int | None = None
+    customer_id: str | None = None

@@ -163,6 +163,7 @@ def log_values(e: LogEvent) -> dict[str, Any]:
         "attributes": dict(e.attributes),
     }
     values["fingerprint"] = e.fingerprint or content_hash(values)[:40]
+    values["customer_id"] = e.customer_id  # after the hash: fingerprints of earlier ingests still match
     return values
 
 
@@ -182,6 +183,7 @@ def log_from_row(r: LogEventRow) -> LogEvent:
         attributes=dict(r.attributes or {}),
         fingerprint=r.fingerprint,
         template_id=r.template_id,
+        customer_id=r.customer_id,
     )
 
 

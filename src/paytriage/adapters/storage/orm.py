@@ -236,6 +236,10 @@ class LogEventRow(Base):
         Index("ix_log_events_time", "timestamp"),
         Index("ix_log_events_service_time", "service", "timestamp"),
         Index("ix_log_events_template_time", "template_id", "timestamp"),
+        # Ids pulled out of free-text/logfmt lines at ingest: investigations seek them, never scan.
+        Index("ix_log_events_merchant_time", "merchant_id", "timestamp"),
+        Index("ix_log_events_customer_time", "customer_id", "timestamp"),
+        Index("ix_log_events_level_time", "level", "timestamp"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -248,6 +252,7 @@ class LogEventRow(Base):
     transaction_id: Mapped[str | None] = mapped_column(String(128))
     request_id: Mapped[str | None] = mapped_column(String(128))
     merchant_id: Mapped[str | None] = mapped_column(String(128))
+    customer_id: Mapped[str | None] = mapped_column(String(128))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[str | None] = mapped_column(String(64))
     template_id: Mapped[str | None] = mapped_column(String(64))
