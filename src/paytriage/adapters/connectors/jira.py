@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from paytriage.adapters.connectors.http import (
     RetryPolicy,
     read_secret_values,
 )
+from paytriage.domain.defect import DefectStatus
 from paytriage.domain.errors import ConfigurationError
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "JiraConfig",
     "JiraCredentials",
     "TicketLink",
+    "defect_status",
 ]
 
 logger = logging.getLogger("paytriage.connectors.jira")
@@ -560,3 +563,31 @@ def _issue_state(issue: Mapping[str, Any]) -> IssueState:
         resolution=resolution.get("name") if isinstance(resolution, dict) else None,
         resolved_at=f.get("resolutiondate"),
     )
+
+
+_WONT_FIX = re.compile(r"won'?t (?:do|fix)|duplicate|cannot reproduce|not a (?:bug|defect)|declined", re.I)
+
+
+def defect_status(state: IssueState) -> tuple[DefectStatus, datetime | None]:
+    """The hook for resolution sync: a Jira state as paytriage's defect status and resolution time.
+
+    Done with a fixing resolution → resolved; done as won't-fix/duplicate/cannot-reproduce → wont_fix
+    (no customer is told it was fixed); in progress → in_progress; anything else → open.
+    """
+    resolved_at = None
+    if state.resolved_at:
+        try:
+            resolved_at = datetime.strptime(state.resolved_at, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(state.resolved_at)
+                resolved_at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+            except ValueError:
+                resolved_at = None
+    if state.status_category == "done" or state.resolution:
+        if state.resolution and _WONT_FIX.search(state.resolution):
+            return DefectStatus.WONT_FIX, resolved_at
+        return DefectStatus.RESOLVED, resolved_at
+    if state.status_category == "indeterminate":
+        return DefectStatus.IN_PROGRESS, None
+    return DefectStatus.OPEN, None
