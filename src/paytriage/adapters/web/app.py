@@ -10,7 +10,15 @@ from fastapi.staticfiles import StaticFiles
 
 from paytriage import __version__
 from paytriage.adapters.storage.database import Database
-from paytriage.adapters.web import api, escalation_api, investigation_api, pages, triage_api
+from paytriage.adapters.web import (
+    api,
+    escalation_api,
+    investigation_api,
+    pages,
+    problem_pages,
+    problems_api,
+    triage_api,
+)
 from paytriage.config.settings import Settings, get_settings
 from paytriage.domain import InputError, InvalidTransitionError, NotFoundError, PaytriageError
 from paytriage.engines.triage.config import DEFAULT_CONFIG_DIR, load_taxonomy
@@ -56,5 +64,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(investigation_api.router)
     app.include_router(escalation_api.router)
     app.include_router(pages.router)
+    app.include_router(problems_api.router)
+    app.include_router(problem_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     return app
