@@ -3,7 +3,8 @@
 Filing (``to_jira`` without ``dry_run``) records a :class:`DefectRow` keyed by the Jira issue and links it
 to the case: through the case's problem (``problems.defect_id``) when it has one, and always through an
 audit event ``escalated`` on the case whose details keep the defect id and the package's impact figures
-(the backlog reads them). Escalating the same case again reuses the defect of the same Jira key.
+(the backlog reads them), and a ``case_defects`` link. Escalating the same case again reuses the defect
+of the same Jira key.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from paytriage.engines.escalate.package import (
     build_package,
 )
 from paytriage.engines.investigate.investigator import Investigator
+from paytriage.services.defects import LinkReason, link_cases
 from paytriage.services.investigation import case_tickets, investigate_case
 
 __all__ = ["EscalationResult", "case_package", "escalate_case", "load_input"]
@@ -163,6 +165,7 @@ def _record_defect(
         problem = session.get(ProblemRow, case.problem_id)
         if problem is not None and problem.defect_id is None:
             problem.defect_id = defect.id
+    link_cases(session, defect.id, [case_id], reason=LinkReason.ESCALATED, now=at)
     session.add(
         AuditRow(
             at=at,
