@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["LOG_FILES", "LogSink", "fast_json_body", "iso", "iso_ms"]
+import orjson
+
+__all__ = ["LOG_FILES", "LogSink", "compact_json", "fast_json_body", "iso", "iso_ms"]
 
 #: file name -> timestamp style of that service's log.
 LOG_FILES: dict[str, str] = {
@@ -25,68 +27,76 @@ LOG_FILES: dict[str, str] = {
     "kyc-service.log": "logback",
 }
 
-_hour_cache: dict[str, tuple[int, str]] = {}
+_MMSS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
+_MS = [f"{ms:03d}" for ms in range(1000)]
+#: hour number -> "2026-01-05T10:" / "2026-01-05 10:"; filled lazily, emptied when it grows large.
+_ISO_HOUR: dict[int, str] = {}
+_SPACE_HOUR: dict[int, str] = {}
 
 
-def _prefix(t: float, style: str) -> str:
-    h = int(t * 1000) // 3_600_000
-    hit = _hour_cache.get(style)
-    if hit is not None and hit[0] == h:
-        return hit[1]
-    d = datetime.fromtimestamp(h * 3600, UTC)
-    p = d.strftime("%Y-%m-%dT%H:" if style in ("iso_ms", "iso") else "%Y-%m-%d %H:")
-    _hour_cache[style] = (h, p)
+def _hour(h: int, cache: dict[int, str], fmt: str) -> str:
+    if len(cache) > 4096:
+        cache.clear()
+    p = cache[h] = datetime.fromtimestamp(h * 3600, UTC).strftime(fmt)
     return p
 
 
-_MMSS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
-_MS = [f"{ms:03d}" for ms in range(1000)]
-
-
-def _stamp(t: float, style: str) -> str:
-    p = _prefix(t, style)
-    ms_total = int(t * 1000)
-    sec = ms_total // 1000
-    mmss = _MMSS[sec % 3600]
-    if style == "iso":
-        return f"{p}{mmss}Z"
-    ms = _MS[ms_total % 1000]
-    if style == "iso_ms":
-        return f"{p}{mmss}.{ms}Z"
-    return f"{p}{mmss}{',' if style == 'python' else '.'}{ms}"
-
-
 def iso_ms(t: float) -> str:
-    """``2026-01-05T10:00:01.123Z``."""
-    return _stamp(t, "iso_ms")
+    """``2026-01-05T10:00:01.123Z`` (milliseconds truncated)."""
+    h, rem = divmod(int(t * 1000), 3_600_000)
+    p = _ISO_HOUR.get(h) or _hour(h, _ISO_HOUR, "%Y-%m-%dT%H:")
+    return f"{p}{_MMSS[rem // 1000]}.{_MS[rem % 1000]}Z"
 
 
 def iso(t: float) -> str:
     """``2026-01-05T10:00:01Z``."""
-    return _stamp(t, "iso")
+    h, rem = divmod(int(t * 1000), 3_600_000)
+    p = _ISO_HOUR.get(h) or _hour(h, _ISO_HOUR, "%Y-%m-%dT%H:")
+    return f"{p}{_MMSS[rem // 1000]}Z"
+
+
+def _stamp(t: float, style: str) -> str:
+    if style == "iso_ms":
+        return iso_ms(t)
+    if style == "iso":
+        return iso(t)
+    h, rem = divmod(int(t * 1000), 3_600_000)
+    p = _SPACE_HOUR.get(h) or _hour(h, _SPACE_HOUR, "%Y-%m-%d %H:")
+    return f"{p}{_MMSS[rem // 1000]}{',' if style == 'python' else '.'}{_MS[rem % 1000]}"
 
 
 _SLOW = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def fast_json_body(record: dict[str, Any]) -> str:
-    """The inside of a flat JSON object, byte-identical to :func:`json.dumps` (compact, non-ASCII kept).
+def _orjson_safe(obj: Any) -> bool:
+    """True when orjson prints ``obj`` exactly as :func:`json.dumps` would.
 
-    The hot path: plain strings are quoted directly, anything needing escapes goes through json.
+    They differ only on floats below 1e-4 or from 1e16 up (exponent spelling), NaN/infinity, integers
+    beyond 64 bits and lone surrogates (orjson raises on the last two).
     """
-    parts = []
-    for k, v in record.items():
-        if v is True:
-            parts.append(f'"{k}":true')
-        elif v is False:
-            parts.append(f'"{k}":false')
-        elif isinstance(v, str) and '"' not in v and "\\" not in v and v.isprintable():
-            parts.append(f'"{k}":"{v}"')
-        elif isinstance(v, int | float) and not isinstance(v, bool) and v == v:
-            parts.append(f'"{k}":{v!r}')
-        else:
-            parts.append(f'"{k}":{_SLOW(v)}')
-    return ",".join(parts)
+    kind = type(obj)
+    if kind is float:
+        return bool(obj == 0.0 or 1e-4 <= abs(obj) < 1e16)
+    if kind is dict:
+        return all(_orjson_safe(v) for v in obj.values())
+    if kind is list or kind is tuple:
+        return all(_orjson_safe(v) for v in obj)
+    return True
+
+
+def compact_json(obj: Any) -> str:
+    """Byte-identical to ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))``, via orjson."""
+    if _orjson_safe(obj):
+        try:
+            return orjson.dumps(obj).decode()
+        except (orjson.JSONEncodeError, TypeError):
+            pass
+    return _SLOW(obj)
+
+
+def fast_json_body(record: dict[str, Any]) -> str:
+    """The inside of a flat JSON object, byte-identical to :func:`json.dumps` (compact, non-ASCII kept)."""
+    return compact_json(record)[1:-1]
 
 
 class LogSink:
@@ -103,7 +113,7 @@ class LogSink:
 
     def json(self, name: str, t: float, record: dict[str, Any]) -> None:
         """A JSON-lines record; ``ts`` is filled in from ``t``."""
-        self._push(name, t, f'{{"ts":"{iso_ms(t)}",{fast_json_body(record)}}}')
+        self._push(name, t, '{"ts":"' + iso_ms(t) + '",' + compact_json(record)[1:])
 
     def text(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from paytriage.sandbox.catalog import PARTNER_BANKS
+from paytriage.sandbox.draws import WeightedTable
 from paytriage.sandbox.traffic import Traffic
 from paytriage.sandbox.world import World
 
@@ -15,6 +16,9 @@ __all__ = ["hourly_noise"]
 
 _KINDS = ("payment", "refund", "transfer", "topup", "binding", "chargeback")
 _KIND_CUM = (80.0, 86.0, 90.0, 95.0, 99.0, 100.0)
+_KIND_TABLE = WeightedTable(_KINDS, _KIND_CUM, cum=True)
+_TRANSFER_STATUS = WeightedTable(("succeeded", "pending", "failed"), (94, 4, 2))
+_MIMES = WeightedTable(("image/jpeg", "image/png", "image/heic", "application/pdf"), (40, 15, 20, 25))
 _GET_PATHS = (
     "/v1/payments/{id}",
     "/v1/balance",
@@ -67,7 +71,7 @@ def hourly_noise(traffic: Traffic, world: World, t0: float, n_tx: int) -> None:
     rng = traffic.rng
     for _ in range(n_tx):
         t = t0 + rng.uniform(0, 3600)
-        kind = rng.choices(_KINDS, cum_weights=_KIND_CUM)[0]
+        kind = _KIND_TABLE.draw(rng)
         if kind == "payment" or (kind in ("refund", "chargeback") and not traffic.recent):
             traffic.payment(t, world.pick_merchant(rng), world.pick_customer(rng))
         elif kind == "refund":
@@ -91,7 +95,7 @@ def hourly_noise(traffic: Traffic, world: World, t0: float, n_tx: int) -> None:
                 "transfer",
                 None,
                 c,
-                rng.choices(("succeeded", "pending", "failed"), (94, 4, 2))[0],
+                _TRANSFER_STATUS.draw(rng),
                 currency="EUR" if c.iban else "USD",
                 extra={"to": world.pick_customer(rng).id},
             )
@@ -166,7 +170,7 @@ def _kyc(traffic: Traffic, world: World, t0: float, n_tx: int) -> None:
     for _ in range(max(1, n_tx // 25)):
         t = t0 + rng.uniform(0, 3600)
         c = world.pick_customer(rng)
-        mime = rng.choices(("image/jpeg", "image/png", "image/heic", "application/pdf"), (40, 15, 20, 25))[0]
+        mime = _MIMES.draw(rng)
         bad = (
             inc is not None
             and inc.start <= t < inc.end

@@ -6,19 +6,20 @@ Active incidents are consulted for every transaction so their effect shows in th
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections import deque
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from paytriage.domain.money import currency_exponent
 from paytriage.sandbox.catalog import DECLINE_MIX, PARTNER_BANKS
+from paytriage.sandbox.draws import WeightedTable
 from paytriage.sandbox.incidents import Incident
-from paytriage.sandbox.logs import LogSink, iso_ms
+from paytriage.sandbox.logs import LogSink, compact_json, iso_ms
 from paytriage.sandbox.statements import StatementWriter
 from paytriage.sandbox.world import Customer, Merchant
 
@@ -41,6 +42,7 @@ _acc = 0.0
 for _d in DECLINE_MIX:
     _acc += _d.weight
     _DECLINE_CUM.append(_acc)
+_DECLINES = WeightedTable(DECLINE_MIX, _DECLINE_CUM, cum=True)
 _REASON = {d.code: d.reason for d in DECLINE_MIX}
 
 
@@ -52,9 +54,6 @@ def fmt_amount(minor: int, currency: str) -> str:
     sign = "-" if minor < 0 else ""
     whole, frac = divmod(abs(minor), 10**exp)
     return f"{sign}{whole}.{frac:0{exp}d}"
-
-
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def to_minor(amount: str, currency: str) -> int:
@@ -107,7 +106,7 @@ class Traffic:
         return max(10, int(round(minor, -1))) if exp == 0 else minor
 
     def emit(self, t: float, tx: dict[str, Any]) -> dict[str, Any]:
-        self._buf.append((t, self.count, _ENCODE(tx)))
+        self._buf.append((t, self.count, compact_json(tx)))
         self.count += 1
         return tx
 
@@ -248,7 +247,7 @@ class Traffic:
         ):
             acs_timeout = True
         if code is None:
-            code = "00" if rng.random() < 0.86 else rng.choices(DECLINE_MIX, cum_weights=_DECLINE_CUM)[0].code
+            code = "00" if rng.random() < 0.86 else _DECLINES.draw(rng).code
         if acs_timeout:
             tds, code = True, "--"
         approved = code == "00"
@@ -515,11 +514,14 @@ _REFUND_ERR = (
 )
 
 
-def older_version(version: str, cutoff: str) -> bool:
-    def key(v: str) -> tuple[int, ...]:
-        return tuple(int(p) for p in v.replace("-", ".").split(".") if p.isdigit())
+@lru_cache(maxsize=4096)
+def _version_key(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.replace("-", ".").split(".") if p.isdigit())
 
-    return key(version) < key(cutoff)
+
+def older_version(version: str, cutoff: str) -> bool:
+    """``"2.3.1" < "2.4"`` numerically (dates like ``2024-06`` work too)."""
+    return _version_key(version) < _version_key(cutoff)
 
 
 def _scheme_ds(scheme: str) -> str:

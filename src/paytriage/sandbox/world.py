@@ -12,6 +12,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from paytriage.sandbox.catalog import COUNTRIES, INTEGRATIONS, ISSUERS, PARTNER_BANKS, Issuer, PartnerBank
+from paytriage.sandbox.draws import WeightedTable
 from paytriage.sandbox.identifiers import IBAN_FORMATS, make_iban, make_pan
 
 __all__ = ["MERCHANT_COLUMNS", "Customer", "Merchant", "World", "build_world"]
@@ -222,9 +223,14 @@ class World:
     customers: list[Customer]
     merchant_cum: list[float]
     by_country: dict[str, list[Customer]]
+    _merchant_table: WeightedTable[Merchant] | None = None
 
     def pick_merchant(self, rng: random.Random) -> Merchant:
-        return rng.choices(self.merchants, cum_weights=self.merchant_cum)[0]
+        """A merchant weighted by volume (same draw as ``choices(cum_weights=merchant_cum)``)."""
+        table = self._merchant_table
+        if table is None:
+            table = self._merchant_table = WeightedTable(self.merchants, self.merchant_cum, cum=True)
+        return table.draw(rng)
 
     def pick_customer(self, rng: random.Random, country: str | None = None) -> Customer:
         pool = self.by_country.get(country, self.customers) if country else self.customers
