@@ -40,7 +40,12 @@ from paytriage.adapters.storage.batch import (
     write_transactions,
 )
 from paytriage.adapters.storage.database import Database
+from paytriage.adapters.storage.mapping import log_values
 from paytriage.domain import AuditEvent, InputError, LogEvent, Ticket, Transaction, utcnow
+from paytriage.engines.investigate.correlation import stored_template_id
+from paytriage.engines.logmining import TemplateMiner
+from paytriage.engines.logmining.fields import enrich_event
+from paytriage.engines.logmining.miner import StateError
 from paytriage.engines.redaction import redact
 
 __all__ = ["IngestKind", "IngestReport", "RowProblem", "ingest_file", "load_mapping"]
@@ -221,8 +226,14 @@ def ingest_file(
     frt_target_s: int = 4 * 3600,
     res_target_s: int = 72 * 3600,
     on_progress: Callable[[int], None] | None = None,
+    templates: Path | None = None,
 ) -> IngestReport:
-    """Ingest one file. Raises :class:`InputError` only when the file as a whole cannot be read."""
+    """Ingest one file. Raises :class:`InputError` only when the file as a whole cannot be read.
+
+    Log events get the ids their text names (transaction, request, merchant, customer) in indexed
+    columns; with ``templates`` (the template miner's state file, created when missing, saved when
+    the ingest is stored) each also gets its template id, so template rates are index-only counts.
+    """
     if not path.exists():
         raise InputError(f"file not found: {path}")
     if not path.is_file():
@@ -244,6 +255,12 @@ def ingest_file(
         else "json"
     )
     report = IngestReport(kind=kind, path=str(path), strict=strict)
+    miner: TemplateMiner | None = None
+    if kind == IngestKind.LOGS and templates is not None:
+        try:
+            miner = TemplateMiner.load(templates) if templates.exists() else TemplateMiner()
+        except (StateError, OSError) as exc:
+            raise InputError(f"template state {templates}: {exc}") from None
     rejects = _Rejects(path, fmt)
     counts: Counter[str] = Counter()
     masked_ids: list[str] = []
@@ -273,6 +290,12 @@ def ingest_file(
             else:
                 obj = log_from_record(data, line=rec.line, source=src, service=service)
             _redact_log(obj, counts)
+            # The fingerprint of the line as read, before enrichment: re-ingesting a file stored by an
+            # earlier version (without extracted ids or templates) still adds nothing.
+            obj.fingerprint = log_values(obj)["fingerprint"]
+            enrich_event(obj, text_line="_text" in data, default_service=service)
+            if miner is not None:
+                obj.template_id = stored_template_id(miner.add_line(obj.message), obj.http_status)
             return obj
         return release_from_row(data, line=rec.line, mapping=mapping)
 
@@ -338,6 +361,9 @@ def ingest_file(
                     ),
                 )
             session.commit()
+            if miner is not None and templates is not None:
+                templates.parent.mkdir(parents=True, exist_ok=True)
+                miner.save(templates)
     except BaseException:
         session.rollback()
         raise

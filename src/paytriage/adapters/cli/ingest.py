@@ -74,6 +74,7 @@ def run_ingest(
                 frt_target_s=int(settings.first_response_sla_hours * 3600),
                 res_target_s=int(settings.resolution_sla_hours * 3600),
                 on_progress=lambda n: progress.advance(task, n),
+                templates=settings.data_dir / "log_templates.json",  # shared with `paytriage investigate`
             )
         db.dispose()
     except InputError as exc:

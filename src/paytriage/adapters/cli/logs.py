@@ -1,4 +1,4 @@
-"""`paytriage logs` commands: mine log templates from a file (Loghub-style CSV out)."""
+"""`paytriage logs` commands: mine log templates from a file (Loghub-style CSV out); re-index stored logs."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from paytriage.adapters.cli.context import open_database
 from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, emit, err_console, fail
+from paytriage.config.settings import get_settings
 from paytriage.engines.logmining import LogFormat, LogFormatError, MaskingError, TemplateMiner
 from paytriage.engines.logmining.miner import StateError
 
-__all__ = ["register", "templates"]
+__all__ = ["register", "reindex", "templates"]
 
-logs_app = typer.Typer(help="Log analysis: template mining.", no_args_is_help=True)
+logs_app = typer.Typer(help="Log analysis: template mining, re-indexing stored logs.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -134,3 +136,47 @@ def templates(
         columns=["EventId", "count", "EventTemplate"],
         title="Most frequent templates",
     )
+
+
+@logs_app.command("reindex")
+def reindex(
+    templates_state: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="Template miner state (default: log_templates.json in the data dir)."
+        ),
+    ] = None,
+    no_templates: Annotated[
+        bool, typer.Option("--no-templates", help="Only fill id columns; leave template ids alone.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Bring stored log events up to date: ids named in their text into the indexed id columns
+    (transaction, request, merchant, customer), and template ids for rows without one. Only empty
+    columns are filled; safe to re-run."""
+    from paytriage.services.log_index import reindex_logs  # the database stack only when needed
+
+    state = None if no_templates else (templates_state or get_settings().data_dir / "log_templates.json")
+    db = open_database()
+    try:
+        with Progress(
+            TextColumn("re-indexing logs"),
+            BarColumn(),
+            console=err_console,
+            transient=True,
+            disable=json_output,
+        ) as progress:
+            task = progress.add_task("rows", total=None)
+            report = reindex_logs(db, templates=state, on_progress=lambda n: progress.advance(task, n))
+    except (StateError, OSError) as exc:
+        fail(str(exc))
+    finally:
+        db.dispose()
+    summary = {
+        "scanned": report.scanned,
+        "ids_filled": report.ids_filled,
+        "levels_fixed": report.levels_fixed,
+        "templates_assigned": report.templates_assigned,
+        "templates_state": None if state is None else str(state),
+    }
+    emit(summary, json_output=json_output, title="Log re-index")
