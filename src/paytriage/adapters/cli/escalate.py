@@ -1,9 +1,10 @@
-"""`paytriage escalate CASE_ID` (the escalation package, optionally filed in Jira) and `paytriage backlog`."""
+"""`paytriage escalate CASE_ID|P<problem>` (the package, optionally filed in Jira) and `paytriage backlog`."""
 
 from __future__ import annotations
 
 import enum
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from paytriage.services.backlog import backlog as rank_backlog
 from paytriage.services.backlog import write_csv
 from paytriage.services.escalation import escalate_case
 from paytriage.services.investigation import load_miner
+from paytriage.services.problem_escalation import escalate_problem
 
 __all__ = ["Target", "backlog", "escalate", "register"]
 
@@ -33,7 +35,10 @@ class Target(enum.StrEnum):
 
 
 def escalate(
-    case_id: Annotated[int, typer.Argument(help="Case id.")],
+    target: Annotated[
+        str | None, typer.Argument(help="Case id (12) or problem id (P12).", show_default=False)
+    ] = None,
+    problem: Annotated[int | None, typer.Option("--problem", help="Problem id (same as P<id>).")] = None,
     to: Annotated[Target | None, typer.Option("--to", help="File the package in this tracker.")] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="With --to: show the fields and any duplicate; file nothing.")
@@ -47,11 +52,13 @@ def escalate(
     secrets_file: SecretsOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Build the escalation package of a case: impact, severity, environment, reproduction, logs,
-    timeline, suspected component and release, what Tier 2 ruled out, the Tier 2 vs Engineering
-    decision and a completeness score. With --to jira, file it (or comment on its open duplicate)."""
+    """Build the escalation package of a case or a problem (P12): impact, severity, environment,
+    reproduction, logs, timeline, suspected component and release, what Tier 2 ruled out, the Tier 2
+    vs Engineering decision and a completeness score. With --to jira, file it (or comment on its open
+    duplicate); a filed problem links every one of its cases to the defect."""
     if json_output and markdown:
         fail("--json and --markdown are exclusive", code=2)
+    kind, subject_id = _target(target, problem)
     if dry_run and to is None:
         fail("--dry-run needs --to jira", code=2)
     db = open_database()
@@ -59,8 +66,9 @@ def escalate(
         investigator = Investigator(miner=load_miner(default_templates_path()))
         jira = _jira(config, secrets_file) if to == Target.JIRA else None
         try:
-            result = escalate_case(
-                db, case_id, investigator=investigator, jira=jira, dry_run=dry_run, ticket_url=ticket_url
+            run = escalate_problem if kind == "problem" else escalate_case
+            result = run(
+                db, subject_id, investigator=investigator, jira=jira, dry_run=dry_run, ticket_url=ticket_url
             )
         finally:
             if jira is not None:
@@ -82,6 +90,20 @@ def escalate(
         if result.defect_id is not None:
             line += f"; defect {result.defect_id} recorded"
         console.print(line, markup=False)
+
+
+def _target(target: str | None, problem: int | None) -> tuple[str, int]:
+    """``12`` → a case, ``P12``/``p12`` or ``--problem 12`` → a problem."""
+    if problem is not None:
+        if target is not None:
+            fail("give a case id or --problem, not both", code=2)
+        return "problem", problem
+    if target is None:
+        fail("give a case id (12) or a problem id (P12)", code=2)
+    m = re.fullmatch(r"\s*([Pp])?(\d{1,18})\s*", target)
+    if m is None:
+        fail(f"not a case or problem id: {target!r} (use 12 for a case, P12 for a problem)", code=2)
+    return ("problem" if m.group(1) else "case"), int(m.group(2))
 
 
 def _jira(config: Path | None, secrets_file: Path | None) -> JiraClient:

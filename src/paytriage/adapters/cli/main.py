@@ -10,6 +10,7 @@ from paytriage import __version__
 from paytriage.adapters.cli import (
     cases,
     connectors,
+    defects,
     demo,
     escalate,
     evaluation,
@@ -77,6 +78,7 @@ for module in (
     model,
     connectors,
     escalate,
+    defects,
     serve,
     demo,
 ):
