@@ -12,6 +12,7 @@ from paytriage import __version__
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.web import (
     api,
+    defects_api,
     escalation_api,
     investigation_api,
     pages,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(triage_api.router)
     app.include_router(investigation_api.router)
     app.include_router(escalation_api.router)
+    app.include_router(defects_api.router)
     app.include_router(pages.router)
     app.include_router(problems_api.router)
     app.include_router(problem_pages.router)
