@@ -1,0 +1,78 @@
+"""The problems API on SQLite and PostgreSQL: list, detail, rename/reject, merge, split, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.services.problem_seed import regroup, seed_cases
+
+from paytriage.adapters.storage.database import Database
+from paytriage.adapters.web.app import create_app
+from paytriage.services.problem_feedback import apply_feedback
+
+
+@pytest.fixture
+def seeded(db: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Database, list[int]]]:
+    cases = seed_cases(db, tmp_path)
+    regroup(db, [cases[:3], cases[3:4], cases[4:]])
+    with TestClient(create_app(database=db)) as c:
+        yield c, db, cases
+
+
+def _ids(client: TestClient, **params: object) -> list[int]:
+    return [p["id"] for p in client.get("/api/problems", params=params).json()["data"]]
+
+
+def test_list_filters_and_pages(seeded: tuple[TestClient, Database, list[int]]) -> None:
+    client, _, _ = seeded
+    body = client.get("/api/problems", params={"limit": 2}).json()
+    assert body["count"] == 3 and len(body["data"]) == 2
+    assert not set(_ids(client, limit=2)) & set(_ids(client, limit=2, offset=2))
+    assert len(_ids(client, min_cases=3)) == 2
+    assert client.get("/api/problems", params={"status": "confirmed"}).json()["count"] == 0
+    assert client.get("/api/problems", params={"status": "bogus"}).status_code == 422
+    assert client.get("/api/problems", params={"limit": 0}).status_code == 422
+
+
+def test_detail_and_escalation_link(seeded: tuple[TestClient, Database, list[int]]) -> None:
+    client, _, cases = seeded
+    pid = next(p for p in _ids(client) if client.get(f"/api/problems/{p}").json()["case_ids"] == cases[:3])
+    d = client.get(f"/api/problems/{pid}").json()
+    assert d["cases"] == 3 and d["escalation_url"] == f"/problems/{pid}/escalation"
+    assert [e["ticket"] for e in d["examples"]] == ["T0", "T1", "T2"]
+    assert d["trend"] in {"new", "rising", "steady", "falling", "quiet"}
+    assert client.get("/api/problems/999999").status_code == 404
+
+
+def test_rename_reject_survive_rerun(seeded: tuple[TestClient, Database, list[int]]) -> None:
+    client, db, cases = seeded
+    pid = next(p for p in _ids(client) if client.get(f"/api/problems/{p}").json()["case_ids"] == cases[4:])
+    r = client.patch(
+        f"/api/problems/{pid}", json={"title": "Payouts late", "status": "rejected", "actor": "ana"}
+    )
+    assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["title"] == "Payouts late"
+    assert client.patch(f"/api/problems/{pid}", json={}).status_code == 422
+    assert client.patch(f"/api/problems/{pid}", json={"status": "bogus"}).status_code == 422
+    regroup(db, [cases[:4], cases[4:]])
+    with db.session() as s:
+        apply_feedback(s)
+    found = [client.get(f"/api/problems/{p}").json() for p in _ids(client, status="rejected")]
+    assert [(f["title"], f["case_ids"]) for f in found] == [("Payouts late", cases[4:])]
+
+
+def test_merge_and_split(seeded: tuple[TestClient, Database, list[int]]) -> None:
+    client, _, cases = seeded
+    by_cases = {tuple(client.get(f"/api/problems/{p}").json()["case_ids"]): p for p in _ids(client)}
+    small, big = by_cases[(cases[3],)], by_cases[tuple(cases[:3])]
+    r = client.post(f"/api/problems/{small}/merge", json={"into": big})
+    assert r.status_code == 200 and r.json()["case_ids"] == cases[:4] and r.json()["affected_customers"] == 4
+    assert client.get(f"/api/problems/{small}").status_code == 404
+    assert client.post(f"/api/problems/{big}/merge", json={"into": big}).status_code == 422
+    r = client.post(f"/api/problems/{big}/split", json={"case_ids": [cases[3]], "title": "Odd one out"})
+    assert r.status_code == 201 and r.json()["case_ids"] == [cases[3]] and r.json()["title"] == "Odd one out"
+    bad = client.post(f"/api/problems/{big}/split", json={"case_ids": [cases[7]]})
+    assert bad.status_code == 422 and bad.json()["field"] == "case_ids"
+    assert client.post(f"/api/problems/{big}/split", json={"case_ids": []}).status_code == 422
