@@ -33,6 +33,7 @@ class Settings(BaseSettings):
         default=None, description="A trained category model (paytriage model train)"
     )
     triage_config_dir: Path | None = Field(default=None, description="Replacement taxonomy/routing/priority")
+    notifications_config: Path | None = Field(default=None, description="Replacement notifications.yaml")
 
     @field_validator("environment")
     @classmethod
