@@ -98,7 +98,11 @@ def _named_transactions(case: CaseRow) -> list[str]:
 def _facts(
     session: Session, problem: ProblemRow, cases: list[CaseRow], tickets: list[Ticket], now: datetime
 ) -> tuple[ProblemFacts, dict[int, list[str]]]:
-    f = ProblemFacts(cases=len(cases), priorities=Counter(c.priority for c in cases if c.priority))
+    f = ProblemFacts(
+        cases=len(cases),
+        priorities=Counter(c.priority for c in cases if c.priority),
+        categories=Counter(c.category for c in cases if c.category),
+    )
     for c in cases:
         if c.status in _CLOSED:
             continue
@@ -180,9 +184,10 @@ def _service_names(session: Session, component: str) -> list[str]:
     ]
 
 
-def _release_suspect(
+def _release_suspects(
     session: Session, problem: ProblemRow, *, alpha: float = 0.01
-) -> tuple[ReleaseSuspect | None, str | None, list[str]]:
+) -> tuple[list[ReleaseSuspect], str, list[str]]:
+    """Releases in the 72 h before the onset after which their component's error log rate rose."""
     onset = problem.first_seen
     lo = onset - RELEASE_LOOKBACK
     rels = session.scalars(
@@ -191,7 +196,7 @@ def _release_suspect(
     queries = [
         f"SELECT * FROM releases WHERE released_at BETWEEN '{lo:%Y-%m-%d %H:%M}Z' AND the onset → {len(rels)}"
     ]
-    best: ReleaseSuspect | None = None
+    found: list[ReleaseSuspect] = []
     for rel in rels:
         services = _service_names(session, rel.component)
         if not services:
@@ -211,27 +216,34 @@ def _release_suspect(
             counts[int((ts - start) // timedelta(hours=1))] += 1
         signal = f"error log lines of {'/'.join(services)}"
         series = CountSeries(signal, start, counts, component=rel.component)
-        release = Release(rel.component, rel.version, rel.released_at)
         queries.append(
             f"SELECT timestamp FROM log_events WHERE service IN ({', '.join(services)}) AND level IN "
             f"(error, critical) AND timestamp within 24 h of {rel.component} {rel.version} → {len(stamps)}"
         )
         with np.errstate(divide="ignore", invalid="ignore"):  # statsmodels divides by a zero "before" rate
-            reports = release_impact([release], [series], alpha=alpha)
-        for report in reports:
-            for ch in report.changes:
-                if ch.significant and ch.after > ch.before and (best is None or ch.p_value < best.p_value):
-                    best = ReleaseSuspect(
-                        rel.component, rel.version, rel.released_at, ch.signal, ch.before, ch.after,
-                        ch.rate_ratio, ch.p_value,
-                    )  # fmt: skip
-    checked = None
-    if best is None:
-        checked = (
-            f"none: {len(rels)} release(s) between {lo:%Y-%m-%d %H:%M}Z and the onset "
-            f"{onset:%Y-%m-%d %H:%M}Z; no component's error rate rose significantly after its release"
-        )
-    return best, checked, queries
+            reports = release_impact(
+                [Release(rel.component, rel.version, rel.released_at)], [series], alpha=alpha
+            )
+        found += [
+            ReleaseSuspect(
+                rel.component,
+                rel.version,
+                rel.released_at,
+                ch.signal,
+                ch.before,
+                ch.after,
+                ch.rate_ratio,
+                ch.p_value,
+            )
+            for report in reports
+            for ch in report.changes
+            if ch.significant and ch.after > ch.before
+        ]
+    checked = (
+        f"none found: {len(rels)} release(s) between {lo:%Y-%m-%d %H:%M}Z and the onset "
+        f"{onset:%Y-%m-%d %H:%M}Z, none followed by a significant rise of its component's errors"
+    )
+    return found, checked, queries
 
 
 def load_problem_input(
@@ -257,8 +269,9 @@ def load_problem_input(
         inv = investigate_case(session, cid, investigator=investigator, replay_base_url=replay_base_url)
         row = session.get(CaseRow, cid)
         reps.append(CaseEvidence(cid, rep_tickets, inv, row.triage if row else None))
-    release, checked, queries = _release_suspect(session, problem)
+    releases, checked, queries = _release_suspects(session, problem)
     facts.queries.extend(queries)
+    known = sorted(set(session.scalars(select(ReleaseRow.component).distinct())))
     return ProblemInput(
         subject=Subject(
             kind="problem",
@@ -275,8 +288,9 @@ def load_problem_input(
         now=when,
         representatives=reps,
         daily_counts=_daily_counts(tickets),
-        release=release,
+        releases=releases,
         releases_checked=checked,
+        known_components=known,
     )
 
 

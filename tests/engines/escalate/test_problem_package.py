@@ -64,9 +64,11 @@ def _input(*, reps: bool = True, release: bool = True) -> ProblemInput:
         if reps
         else [],
         daily_counts=[("d1", 1), ("d2", 2)],
-        release=ReleaseSuspect("payments-core", "4.1.0", T0 - timedelta(hours=3), "errors", 2, 40, 20.0, 1e-9)
+        releases=[
+            ReleaseSuspect("payments-core", "4.1.0", T0 - timedelta(hours=3), "errors", 2, 40, 20.0, 1e-9)
+        ]
         if release
-        else None,
+        else [],
         releases_checked=None if release else "none: 2 release(s) checked",
     )
 

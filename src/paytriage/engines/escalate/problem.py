@@ -19,6 +19,7 @@ from typing import Any
 
 from paytriage.domain import Ticket
 from paytriage.domain.money import Money
+from paytriage.engines.escalate.attribution import ReleaseSuspect, attribute
 from paytriage.engines.escalate.completeness import Section, assess
 from paytriage.engines.escalate.package import (
     _API_VERSION,
@@ -38,6 +39,9 @@ MAX_STEPS = 10
 MAX_LOG_LINES = 15
 MAX_RELATED = 200
 _PRIORITY_ORDER = ("P1", "P2", "P3", "P4")
+#: Categories whose tickets are about access or identity, not a money movement: when every case is one
+#: of them and no ticket or finding names a transaction, "how much money?" is not a question to ask.
+NO_MONEY_FLOW = frozenset({"login_and_access", "account_verification_restriction", "account_and_profile"})
 
 
 @dataclass(slots=True)
@@ -64,29 +68,9 @@ class ProblemFacts:
     money_minor_by_currency: dict[str, int] = field(default_factory=dict)
     transaction_countries: Counter[str] = field(default_factory=Counter)
     priorities: Counter[str] = field(default_factory=Counter)
+    categories: Counter[str] = field(default_factory=Counter)
     case_of_ticket: dict[str, int] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseSuspect:
-    """A release whose component's error rate rose significantly after it, before the problem began."""
-
-    component: str
-    version: str
-    released_at: datetime
-    signal: str
-    before: int
-    after: int
-    rate_ratio: float
-    p_value: float
-
-    def describe(self) -> str:
-        return (
-            f"{self.component} {self.version} at {self.released_at:%Y-%m-%d %H:%M}Z: {self.signal} "
-            f"{self.before} → {self.after} in the day before/after "
-            f"(×{self.rate_ratio:.1f}, p={self.p_value:.1g})"
-        )
 
 
 @dataclass(slots=True)
@@ -97,19 +81,22 @@ class ProblemInput:
     now: datetime
     representatives: Sequence[CaseEvidence] = ()
     daily_counts: Sequence[tuple[str, int]] = ()
-    release: ReleaseSuspect | None = None
-    #: What the release-impact check looked at, said when it found nothing.
+    #: Releases after which their component's error rate rose significantly (release impact).
+    releases: Sequence[ReleaseSuspect] = ()
+    #: What the release-impact check looked at, said when it found nothing for the component.
     releases_checked: str | None = None
+    #: Deployable components (the releases table), to name loggers by their component.
+    known_components: Sequence[str] = ()
+
+
+def _strength(r: CaseEvidence) -> tuple[bool, float, int]:
+    top = r.investigation.top
+    return (top is not None and top.systemic, top.confidence if top else 0.0, -r.case_id)
 
 
 def _primary(reps: Sequence[CaseEvidence]) -> CaseEvidence | None:
     """The representative whose top hypothesis is most confident (systemic first)."""
-
-    def key(r: CaseEvidence) -> tuple[bool, float, int]:
-        top = r.investigation.top
-        return (top is not None and top.systemic, top.confidence if top else 0.0, -r.case_id)
-
-    return max(reps, key=key, default=None)
+    return max(reps, key=_strength, default=None)
 
 
 def _money(by_currency: Mapping[str, int]) -> str:
@@ -150,6 +137,13 @@ def _impact(inp: ProblemInput, base: Section) -> Section:
         f"{f.sla_due_24h} due within 24 h"
     )
     missing = [k for k in ("transactions", "money_at_stake") if not value[k]]
+    cats = set(f.categories)
+    if missing and cats and cats <= NO_MONEY_FLOW and not value["transactions"]:
+        value["money_at_stake"] = (
+            f"none: {', '.join(sorted(cats))} tickets move no money and name no transaction"
+        )
+        sources.append("case categories (no money movement)")
+        missing = []
     if "trend" not in value:
         missing.append("trend")
     return Section("impact", value, sources, missing)
@@ -173,7 +167,7 @@ def _severity(inp: ProblemInput, base: Section) -> Section:
 def _environment(inp: ProblemInput) -> Section:
     """The mix across every ticket (and the representatives' logs): versions and regions present."""
     mixes: dict[str, Counter[str]] = {
-        k: Counter() for k in ("plugin_sdk", "api_version", "browser", "region", "user_agent")
+        k: Counter() for k in ("plugin_sdk", "app_version", "api_version", "browser", "region", "user_agent")
     }
     sources: set[str] = set()
     for t in inp.tickets:
@@ -187,6 +181,9 @@ def _environment(inp: ProblemInput) -> Section:
         if cf.get("api_version"):
             mixes["api_version"][str(cf["api_version"])] += 1
             sources.add("ticket custom field api_version")
+        if cf.get("app_version"):
+            mixes["app_version"][str(cf["app_version"])] += 1
+            sources.add("ticket custom field app_version")
         if cf.get("sdk_version"):
             mixes["plugin_sdk"][str(cf["sdk_version"])] += 1
             sources.add("ticket custom field sdk_version")
@@ -215,7 +212,7 @@ def _environment(inp: ProblemInput) -> Section:
             sources.add("ticket entities")
     env = {k: _mix(v) for k, v in mixes.items() if v}
     missing = []
-    if not ({"api_version", "plugin_sdk"} & env.keys()):
+    if not ({"api_version", "plugin_sdk", "app_version"} & env.keys()):
         missing.append("api_version_or_sdk")
     if "region" not in env:
         missing.append("region")
@@ -286,26 +283,20 @@ def _related(inp: ProblemInput) -> Section:
 def _component(
     inp: ProblemInput, packages: Sequence[tuple[int, EscalationPackage]]
 ) -> tuple[Section, Section]:
-    if inp.release is not None:
-        r = inp.release
-        return (
-            Section(
-                "suspected_component", r.component, [f"release impact: {r.signal} rose after {r.version}"]
-            ),
-            Section("suspected_release", r.describe(), ["release impact (Poisson rate test)"]),
-        )
-    comps = [
-        p.sections["suspected_component"] for _, p in packages if p.sections["suspected_component"].filled
-    ]
-    comp = comps[0] if comps else Section("suspected_component", None)
-    rels = [p.sections["suspected_release"] for _, p in packages if p.sections["suspected_release"].filled]
-    if rels:
-        return comp, rels[0]
-    if inp.releases_checked:
-        return comp, Section(
-            "suspected_release", inp.releases_checked, ["release impact (no significant rise)"]
-        )
-    return comp, Section("suspected_release", None)
+    reps = sorted(
+        (r for r in inp.representatives if r.investigation.top is not None),
+        key=lambda r: _strength(r),
+        reverse=True,
+    )
+    tops = [(r.case_id, r.investigation.top) for r in reps if r.investigation.top is not None]
+    return attribute(
+        tops,
+        releases=inp.releases,
+        known=inp.known_components,
+        fallback_components=[p.sections["suspected_component"] for _, p in packages],
+        fallback_releases=[p.sections["suspected_release"] for _, p in packages],
+        releases_checked=inp.releases_checked,
+    )
 
 
 def _customer(inp: ProblemInput) -> Section:
@@ -313,9 +304,10 @@ def _customer(inp: ProblemInput) -> Section:
     orgs: Counter[str] = Counter()
     merchants: set[str] = set()
     requesters: set[str] = set()
-    vip = 0
+    vip = merchant_side = 0
     for t in inp.tickets:
         cf = t.custom_fields
+        merchant_side += bool(t.organization or cf.get("merchant_tier") or cf.get("tier"))
         if tier := cf.get("merchant_tier") or cf.get("tier"):
             tiers[str(tier)] += 1
         if m := cf.get("merchant_id"):
@@ -336,7 +328,14 @@ def _customer(inp: ProblemInput) -> Section:
         ctx["organizations"] = _mix(orgs, 5)
     if vip:
         ctx["vip_tickets"] = str(vip)
-    missing = [k for k in ("merchant_tier", "requesters") if k not in ctx]
+    if inp.tickets:
+        ctx["requester_type"] = (
+            f"merchant staff ×{merchant_side}, consumers ×{len(inp.tickets) - merchant_side}"
+        )
+    # A merchant's tier is only asked for when merchants wrote in; consumers have none.
+    missing = [
+        k for k in ("merchant_tier", "requesters") if k not in ctx and (k != "merchant_tier" or merchant_side)
+    ]
     return Section("customer_context", ctx, ["problem tickets"] if ctx else [], missing)
 
 
