@@ -73,6 +73,8 @@ class EmailSender:
             try:
                 self._deliver(msg)
                 return Delivery(self.name, True, attempt)
+            except smtplib.SMTPAuthenticationError:
+                return Delivery(self.name, False, attempt, f"email {self.name}: login refused (not retried)")
             except smtplib.SMTPResponseException as exc:
                 error = f"SMTP {exc.smtp_code}"
                 if not 400 <= exc.smtp_code < 500:
