@@ -121,3 +121,33 @@ def test_triage_all_stored_cases(cli_env: Path, tmp_path: Path) -> None:
     assert all(c["category"] and c["route"] and c["priority"] for c in listed)
     assert json.loads(runner.invoke(app, ["triage", "--all", "--json"]).stdout)["triaged"] == 0
     assert runner.invoke(app, ["triage"]).exit_code == 2
+
+
+def test_big_file_with_workers_equals_one_process(app: typer.Typer, tmp_path: Path) -> None:
+    from paytriage.adapters.cli.triage import _POOL_FROM
+
+    texts = ["card 4111 1111 1111 1111 declined code 05", "refund of €12,50 missing", "webhooks return 502"]
+    f = tmp_path / "big.jsonl"
+    with f.open("w", encoding="utf-8") as out:
+        for i in range(_POOL_FROM + 300):
+            row = {"id": f"t{i}", "created_at": "2026-11-05T10:00:00Z", "body": f"{texts[i % 3]} #{i}"}
+            out.write(json.dumps(row) + "\n")
+    one = runner.invoke(app, ["triage", str(f), "--json", "--workers", "1"])
+    two = runner.invoke(app, ["triage", str(f), "--json", "--workers", "2", "--full"])
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    lines = [json.loads(x) for x in two.stdout.splitlines()]
+    assert [r["id"] for r in lines] == [f"t{i}" for i in range(_POOL_FROM + 300)]
+    assert [{k: r[k] for k in json.loads(one.stdout.splitlines()[0])} for r in lines] == [
+        json.loads(x) for x in one.stdout.splitlines()
+    ]
+    assert "4111 1111 1111 1111" not in two.stdout
+
+
+def test_bad_row_after_the_first_chunks_with_workers(app: typer.Typer, tmp_path: Path) -> None:
+    from paytriage.adapters.cli.triage import _POOL_FROM
+
+    f = tmp_path / "bad.jsonl"
+    rows = [json.dumps({"id": f"t{i}", "body": "card declined"}) for i in range(_POOL_FROM + 10)]
+    f.write_text("\n".join([*rows, '{"id": "x"}']) + "\n", encoding="utf-8")
+    res = runner.invoke(app, ["triage", str(f), "--json", "--workers", "2"])
+    assert res.exit_code == 1 and f"line {_POOL_FROM + 11}" in res.output and "Traceback" not in res.output

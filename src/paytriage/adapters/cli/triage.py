@@ -10,6 +10,8 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
+from itertools import chain, islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,8 +30,10 @@ from paytriage.adapters.connectors.files import read_records
 from paytriage.adapters.connectors.rows import ticket_from_row
 from paytriage.domain.errors import InputError, PaytriageError
 from paytriage.domain.ticket import Ticket
+from paytriage.engines.triage.result import TriageResult
+from paytriage.engines.triage.workers import CHUNK
 
-__all__ = ["read_tickets", "register"]
+__all__ = ["read_tickets", "register", "render_json_line", "render_row"]
 
 _OUTPUT_FIELDS = (
     "id",
@@ -43,7 +47,27 @@ _OUTPUT_FIELDS = (
     "redacted_text",
     "reasons",
 )
-_BATCH = 512
+#: A file shorter than this is triaged in this process (starting workers would not pay off).
+_POOL_FROM = 4 * CHUNK
+
+
+def render_json_line(result: TriageResult, *, full: bool = False) -> str:
+    """One output line (runs in the worker processes, so the parent only writes)."""
+    d = result.to_dict()
+    out = d if full else {k: d[k] for k in _OUTPUT_FIELDS}
+    return json.dumps(out, ensure_ascii=False) + "\n"
+
+
+def render_row(result: TriageResult, *, full: bool = False) -> dict[str, Any]:
+    """One row of the table shown without ``--json``."""
+    return {
+        "id": result.id,
+        "category": result.category,
+        "confidence": f"{result.category_confidence:.2f}",
+        "route": result.route.value,
+        "priority": result.priority.value,
+        "needs_info": "yes" if result.needs_info else "",
+    }
 
 
 def read_tickets(path: Path) -> Iterator[Ticket]:
@@ -83,8 +107,17 @@ def triage_command(
     full: Annotated[
         bool, typer.Option("--full", help="Include signals, priority factors and versions.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes for FILE (default: one per CPU; small files run in one).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Triage tickets from FILE without a database, or the stored cases with --all."""
+    from paytriage.adapters.cli.serve import default_workers
     from paytriage.config.settings import get_settings
     from paytriage.services.triage import build_triager
 
@@ -99,36 +132,21 @@ def triage_command(
         _triage_stored(triager, retriage=retriage, json_output=json_output)
         return
 
+    render = partial(render_json_line if json_output else render_row, full=full)
+    rows: list[dict[str, Any]] = []
     try:
-        batch: list[Ticket] = []
-        rows: list[dict[str, Any]] = []
-
-        def flush() -> None:
-            for result in triager.triage_many(batch):
-                d = result.to_dict()
-                out = d if full else {k: d[k] for k in _OUTPUT_FIELDS}
-                if json_output:
-                    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-                else:
-                    rows.append(
-                        {
-                            "id": d["id"],
-                            "category": d["category"],
-                            "confidence": f"{d['category_confidence']:.2f}",
-                            "route": d["route"],
-                            "priority": d["priority"],
-                            "needs_info": "yes" if d["needs_info"] else "",
-                        }
-                    )
-            batch.clear()
-
-        for ticket in read_tickets(file):
-            batch.append(ticket)
-            if len(batch) >= _BATCH:
-                flush()
-        flush()
+        tickets = read_tickets(file)
+        head = list(islice(tickets, _POOL_FROM))
+        use = (workers or default_workers()) if len(head) == _POOL_FROM else 1
+        for out in triager.triage_stream(chain(head, tickets), workers=use, render=render):
+            if json_output:
+                sys.stdout.write(out)
+            else:
+                rows.append(out)
     except PaytriageError as exc:
         fail(f"{file}: {exc}")
+    finally:
+        triager.close()
     if not json_output:
         emit(rows, json_output=False, title=f"triage of {file.name}")
 

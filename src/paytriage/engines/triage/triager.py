@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -145,6 +147,32 @@ class Triager:
             self._decide(p, pr, k, (contexts[i] if contexts else None) or TriageContext())
             for i, (p, pr, k) in enumerate(zip(prepared, predictions, kb, strict=True))
         ]
+
+    def triage_stream(
+        self,
+        tickets: Iterable[Ticket | str],
+        *,
+        workers: int = 1,
+        render: Callable[[TriageResult], Any] | None = None,
+    ) -> Iterator[Any]:
+        """Triage a stream (e.g. a file being read) in batches, yielding results in input order.
+
+        ``render`` turns each result into what the caller wants (a JSON line, a row); with
+        ``workers > 1`` it runs in the worker processes, so it must be picklable (a module-level
+        function or a ``functools.partial`` of one). Bare strings are numbered from 1 in the stream.
+        """
+        if workers > 1:
+            yield from self._pool(workers).imap(tickets, render)
+            return
+        it = iter(tickets)
+        offset = 0
+        while batch := list(islice(it, 2 * CHUNK)):
+            results = self.triage_many(batch)
+            for i, r in enumerate(results):
+                if not isinstance(batch[i], Ticket):
+                    r.id = str(offset + i + 1)
+            offset += len(batch)
+            yield from (results if render is None else map(render, results))
 
     def _pool(self, workers: int) -> TriagePool:
         pool = self.__dict__.get("_workers")
