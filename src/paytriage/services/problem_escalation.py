@@ -35,6 +35,7 @@ from paytriage.adapters.storage.orm import (
 from paytriage.domain import NotFoundError, Ticket, utcnow
 from paytriage.domain.defect import DefectStatus
 from paytriage.domain.release import Release
+from paytriage.engines.escalate.attribution import canonical
 from paytriage.engines.escalate.package import EscalationPackage, Subject
 from paytriage.engines.escalate.problem import (
     CaseEvidence,
@@ -176,12 +177,10 @@ def _daily_counts(tickets: list[Ticket]) -> list[tuple[str, int]]:
 
 
 def _service_names(session: Session, component: str) -> list[str]:
-    """Log services of a release component (``webhook-dispatcher`` ↔ ``webhooks``)."""
-    base = component.lower().rstrip("s")
+    """Log services of a release component: itself, its loggers (``c.p.kyc.UploadController`` for
+    ``kyc-service``) and numbered instances (``webhook-dispatcher-2``)."""
     names = session.scalars(select(LogEventRow.service).distinct()).all()
-    return [
-        s for s in names if s and (s.lower().rstrip("s") == base or s.lower().startswith(base.split("-")[0]))
-    ]
+    return sorted(s for s in names if s and (s == component or canonical(s, [component]) != s))
 
 
 def _release_suspects(
