@@ -68,19 +68,28 @@ def _stamp(t: float, style: str) -> str:
 _SLOW = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _orjson_safe(obj: Any) -> bool:
     """True when orjson prints ``obj`` exactly as :func:`json.dumps` would.
 
-    They differ only on floats below 1e-4 or from 1e16 up (exponent spelling), NaN/infinity, integers
-    beyond 64 bits and lone surrogates (orjson raises on the last two).
+    They differ only on floats below 1e-4 or from 1e16 up (exponent spelling) and NaN/infinity;
+    orjson raises on integers beyond 64 bits and lone surrogates, which :func:`compact_json` catches.
+    Containers of plain values are cleared with one C-level pass over their element types.
     """
     kind = type(obj)
     if kind is float:
         return bool(obj == 0.0 or 1e-4 <= abs(obj) < 1e16)
     if kind is dict:
-        return all(_orjson_safe(v) for v in obj.values())
-    if kind is list or kind is tuple:
-        return all(_orjson_safe(v) for v in obj)
+        obj = obj.values()
+    elif kind is not list and kind is not tuple:
+        return True
+    if _PLAIN.issuperset(map(type, obj)):
+        return True
+    for v in obj:
+        if type(v) not in _PLAIN and not _orjson_safe(v):
+            return False
     return True
 
 
