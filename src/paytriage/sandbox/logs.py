@@ -87,7 +87,7 @@ def _orjson_safe(obj: Any) -> bool:
         return True
     if _PLAIN.issuperset(map(type, obj)):
         return True
-    for v in obj:
+    for v in obj:  # noqa: SIM110 - a plain loop skips the call per scalar, measurably faster
         if type(v) not in _PLAIN and not _orjson_safe(v):
             return False
     return True
