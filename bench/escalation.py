@@ -77,7 +77,7 @@ def _attribution(truth: dict[str, Any], pkg: EscalationPackage) -> dict[str, Any
         component, version = truth["release"]
         out["release_ok"] = f"{component} {version}" in rel or f"{component}@{version}" in rel
     else:
-        out["release_ok"] = not rel or rel.startswith("none")
+        out["release_ok"] = rel.startswith(("none", "not our release"))  # says plainly: no release of ours
     return out
 
 
@@ -134,6 +134,7 @@ def main() -> None:
             inp = load_problem_input(s, pid, investigator=investigator, now=_newest(s, pid))
             pkgs.append((f"{inc}→P{pid}", build_problem_package(inp)))
         out["incidents_with_a_problem"] = len(matched)
+        out["distinct_problems"] = len(set(matched.values()))  # incidents grouped together share one
         out["problems"] = _score(pkgs)
         out["problems"]["cpu_seconds"] = round(time.process_time() - t0, 1)
         attributions = {k.split("→")[0]: _attribution(truth[k.split("→")[0]], p) for k, p in pkgs}
