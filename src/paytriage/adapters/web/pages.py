@@ -18,6 +18,7 @@ from paytriage.domain import CaseStatus, NotFoundError
 from paytriage.engines.escalate.render import to_markdown
 from paytriage.services.backlog import backlog
 from paytriage.services.escalation import case_package
+from paytriage.services.problem_escalation import problem_package
 
 __all__ = ["router", "templates"]
 
@@ -82,6 +83,17 @@ def escalation_page(request: Request, case_id: int, session: SessionDep) -> HTML
     package = case_package(session, case_id, investigator=get_investigator(request))
     return templates.TemplateResponse(
         request, "escalation.html", {"case_id": case_id, "package": package, "markdown": to_markdown(package)}
+    )
+
+
+@router.get("/problems/{problem_id}/escalation", response_class=HTMLResponse)
+def problem_escalation_page(request: Request, problem_id: int, session: SessionDep) -> HTMLResponse:
+    """A problem's package (impact over all its cases) with a dry-run / file-in-Jira button."""
+    package = problem_package(session, problem_id, investigator=get_investigator(request))
+    return templates.TemplateResponse(
+        request,
+        "escalation.html",
+        {"problem_id": problem_id, "package": package, "markdown": to_markdown(package)},
     )
 
 
