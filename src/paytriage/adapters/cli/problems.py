@@ -1,8 +1,10 @@
-"""`paytriage problems cluster|group|detect`: pattern recognition over files (CSV, JSONL, Parquet).
+"""`paytriage problems cluster|group|detect|list|show`: pattern recognition over files and the queue.
 
 ``cluster`` discovers intents in any text column; ``group`` groups ticket rows into problems;
-``detect`` finds emerging issues in event rows (and the impact of releases). ``--engine spark``
-runs ``group`` and ``detect`` through PySpark over Parquet.
+``detect --input`` finds emerging issues in event rows (and the impact of releases), while plain
+``detect`` regroups the stored queue into problems (``--notify`` announces new and escalating
+ones); ``list``/``show`` read stored problems (``problems_db``). ``--engine spark`` runs ``group``
+and ``detect --input`` through PySpark over Parquet.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ EngineOption = Annotated[
 
 def register(app: typer.Typer) -> None:
     """Attach ``paytriage problems …`` to the root app."""
+    from paytriage.adapters.cli import problems_db  # noqa: F401 - registers list, show
+
     app.add_typer(problems_app, name="problems")
 
 
@@ -240,8 +244,11 @@ def group(
 @problems_app.command("detect")
 def detect(
     input_path: Annotated[
-        Path, typer.Option("--input", "-i", help="Events: CSV, JSONL or Parquet, one a row.")
-    ],
+        Path | None,
+        typer.Option(
+            "--input", "-i", help="Events: CSV, JSONL or Parquet, one a row (omit: the stored queue)."
+        ),
+    ] = None,
     signal_column: Annotated[str, typer.Option("--signal-column")] = "signal",
     time_column: Annotated[str, typer.Option("--time-column")] = "ts",
     releases: Annotated[
@@ -251,9 +258,21 @@ def detect(
     min_count: Annotated[int, typer.Option(min=1, help="Events an alert window must hold.")] = 5,
     min_ratio: Annotated[float, typer.Option(min=1.0, help="Observed/expected an alert must reach.")] = 2.0,
     engine: EngineOption = Engine.INPROCESS,
+    notify: Annotated[
+        bool,
+        typer.Option("--notify", help="Stored queue: announce new/escalating problems (notifications.yaml)."),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Alerts for signals running above their hour-of-day/weekday baseline; release impact."""
+    """Alerts for signals above their hour-of-day/weekday baseline and release impact (--input),
+    or problems in the stored queue with people's corrections re-applied (no --input)."""
+    if input_path is None:
+        from paytriage.adapters.cli.problems_db import detect_stored
+
+        detect_stored(notify=notify, json_output=json_output)
+        return
+    if notify:
+        fail("--notify applies to the stored queue; drop --input", code=EXIT_USAGE)
     from paytriage.adapters.connectors.rows import parse_timestamp, release_from_row
     from paytriage.engines.patterns.detection import EmergingIssueDetector, hourly_counts
     from paytriage.engines.patterns.releases import release_impact

@@ -1,0 +1,92 @@
+"""`paytriage problems detect|list|show` over the stored queue, with feedback and --notify."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.adapters.notify.receivers import http_receiver
+from tests.services.problem_seed import seed_cases
+from typer.testing import CliRunner
+
+from paytriage.adapters.cli.main import app
+from paytriage.adapters.storage.database import Database
+from paytriage.services.problem_feedback import rename_problem
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def seeded(cli_env: Path, tmp_path: Path) -> Database:
+    cli_env.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(f"sqlite:///{cli_env}")
+    db.ensure_schema()
+    seed_cases(db, tmp_path)
+    return db
+
+
+def _json(args: list[str]) -> dict[str, object]:
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    out: dict[str, object] = json.loads(res.stdout)
+    return out
+
+
+def test_commands_have_help() -> None:
+    for cmd in ("list", "show", "detect"):
+        res = runner.invoke(app, ["problems", cmd, "--help"])
+        assert res.exit_code == 0 and len(res.stdout) > 100
+
+
+def test_detect_list_show_and_a_rename_that_survives(seeded: Database) -> None:
+    run = _json(["problems", "detect", "--json"])
+    assert run["cases"] == 8 and "notifications" not in run
+    listed = _json(["problems", "list", "--json"])
+    assert listed["count"] == run["problems"]
+    data = listed["data"]
+    assert isinstance(data, list)
+    if not data:
+        pytest.skip("the grouper found no problem in the seed")
+    pid = data[0]["id"]
+    shown = _json(["problems", "show", str(pid), "--json"])
+    assert shown["id"] == pid and shown["escalation"] == f"/problems/{pid}/escalation"
+    assert {"top_terms", "shared_entities", "examples", "trend", "suspected_root_cause"} <= set(shown)
+    with seeded.session() as s:
+        rename_problem(s, problem_id=pid, title="Named by Ana", actor="ana")
+    again = _json(["problems", "detect", "--json"])
+    assert again["feedback_applied"] == {"rename": 1}
+    titles = [p["title"] for p in _json(["problems", "list", "--json", "--q", "named by"])["data"]]  # type: ignore[index]
+    assert titles == ["Named by Ana"]
+    table = runner.invoke(app, ["problems", "show", str(pid)])
+    assert table.exit_code == 0 and "Named by Ana" in table.stdout and "Example tickets" in table.stdout
+
+
+def test_detect_notify_posts_to_the_configured_webhook(
+    seeded: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paytriage.config.settings import get_settings
+
+    with http_receiver() as hook:
+        cfg = tmp_path / "notifications.yaml"
+        cfg.write_text("min_cases: 1\nnotify_statuses: [candidate, confirmed]\n"
+                       "webhooks: [{name: t2, url_env: PAYTRIAGE_TEST_HOOK, retries: 0}]\n")  # fmt: skip
+        monkeypatch.setenv("PAYTRIAGE_NOTIFICATIONS_CONFIG", str(cfg))
+        monkeypatch.setenv("PAYTRIAGE_TEST_HOOK", hook.url)
+        get_settings.cache_clear()
+        run = _json(["problems", "detect", "--notify", "--json"])
+        second = _json(["problems", "detect", "--notify", "--json"])
+    sent = run["notifications"]["sent"]  # type: ignore[index]
+    assert isinstance(run["problems"], int) and run["problems"] >= 1
+    assert len(sent) == len(hook.bodies) == run["problems"]
+    assert second["notifications"]["sent"] == []  # type: ignore[index]
+    assert hook.url not in json.dumps(run)
+
+
+def test_bad_input_is_one_line(seeded: Database, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["problems", "show", "99999"])
+    assert res.exit_code == 1 and "problem 99999 not found" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["problems", "list", "--status", "bogus"])
+    assert res.exit_code == 2 and "--status 'bogus'" in res.output
+    res = runner.invoke(app, ["problems", "detect", "--notify", "--input", str(tmp_path / "x.csv")])
+    assert res.exit_code == 2 and "--notify applies to the stored queue" in res.output
