@@ -1,0 +1,100 @@
+"""`paytriage escalate P<id>` and `paytriage defects …` end to end on a private SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from paytriage.adapters.cli.main import app
+from paytriage.adapters.storage.database import Database
+from paytriage.adapters.storage.orm import CaseRow, ProblemRow
+
+runner = CliRunner()
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def _run(*args: str) -> tuple[int, str]:
+    r = runner.invoke(app, list(args))
+    return r.exit_code, r.output
+
+
+@pytest.fixture
+def problem(cli_env: Path) -> tuple[int, list[int]]:
+    ex = Path(str(resources.files("paytriage") / "examples"))
+    code, out = _run("ingest", "tickets", str(ex / "tickets.csv"))
+    assert code == 0, out
+    db = Database(f"sqlite:///{cli_env}")
+    with db.session() as s:
+        cases = list(s.scalars(select(CaseRow).order_by(CaseRow.id)))[:2]
+        p = ProblemRow(
+            title="declines", status="confirmed", first_seen=T0, last_seen=T0, money_minor_by_currency={}
+        )
+        s.add(p)
+        s.flush()
+        for c in cases:
+            c.problem_id = p.id
+        out_ids = p.id, [c.id for c in cases]
+    db.dispose()
+    return out_ids
+
+
+def test_escalate_problem_ids(problem: tuple[int, list[int]]) -> None:
+    pid, case_ids = problem
+    for args in (["escalate", f"P{pid}", "--json"], ["escalate", "--problem", str(pid), "--json"]):
+        code, out = _run(*args)
+        assert code == 0, out
+        assert json.loads(out)["id"] == f"problem-{pid}"
+    code, out = _run("escalate", str(case_ids[0]), "--json")
+    assert code == 0 and json.loads(out)["id"] == f"case-{case_ids[0]}"
+    code, out = _run("escalate", f"P{pid}", "--markdown")
+    assert code == 0 and out.startswith("# ")
+    assert _run("escalate", "X12")[0] == 2
+    assert _run("escalate", "3", "--problem", "4")[0] == 2
+    assert _run("escalate")[0] == 2
+    code, out = _run("escalate", "P999999")
+    assert code == 1 and "problem 999999 not found" in out
+
+
+def test_defects_lifecycle(problem: tuple[int, list[int]], tmp_path: Path) -> None:
+    pid, case_ids = problem
+    code, out = _run("defects", "add", "--title", "Issuer declines", "--key", "PAY-5", "--json")
+    assert code == 0, out
+    did = json.loads(out)["defect_id"]
+    code, out = _run("defects", "add", "--title", "again", "--key", "PAY-5")
+    assert code == 1 and "already exists" in out
+    code, out = _run("defects", "link", str(did), "--problem", str(pid), "--json")
+    assert code == 0 and json.loads(out)["linked_cases"] == case_ids
+    assert _run("defects", "link", str(did))[0] == 2
+    code, out = _run("defects", "link", str(did), "--case", "999999")
+    assert code == 1 and "case 999999 not found" in out
+    code, out = _run("defects", "resolve", str(did), "--json")
+    assert code == 0 and json.loads(out)["drafted_notices"] == 2
+    code, out = _run("defects", "list", "--status", "resolved", "--json")
+    assert code == 0 and [d["id"] for d in json.loads(out)] == [did]
+    code, out = _run("defects", "show", str(did), "--json")
+    assert code == 0 and len(json.loads(out)["notices"]) == 2
+    dest = tmp_path / "notices.csv"
+    code, out = _run("defects", "notices", "--export", "csv", "--out", str(dest))
+    assert code == 0, out
+    rows = list(csv.DictReader(dest.read_text(encoding="utf-8").splitlines()))
+    assert len(rows) == 2 and all(r["status"] == "draft" for r in rows)
+    code, out = _run("defects", "mark", rows[0]["id"], "sent")
+    assert code == 0, out
+    code, out = _run("defects", "notices", "--status", "all", "--json")
+    assert sorted(n["status"] for n in json.loads(out)) == ["draft", "sent"]
+    code, out = _run("defects", "regressions", "--json")
+    assert code == 0 and json.loads(out) == []
+    assert _run("defects", "show", "999999")[0] == 1
+
+
+def test_every_defects_command_has_help() -> None:
+    for cmd in ("list", "show", "add", "link", "resolve", "sync", "regressions", "notices", "mark"):
+        code, out = _run("defects", cmd, "--help")
+        assert code == 0 and len(out.split()) > 10, cmd
