@@ -177,7 +177,7 @@ class Traffic:
             rec["error_code"] = error
         if method == "POST":
             rec["idempotency_key"] = bool(idem)
-        self.sink.json("gateway.jsonl", t, rec)
+        self.sink.json("gateway.jsonl", t, rec, floats_checked=True)  # only float: latency_ms, rounded, > 0
 
     def _webhook(self, t: float, m: Merchant, event: str, tx_id: str) -> bool:
         """Deliver an event; returns True when the merchant rejected it because of the signature change."""
