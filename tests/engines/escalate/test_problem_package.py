@@ -116,3 +116,18 @@ def test_impact_names_missing_money() -> None:
     pkg = build_problem_package(inp)
     assert "impact.transactions" in pkg.completeness.ask_for
     assert "impact.money_at_stake" in pkg.completeness.ask_for
+
+
+def test_a_representative_pointing_elsewhere_adds_no_evidence() -> None:
+    inp = _input()
+    other = make_input([hypothesis(HypothesisKind.DECLINE_SPIKE, confidence=0.5, party="issuer")])
+    assert other.investigation is not None
+    other.investigation.correlation.logs[0].message = "unrelated issuer line"
+    inp = replace(
+        inp, representatives=[*inp.representatives, CaseEvidence(13, other.tickets, other.investigation)]
+    )
+    pkg = build_problem_package(inp)
+    d = pkg.to_dict()
+    assert "unrelated issuer line" not in d["log_excerpts"]
+    assert not any(s.startswith("case 13") for s in d["reproduction_steps"])
+    assert not any("not defect" in x for x in d["ruled_out"])  # no contradiction of the decision

@@ -5,15 +5,16 @@ queries that produced them), a few investigated representative cases, and the re
 finding; :func:`build_problem_package` starts from the case package of the strongest representative
 and replaces each section that a problem knows better: impact summed over all its cases, the mix of
 environments (plugin/SDK and API versions, regions), repro steps and log lines from every
-representative, all its tickets, the release whose component's errors rose, customer mix, and what
-every investigation ruled out. A section without evidence stays empty and is listed as missing.
+representative whose finding agrees with the strongest one, all its tickets, the component and release
+(:mod:`~paytriage.engines.escalate.attribution`), customer mix, and what the investigations ruled out.
+A section without evidence stays empty and is listed as missing.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -113,11 +114,9 @@ def _impact(inp: ProblemInput, base: Section) -> Section:
     f = inp.facts
     value: dict[str, Any] = {"tickets": len(inp.tickets), "cases": f.cases}
     sources = ["problem cases and tickets"]
-    scope = max(
-        (r.investigation.top.scope for r in inp.representatives if r.investigation.top is not None),
-        key=lambda s: s.transactions,
-        default=None,
-    )
+    primary = _primary(inp.representatives)
+    top = primary.investigation.top if primary is not None else None
+    scope = top.scope if top is not None and top.systemic else None  # the systemic cause's reach only
     for key in ("transactions", "customers", "merchants"):
         value[key] = max(getattr(f, key), getattr(scope, key) if scope else 0)
     money = dict(f.money_minor_by_currency)
@@ -164,6 +163,11 @@ def _severity(inp: ProblemInput, base: Section) -> Section:
     )
 
 
+def _api_or(kind: str, value: str) -> str:
+    """A dated version (``direct-api 2025-04-30``) is an API version, whatever field it came in."""
+    return "api_version" if kind == "plugin_sdk" and _API_VERSION.search(value) else kind
+
+
 def _environment(inp: ProblemInput) -> Section:
     """The mix across every ticket (and the representatives' logs): versions and regions present."""
     mixes: dict[str, Counter[str]] = {
@@ -205,10 +209,10 @@ def _environment(inp: ProblemInput) -> Section:
                 ("client", "plugin_sdk"),
             ):
                 if val := ev.attributes.get(key):
-                    mixes[into][str(val)] += 1
+                    mixes[_api_or(into, str(val))][str(val)] += 1
                     sources.add("log attributes of the representative cases")
         for sw in rep.investigation.correlation.clues.software:
-            mixes["plugin_sdk"][sw] += 1
+            mixes[_api_or("plugin_sdk", sw)][sw] += 1
             sources.add("ticket entities")
     env = {k: _mix(v) for k, v in mixes.items() if v}
     missing = []
@@ -351,6 +355,18 @@ def _ruled_out(inp: ProblemInput, packages: Sequence[tuple[int, EscalationPackag
     return Section("ruled_out", items[:30], sorted(sources))
 
 
+def _agreeing(reps: Sequence[CaseEvidence], primary: CaseEvidence | None) -> list[CaseEvidence]:
+    """The primary and the representatives whose top finding is of the same kind: evidence from a case
+    whose own investigation points elsewhere (or nowhere) would contradict the package."""
+    top = primary.investigation.top if primary is not None else None
+    if primary is None or top is None:
+        return list(reps)
+    same = [
+        r for r in reps if r is not primary and r.investigation.top and r.investigation.top.kind == top.kind
+    ]
+    return [primary, *same]
+
+
 def build_problem_package(inp: ProblemInput) -> EscalationPackage:
     """The problem's package; see the module docstring for which evidence fills which section."""
     primary = _primary(inp.representatives)
@@ -363,26 +379,23 @@ def build_problem_package(inp: ProblemInput) -> EscalationPackage:
         daily_counts=inp.daily_counts,
     )
     base = build_package(base_input)
+    agree = replace(inp, representatives=_agreeing(inp.representatives, primary))
     packages = [(primary.case_id, base)] if primary else []
-    for rep in inp.representatives:
+    for rep in agree.representatives:
         if rep is not primary:
-            packages.append(
-                (
-                    rep.case_id,
-                    build_package(
-                        EscalationInput(inp.subject, rep.tickets, inp.now, rep.triage, rep.investigation)
-                    ),
-                )
+            pkg = build_package(
+                EscalationInput(inp.subject, rep.tickets, inp.now, rep.triage, rep.investigation)
             )
+            packages.append((rep.case_id, pkg))
     s = dict(base.sections)
     s["impact"] = _impact(inp, s["impact"])
     s["severity"] = _severity(inp, s["severity"])
-    s["environment"] = _environment(inp)
-    s["reproduction_steps"] = _reproduction(inp)
+    s["environment"] = _environment(agree)
+    s["reproduction_steps"] = _reproduction(agree)
     s["log_excerpts"] = _logs(packages)
     s["timeline"] = _timeline(packages)
     s["related_tickets"] = _related(inp)
-    s["suspected_component"], s["suspected_release"] = _component(inp, packages)
+    s["suspected_component"], s["suspected_release"] = _component(agree, packages)
     s["customer_context"] = _customer(inp)
     s["ruled_out"] = _ruled_out(inp, packages)
     s["summary"] = _summary(inp, base, s)
