@@ -125,9 +125,10 @@ def test_finding_requests_in_any_ticket_text_never_raises(text: str) -> None:
     find_expected(text)
 
 
-@given(
+@given(  # URL delimiters left out: a credential in a query string is percent-encoded ('&' would end it)
     st.text(
-        alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="'\"\\"), min_size=8
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="'\"\\&#?/%+=;"),
+        min_size=8,
     )
 )
 @settings(max_examples=100, deadline=None)
