@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paytriage.sandbox.logs import compact_json, fast_json_body, iso, iso_ms
+from paytriage.sandbox.logs import LogSink, compact_json, fast_json_body, iso, iso_ms
 
 _values = st.one_of(
     st.text(max_size=20),
@@ -48,3 +50,25 @@ def test_compact_json_matches_json_dumps(value: object) -> None:
 def test_compact_json_edge_cases_fall_back() -> None:
     for value in (1e-05, 1e16, -2.5e-7, 2**70, "\ud800", {"a": [1e20]}, float("nan")):
         assert compact_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_checked_values = st.one_of(
+    st.text(max_size=20),
+    st.integers(-(2**63), 2**63 - 1),
+    st.booleans(),
+    st.none(),
+    st.floats(min_value=0.0, max_value=1e6).map(lambda x: round(x, 1)),
+)
+
+
+@given(st.dictionaries(st.from_regex(r"\A[a-z_]{1,10}\Z"), _checked_values, max_size=8))
+def test_checked_json_lines_match_json_dumps(record: dict[str, object]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        sink = LogSink(Path(tmp))
+        sink.json("gateway.jsonl", 1.8e9, record, floats_checked=True)
+        sink.json("webhooks.jsonl", 1.8e9, record)
+        sink.close()
+        expected = json.dumps({"ts": iso_ms(1.8e9), **record}, ensure_ascii=False, separators=(",", ":"))
+        assert (Path(tmp) / "gateway.jsonl").read_text("utf-8") == expected + "\n"
+        assert (Path(tmp) / "webhooks.jsonl").read_text("utf-8") == expected + "\n"
+        assert sink.lines == 2

@@ -134,7 +134,8 @@ class LogSink:
         else:
             body = compact_json(record)
         self._seq += 1
-        self._buf[name].append((t, self._seq, '{"ts":"' + iso_ms(t) + '",' + body[1:]))
+        rest = "," + body[1:] if len(body) > 2 else "}"
+        self._buf[name].append((t, self._seq, '{"ts":"' + iso_ms(t) + '"' + rest))
         self.lines += 1  # JSON escapes newlines, so a record is always one line
 
     def text(
