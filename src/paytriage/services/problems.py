@@ -1,11 +1,13 @@
 """Problems over the stored queue: group triaged cases into problems as they arrived, flag systemic ones.
 
-Replays cases in arrival order through the incremental :class:`ProblemGrouper`, so the moment a
-problem is recognised is the moment it would have been recognised live. A problem is *systemic*
-once ``min_tickets`` tickets from ``min_customers`` different merchants or consumers arrive within a
-day sharing a strong key far above its background rate; its detection
-time is the arrival of the ticket that crossed that line. Grouping keys come from the ticket text
-and from what the stored transactions already say (card BIN, response code, bank, country, plugin).
+Replays cases in arrival order through the incremental :class:`ProblemGrouper` and the
+:class:`SystemicTracker`, so the moment a problem is recognised is the moment it would have been
+recognised live. A problem is *systemic* once tickets from ``min_customers`` different customers
+sharing a specific key (BIN, response code, plugin version, bank, file type, or a country or
+currency within a category, or one text group) arrive far above that key's own seasonal baseline;
+its detection time is the arrival of the ticket that crossed that line. Grouping keys come from the
+ticket text and from what the stored transactions already say (card BIN, response code, bank,
+country, currency, plugin).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from paytriage.adapters.storage.mapping import ticket_from_row
 from paytriage.adapters.storage.orm import CaseRow, ProblemRow, TicketRow, TransactionRow
 from paytriage.domain import ProblemStatus, Ticket
 from paytriage.engines.patterns.features import features_from_ticket
+from paytriage.engines.patterns.bursts import KeyBurstDetector
 from paytriage.engines.patterns.grouping import ProblemGrouper
+from paytriage.engines.patterns.systemic import SystemicTracker
 
 __all__ = ["DetectedProblem", "ProblemRun", "detect_problems"]
 
@@ -40,6 +44,10 @@ class DetectedProblem:
     ticket_ids: list[str]
     case_ids: list[int]
     row_id: int | None = None
+    #: the burst signals that made it systemic, first one first, e.g. ``["bin:465901", "error:91"]``
+    signals: list[str] = field(default_factory=list)
+    #: the first burst's evidence in words ("5 customers in 1 h where 0.04 expected, p=2e-09")
+    evidence: str = ""
 
 
 @dataclass(slots=True)
@@ -63,16 +71,29 @@ def _transaction_keys(session: Session, ids: Iterable[str]) -> dict[str, dict[st
                 TransactionRow.response_code,
                 TransactionRow.processor,
                 TransactionRow.country,
+                TransactionRow.currency,
+                TransactionRow.attributes,
             ).where(TransactionRow.external_id.in_(chunk))
         ):
+            attrs = row.attributes if isinstance(row.attributes, dict) else {}
             keys = {
                 "bin": row.card_bin,
                 "error": row.response_code,
-                "bank": row.processor,
+                "bank": attrs.get("partner_bank") or row.processor,
                 "country": row.country,
+                "currency": row.currency,
+                "plugin": _plugin(attrs.get("integration")),
             }
-            out[row.external_id] = {k: v for k, v in keys.items() if v}
+            out[row.external_id] = {k: str(v) for k, v in keys.items() if v}
     return out
+
+
+def _plugin(value: object) -> str | None:
+    """``name/1.2.3`` or ``name 1.2.3`` → ``name@1.2.3``."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    name, _, version = value.strip().replace("/", " ").partition(" ")
+    return f"{name}@{version.strip()}" if version.strip() else name
 
 
 def _ticket_transactions(ticket: Ticket, triage: dict[str, Any] | None) -> list[str]:
@@ -92,10 +113,9 @@ def _extra_keys(ticket: Ticket, txn_keys: list[dict[str, str]]) -> dict[str, lis
     for keys in txn_keys:
         for kind, value in keys.items():
             extra.setdefault(kind, []).append(value)
-    integration = ticket.custom_fields.get("integration")
-    if isinstance(integration, str) and integration.strip():
-        name, _, version = integration.strip().partition(" ")
-        extra.setdefault("plugin", []).append(f"{name}@{version}" if version else name)
+    plugin = _plugin(ticket.custom_fields.get("integration"))
+    if plugin:
+        extra.setdefault("plugin", []).append(plugin)
     for kind, field_name in (("merchant", "merchant_id"), ("country", "country")):
         field_value = ticket.custom_fields.get(field_name)
         if isinstance(field_value, str) and field_value:
@@ -107,13 +127,23 @@ def detect_problems(
     db: Database,
     *,
     grouper: ProblemGrouper | None = None,
+    tracker: SystemicTracker | None = None,
     min_tickets: int = 3,
     min_customers: int = 3,
     batch_size: int = 1000,
     on_progress: Callable[[int], None] | None = None,
 ) -> ProblemRun:
-    """Regroup every triaged case and store the problems (replacing those not linked to a defect)."""
-    grouper = grouper or ProblemGrouper()
+    """Regroup every triaged case and store the problems (replacing those not linked to a defect).
+
+    ``tracker`` (default: a :class:`SystemicTracker` over ``grouper`` with ``min_tickets`` and a
+    burst detector needing ``min_customers``) decides which problems are systemic."""
+    tracker = tracker or SystemicTracker(
+        grouper=grouper or ProblemGrouper(),
+        detector=KeyBurstDetector(min_customers=min_customers),
+        min_tickets=min_tickets,
+    )
+    tracker.reset()
+    grouper = tracker.grouper_
     run = ProblemRun()
     case_of: dict[str, int] = {}
     external_of: dict[str, str] = {}
@@ -148,20 +178,23 @@ def detect_problems(
                     extra_keys=_extra_keys(ticket, [known[i] for i in ids if i in known]),
                     transaction_ids=ids,
                 )
-                assignment = grouper.add(feats)
+                tracker.add(feats, category=case.category)
                 case_of[str(case.id)] = case.id
                 external_of[str(case.id)] = ticket.external_id
-                pid = grouper.resolve(assignment.problem_id)
-                state = grouper.problem(pid)
-                if (
-                    pid not in detected
-                    and state.size >= min_tickets
-                    and len(state.customers) >= min_customers
-                ):
-                    detected[pid] = DetectedProblem(pid, ticket.created_at, state.summary().title, [], [])
                 run.cases += 1
             if on_progress is not None:
                 on_progress(len(cases))
+        for sp in tracker.systemic():
+            title = grouper.problem(sp.problem_id).summary().title
+            detected[sp.problem_id] = DetectedProblem(
+                sp.problem_id,
+                sp.detected_at,
+                title,
+                [],
+                [],
+                signals=[b.signal for b in sp.bursts],
+                evidence=sp.first_burst.describe(),
+            )
         _store(session, grouper, detected, case_of, external_of, run)
     return run
 

@@ -29,7 +29,7 @@ from scipy import stats
 
 from paytriage.domain.errors import InputError
 
-__all__ = ["Alert", "CountSeries", "EmergingIssueDetector", "hourly_counts"]
+__all__ = ["HOUR", "Alert", "CountSeries", "EmergingIssueDetector", "count_tail", "fit_baseline", "hourly_counts"]
 
 HOUR = timedelta(hours=1)
 #: An episode ends once its last ``cooldown_hours`` are consistent with the baseline at this level.
@@ -138,10 +138,12 @@ def fit_baseline(times: Sequence[datetime], counts: NDArray[np.float64]) -> _Bas
     return _Baseline(weekday, np.asarray(res.params, dtype=np.float64), max(1.0, dispersion))
 
 
-def _tail(observed: float, expected: float, dispersion: float) -> float:
+def count_tail(observed: float, expected: float, dispersion: float = 1.0) -> float:
     """P(X >= observed) under Poisson, or negative binomial with variance ``dispersion * mean``."""
     if observed <= 0:
         return 1.0
+    if expected <= 0:
+        return 0.0
     if dispersion <= 1.2:
         return float(stats.poisson.sf(observed - 1, expected))
     n = expected / (dispersion - 1.0)
@@ -226,7 +228,7 @@ class EmergingIssueDetector:
                 if t - w + 1 < 0 or np.isnan(mu[t - w + 1]):
                     continue
                 obs, exp = float(x[t - w + 1 : t + 1].sum()), float(mu[t - w + 1 : t + 1].sum())
-                p = _tail(obs, exp, base.dispersion)
+                p = count_tail(obs, exp, base.dispersion)
                 if best is None or p < best[0]:
                     best = (p, w, obs, exp)
             if best is None:
@@ -244,7 +246,7 @@ class EmergingIssueDetector:
                 c0 = t - self.cooldown_hours + 1
                 if c0 > s.index(episode.alert.detected_at):
                     obs_c, exp_c = float(x[c0 : t + 1].sum()), float(mu[c0 : t + 1].sum())
-                    if _tail(obs_c, exp_c, base.dispersion) > _QUIET_P:
+                    if count_tail(obs_c, exp_c, base.dispersion) > _QUIET_P:
                         alerts.append(self._close(episode, times[c0]))
                         episode = None
                 continue

@@ -36,6 +36,8 @@ class KeyKind(StrEnum):
     BANK = "bank"
     COUNTRY = "country"
     MERCHANT = "merchant"
+    CURRENCY = "currency"
+    FILE_TYPE = "file"
 
 
 #: How much one shared key of each kind says "same problem". A recent error code, BIN or plugin
@@ -49,7 +51,26 @@ KEY_WEIGHTS: dict[KeyKind, float] = {
     KeyKind.BANK: 0.25,
     KeyKind.MERCHANT: 0.10,
     KeyKind.COUNTRY: 0.05,
+    KeyKind.CURRENCY: 0.05,
+    KeyKind.FILE_TYPE: 0.25,
 }
+
+#: File types people name when an upload or export fails: (pattern, normalised name), compiled once.
+_FILE_TYPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rf"(?:(?<=\.)|(?<![\w-]))(?:{pattern})(?![\w-])", re.IGNORECASE), name)
+    for pattern, name in (
+        (r"pdf", "pdf"),
+        (r"jpe?g", "jpeg"),
+        (r"png", "png"),
+        (r"heic|heif", "heic"),
+        (r"tiff?", "tiff"),
+        (r"csv", "csv"),
+        (r"xlsx?", "xlsx"),
+        (r"docx?", "docx"),
+        (r"xml", "xml"),
+        (r"mt940|camt\.?05[234]", "bank-statement"),
+    )
+)
 
 _TOKEN = re.compile(r"[a-z][a-z0-9_]{2,}")
 _STOP = frozenset(
@@ -173,6 +194,9 @@ def _ticket_entities(text: str) -> dict[str, list[str]]:
         EntityKind.MERCHANT_ID: KeyKind.MERCHANT,
     }
     out: dict[str, list[str]] = {}
+    for pattern, name in _FILE_TYPES:
+        if pattern.search(text):
+            out.setdefault(KeyKind.FILE_TYPE.value, []).append(name)
     for ent in _extractor(EntityExtractor).extract(text):
         kind = mapping.get(ent.kind)
         if kind is not None:

@@ -129,6 +129,7 @@ class ProblemGrouper:
         self.aliases_: dict[int, int] = {}
         self.rejected_tickets_: set[tuple[str, int]] = set()
         self.rejected_merges_: set[tuple[int, int]] = set()
+        self.frozen_: set[int] = set()
         self.next_id_: int = 1
         self._keys = _Index(self.candidates_per_key)
         self._terms = _Index(self.candidates_per_key)
@@ -179,17 +180,20 @@ class ProblemGrouper:
         """Problems reachable through a strong key or a rare word, most hits first, at most
         ``max_candidates``: this cap is what keeps ``add`` constant-time as problems pile up."""
         hits: Counter[int] = Counter()
-        for k in keys:
+        for k in sorted(keys):  # sorted: ties in most_common keep first-seen order, so no hash order
             if _strong(k):
                 hits.update(self._keys.get(k))
         for t in self._rare_terms(vec):
             hits.update(self._terms.get(t))
         rejected = self.rejected_tickets_
+        frozen = self.frozen_
         return [
             pid
-            for pid, _ in hits.most_common(self.max_candidates)
-            if pid in self.problems_ and (not rejected or (ticket_id, pid) not in rejected)
-        ]
+            for pid, _ in hits.most_common(self.max_candidates + len(frozen))
+            if pid in self.problems_
+            and pid not in frozen
+            and (not rejected or (ticket_id, pid) not in rejected)
+        ][: self.max_candidates]
 
     # -- public API ----------------------------------------------------------------------------
     def add(self, ticket: TicketFeatures) -> Assignment:
@@ -283,6 +287,44 @@ class ProblemGrouper:
             self._attach(new_pid, t, vec)
         self.rejected_merges_.add((min(pid, new_pid), max(pid, new_pid)))
         return new_pid
+
+    def freeze(self, problem_id: int) -> None:
+        """Stop ``add`` from joining tickets to this problem; only :meth:`move` adds to it now
+        (a systemic problem whose membership another component decides)."""
+        self.frozen_.add(self.resolve(problem_id))
+
+    def similarity(self, ticket: TicketFeatures, problem_id: int) -> float:
+        """Cosine between a ticket's words and a problem's word profile (no state changes)."""
+        return self.problem(problem_id).cosine(self._vector(ticket.text, learn=False))
+
+    def move(self, tickets: Sequence[TicketFeatures], problem_id: int | None = None) -> int:
+        """Put already-grouped ``tickets`` into ``problem_id`` (a new problem when None), taking them
+        out of wherever they were; problems left empty disappear. Returns the receiving id.
+
+        Used when other evidence (a burst on a shared key) says these tickets are one problem."""
+        moving = [t for t in tickets if t.ticket_id in self.assignments_]
+        if not moving:
+            raise InputError("move needs tickets that are already grouped", field="tickets")
+        target = None if problem_id is None else self.resolve(problem_id)
+        if target is not None and target not in self.problems_:
+            raise NotFoundError(f"no problem {problem_id}")
+        for t in sorted(moving, key=lambda x: (x.created_at, x.ticket_id)):
+            current = self.resolve(self.assignments_[t.ticket_id])
+            if current == target:
+                continue
+            vec = self._vector(t.text, learn=False)
+            old = self.problems_[current]
+            if old.size > 1:
+                old.remove(t, vec)
+            else:
+                del self.problems_[current]
+            if target is None:
+                target = self.next_id_
+                self.next_id_ += 1
+                self.problems_[target] = ProblemState(target, t.created_at, t.created_at)
+            self._attach(target, t, vec)
+        assert target is not None
+        return target
 
     def reject(self, problem_id: int, ticket: TicketFeatures) -> Assignment:
         """The ticket does not belong to the problem: take it out and regroup it elsewhere."""

@@ -1,0 +1,253 @@
+"""Streaming burst detection on ticket signals: is this key far above its own seasonal baseline?
+
+Why: a problem is *systemic* not because several tickets look alike (everyday questions do) but
+because tickets sharing one specific key (a BIN range, a response code, a plugin version, a bank,
+a country within a category) arrive much faster than that key's history says they should. Each
+arriving ticket updates the signals it carries; for each, the number of distinct customers in the
+trailing windows is tested against
+
+    expected = share of the signal in its trailing history (with a small prior)
+               * expected ticket volume in the window
+
+where the volume is the seasonal Poisson GLM of total ticket volume from :mod:`.detection`
+(hour-of-day and weekday effects), or, when larger, what the other tickets in the same window
+imply (so a busy hour never makes a common key look unusual). The tail is the detection engine's
+Poisson one. Counting customers instead of tickets keeps one persistent writer from being a burst.
+
+A burst must pass a minimum-evidence rule (p-value, customers, ratio) and opens an episode for its
+signal; no second burst for that signal until the episode has gone quiet (the signal's rate in the
+longest window is back under ``min_ratio`` times its baseline).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from scipy import stats
+
+from paytriage.domain.errors import InputError
+from paytriage.engines.patterns.detection import HOUR, count_tail, fit_baseline
+
+__all__ = ["Burst", "KeyBurstDetector"]
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """One signal crossing the line: the evidence at the moment it did."""
+
+    signal: str
+    detected_at: datetime
+    window_hours: int
+    observed: int
+    expected: float
+    p_value: float
+    ticket_ids: tuple[str, ...]
+
+    @property
+    def ratio(self) -> float:
+        return self.observed / max(self.expected, 1e-9)
+
+    @property
+    def purity(self) -> float:
+        """Estimated share of the window's tickets that are excess over the baseline."""
+        return max(0.0, 1.0 - self.expected / max(self.observed, 1))
+
+    @property
+    def score(self) -> float:
+        return round(-math.log10(max(self.p_value, 1e-300)), 2)
+
+    def describe(self) -> str:
+        """The evidence in words, for people and for logs."""
+        return (
+            f"{self.signal}: {self.observed} customers in {self.window_hours} h where "
+            f"{self.expected:.2f} expected (p={self.p_value:.1e})"
+        )
+
+
+@dataclass(slots=True)
+class _Signal:
+    times: list[datetime] = field(default_factory=list)  # every arrival (history counts by bisect)
+    recent: deque[tuple[datetime, str, str]] = field(default_factory=deque)  # (time, ticket, customer)
+    hot: bool = False
+
+
+class KeyBurstDetector:
+    """Per-signal burst test as tickets arrive, oldest first (see the module docstring).
+
+    Parameters are stored untouched (scikit-learn style); state ends in ``_``.
+    """
+
+    def __init__(
+        self,
+        *,
+        windows_hours: Sequence[int] = (1, 3, 6, 24),
+        history_hours: int = 28 * 24,
+        alpha: float = 1e-6,
+        min_customers: int = 3,
+        min_ratio: float = 3.0,
+        prior_share: float = 0.01,
+        prior_weight: float = 50.0,
+        refit_hours: int = 24,
+        min_history_hours: int = 24,
+        share_quantile: float = 0.9,
+    ) -> None:
+        self.windows_hours = windows_hours
+        self.history_hours = history_hours
+        self.alpha = alpha
+        self.min_customers = min_customers
+        self.min_ratio = min_ratio
+        self.prior_share = prior_share
+        self.prior_weight = prior_weight
+        self.refit_hours = refit_hours
+        self.min_history_hours = min_history_hours
+        self.share_quantile = share_quantile
+        self.reset()
+
+    def reset(self) -> KeyBurstDetector:
+        self.signals_: dict[str, _Signal] = {}
+        self.times_: list[datetime] = []
+        self._volume_fit_at: datetime | None = None
+        self._volume: tuple[datetime, np.ndarray] | None = None  # (first hour, hourly mean per hour)
+        self._baseline: object | None = None
+        return self
+
+    def _check(self) -> None:
+        if not self.windows_hours or min(self.windows_hours) < 1:
+            raise InputError("windows_hours must be positive hour counts", field="windows_hours")
+        if not 0 < self.alpha < 1:
+            raise InputError("alpha must be between 0 and 1", field="alpha")
+        if not 0.5 <= self.share_quantile < 1:
+            raise InputError("share_quantile must be in [0.5, 1)", field="share_quantile")
+        if not 0 < self.prior_share < 1:
+            raise InputError("prior_share must be between 0 and 1", field="prior_share")
+
+    # -- baseline ------------------------------------------------------------------------------
+    def _refit(self, now: datetime) -> None:
+        """Refit the seasonal volume model on whole hours of trailing history, once per day."""
+        if self._volume_fit_at is not None and now - self._volume_fit_at < self.refit_hours * HOUR:
+            return
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        lo = max(self.times_[0], hour - self.history_hours * HOUR).replace(minute=0, second=0, microsecond=0)
+        n = int((hour - lo) // HOUR)
+        if n < 24:
+            return
+        i0 = bisect.bisect_left(self.times_, lo)
+        i1 = bisect.bisect_left(self.times_, hour)
+        idx = [int((t - lo) // HOUR) for t in self.times_[i0:i1]]
+        counts = np.bincount(np.asarray(idx, dtype=np.int64), minlength=n).astype(np.float64)[:n]
+        self._baseline = fit_baseline([lo + i * HOUR for i in range(n)], counts)
+        self._volume_fit_at = now
+
+    def _expected_volume(self, now: datetime, hours: int) -> float:
+        """Seasonal expected ticket volume in the ``hours`` before ``now`` (0 before the first fit)."""
+        base = self._baseline
+        if base is None:
+            return 0.0
+        start = now - hours * HOUR
+        first = start.replace(minute=0, second=0, microsecond=0)
+        grid = [first + i * HOUR for i in range(hours + 1)]
+        mu = base.mean(grid)  # type: ignore[attr-defined]
+        # the partial first and last hours count by the fraction of them inside the window
+        frac0 = 1.0 - (start - first) / HOUR
+        return float(mu[0] * frac0 + mu[1:-1].sum() + mu[-1] * (1.0 - frac0))
+
+    def _count(self, times: list[datetime], lo: datetime, hi: datetime) -> int:
+        return bisect.bisect_left(times, hi) - bisect.bisect_left(times, lo)
+
+    # -- stream --------------------------------------------------------------------------------
+    def observe(
+        self, ticket_id: str, when: datetime, signals: Iterable[str], customer: str | None = None
+    ) -> list[Burst]:
+        """Record one ticket; the bursts it completes (one per signal whose episode it opens)."""
+        self._check()
+        if self.times_ and when < self.times_[-1]:
+            raise InputError("tickets must arrive in time order", field="created_at")
+        self.times_.append(when)
+        self._refit(when)
+        who = customer or f"ticket:{ticket_id}"
+        longest = max(self.windows_hours) * HOUR
+        out: list[Burst] = []
+        for name in sorted(set(signals)):
+            sig = self.signals_.get(name)
+            if sig is None:
+                sig = self.signals_[name] = _Signal()
+            sig.times.append(when)
+            sig.recent.append((when, ticket_id, who))
+            while sig.recent and sig.recent[0][0] <= when - longest:
+                sig.recent.popleft()
+            burst = self._test(name, sig, when)
+            if sig.hot:
+                if burst is None and self._quiet(sig, when):
+                    sig.hot = False
+                continue
+            if burst is not None:
+                sig.hot = True
+                out.append(burst)
+        return out
+
+    def is_hot(self, signal: str) -> bool:
+        """Whether the signal is inside a burst episode (as of the last ticket that carried it)."""
+        sig = self.signals_.get(signal)
+        return sig is not None and sig.hot
+
+    def excess_share(self, signal: str, when: datetime) -> float:
+        """Now, the estimated share of this signal's recent customers that are above its baseline
+        (best window with at least ``min_customers``): the chance one of its tickets belongs to
+        the burst rather than to the everyday background. 0 when it is not in a burst."""
+        sig = self.signals_.get(signal)
+        if sig is None or not sig.hot:
+            return 0.0
+        best = 0.0
+        for w in self.windows_hours:
+            _tickets, customers, others = self._window(sig, when, w)
+            if customers >= self.min_customers:
+                best = max(best, 1.0 - self._expected(sig, when, w, others) / customers)
+        return best
+
+    def _expected(self, sig: _Signal, when: datetime, w: int, others: int) -> float:
+        lo = when - self.history_hours * HOUR
+        cut = when - w * HOUR
+        n_sig = self._count(sig.times, lo, cut)
+        n_all = self._count(self.times_, lo, cut)
+        # Gamma posterior of the signal's share; its upper quantile, not its mean, so that a short
+        # history (few tickets to learn the share from) makes the baseline cautious, not naive.
+        a = n_sig + self.prior_share * self.prior_weight
+        share = min(0.999, float(stats.gamma.ppf(self.share_quantile, a, scale=1.0 / (n_all + self.prior_weight))))
+        seasonal = share * self._expected_volume(when, w)
+        conditional = share / (1.0 - share) * others if share < 1.0 else float("inf")
+        return max(seasonal, conditional)
+
+    def _window(self, sig: _Signal, when: datetime, w: int) -> tuple[list[str], int, int]:
+        lo = when - w * HOUR
+        inside = [(tid, who) for t, tid, who in sig.recent if t > lo]
+        total = self._count(self.times_, lo + timedelta(microseconds=1), when + timedelta(microseconds=1))
+        return [tid for tid, _ in inside], len({who for _, who in inside}), total - len(inside)
+
+    def _test(self, name: str, sig: _Signal, when: datetime) -> Burst | None:
+        best: Burst | None = None
+        span = when - self.times_[0]
+        for w in self.windows_hours:
+            if span < (self.min_history_hours + w) * HOUR:
+                continue  # the baseline needs min_history_hours before the window: a new queue
+                # cannot tell a burst from its normal
+            tickets, customers, others = self._window(sig, when, w)
+            if customers < self.min_customers:
+                continue
+            exp = self._expected(sig, when, w, others)
+            if customers < self.min_ratio * exp:
+                continue
+            p = count_tail(customers, exp)
+            if p <= self.alpha and (best is None or p < best.p_value):
+                best = Burst(name, when, w, customers, round(exp, 4), p, tuple(tickets))
+        return best
+
+    def _quiet(self, sig: _Signal, when: datetime) -> bool:
+        w = max(self.windows_hours)
+        _tickets, customers, others = self._window(sig, when, w)
+        return customers < self.min_ratio * self._expected(sig, when, w, others)
