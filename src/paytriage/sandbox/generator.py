@@ -22,7 +22,7 @@ import numpy as np
 from paytriage.domain.errors import InputError
 from paytriage.sandbox.cases import Case, background_case, incident_case, not_needed_case
 from paytriage.sandbox.incidents import Incident, parse_spec, release_component, schedule
-from paytriage.sandbox.logs import LogSink, iso
+from paytriage.sandbox.logs import LogSink, compact_json, iso
 from paytriage.sandbox.noise import hourly_noise
 from paytriage.sandbox.releases import plan_releases
 from paytriage.sandbox.statements import StatementWriter
@@ -136,7 +136,7 @@ def generate(
                 n_written += 1
                 tid = f"T-{n_written:07d}"
                 ticket, row = writer.render(case, tid, created)
-                tf.write(json.dumps(ticket, ensure_ascii=False, separators=(",", ":")) + "\n")
+                tf.write(compact_json(ticket) + "\n")
                 gt.writerow(row)
                 survey = writer.survey(case, tid, created)
                 if survey:

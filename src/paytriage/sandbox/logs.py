@@ -7,7 +7,9 @@ Lines are buffered per simulated hour, sorted by time and appended, so memory is
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -108,6 +110,9 @@ def fast_json_body(record: dict[str, Any]) -> str:
     return compact_json(record)[1:-1]
 
 
+_LINE = itemgetter(2)
+
+
 class LogSink:
     """Hour-buffered writer for every log file; counts lines written."""
 
@@ -182,10 +187,10 @@ class LogSink:
                 keep: list[tuple[float, int, str]] = []
                 out = buf
             else:
-                cut = next((k for k, item in enumerate(buf) if item[0] >= until), len(buf))
+                cut = bisect_left(buf, (until,))  # first line at or after ``until``
                 out, keep = buf[:cut], buf[cut:]
             if out:
-                self._fh[name].write("\n".join(line for _, _, line in out) + "\n")
+                self._fh[name].write("\n".join(map(_LINE, out)) + "\n")
             self._buf[name] = keep
 
     def close(self) -> None:

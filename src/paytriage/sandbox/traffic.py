@@ -113,7 +113,7 @@ class Traffic:
     def flush(self) -> None:
         self._buf.sort()
         if self._buf:
-            self._fh.write("\n".join(line for _, _, line in self._buf) + "\n")
+            self._fh.write("\n".join([line for _, _, line in self._buf]) + "\n")
         self._buf = []
 
     def close(self) -> None:
