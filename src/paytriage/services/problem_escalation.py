@@ -3,7 +3,8 @@
 Everything :func:`~paytriage.engines.escalate.problem.build_problem_package` needs, read from the
 database: every case and ticket of the problem; the transactions its tickets name (counted by one
 query, quoted in the package); a few representative cases investigated like a single case would be
-(the onset case first, then those naming transactions, worst priority first); and the release impact
+(the onset case first, then those naming transactions, worst priority first; more, up to
+:data:`MAX_REPRESENTATIVES`, until two agree on the finding); and the release impact
 of every release in the three days before the problem began, tested on its component's error log
 rate (exact Poisson test, as in ``paytriage problems detect``). Filing in Jira records the defect and
 links every case of the problem to it (``case_defects``), so the link outlives regrouping.
@@ -42,7 +43,9 @@ from paytriage.engines.escalate.problem import (
     ProblemFacts,
     ProblemInput,
     ReleaseSuspect,
+    agreeing,
     build_problem_package,
+    strongest,
 )
 from paytriage.engines.investigate.investigator import Investigator
 from paytriage.engines.patterns.detection import CountSeries
@@ -54,6 +57,8 @@ from paytriage.services.investigation import case_tickets, investigate_case
 __all__ = ["escalate_problem", "load_problem_input", "problem_package"]
 
 REPRESENTATIVES = 3
+#: More cases are investigated (up to this many) until two agree on the finding.
+MAX_REPRESENTATIVES = 6
 RELEASE_LOOKBACK = timedelta(hours=72)
 TREND_DAYS = 14
 _ERROR_LEVELS = ("error", "critical", "fatal", "ERROR", "CRITICAL", "FATAL")
@@ -152,17 +157,12 @@ def _facts(
     return f, named
 
 
-def _representatives(cases: list[CaseRow], named: dict[int, list[str]], n: int) -> list[int]:
-    """The onset case, then cases naming transactions, worst priority first, then the rest by age."""
+def _candidates(cases: list[CaseRow], named: dict[int, list[str]]) -> list[int]:
+    """Investigation order: the onset case, then cases naming transactions, worst priority first, then
+    the rest by age."""
     order = sorted(cases, key=lambda c: (not named.get(c.id), c.priority or "P9", c.created_at, c.id))
     onset = min(cases, key=lambda c: (c.created_at, c.id))
-    picked = [onset.id]
-    for c in order:
-        if len(picked) >= n:
-            break
-        if c.id not in picked:
-            picked.append(c.id)
-    return picked
+    return [onset.id, *(c.id for c in order if c.id != onset.id)]
 
 
 def _daily_counts(tickets: list[Ticket]) -> list[tuple[str, int]]:
@@ -260,8 +260,15 @@ def load_problem_input(
     when = now or utcnow()
     facts, named = _facts(session, problem, cases, tickets, when)
     facts.case_of_ticket = case_of
-    reps = []
-    for cid in _representatives(cases, named, representatives):
+    cats = Counter(c.category for c in cases if c.category)
+    category = cats.most_common(1)[0][0] if cats else None
+    reps: list[CaseEvidence] = []
+    for cid in _candidates(cases, named):
+        if len(reps) >= representatives and (
+            len(agreeing(reps, strongest(reps, category))) >= min(2, representatives)
+            or len(reps) >= MAX_REPRESENTATIVES
+        ):
+            break
         rep_tickets = case_tickets(session, cid)
         if not rep_tickets:
             continue
@@ -278,9 +285,7 @@ def load_problem_input(
             title=problem.title,
             created_at=problem.first_seen,
             status=problem.status,
-            category=Counter(c.category for c in cases if c.category).most_common(1)[0][0]
-            if any(c.category for c in cases)
-            else None,
+            category=category,
         ),
         tickets=tickets,
         facts=facts,

@@ -17,6 +17,7 @@ from paytriage.engines.escalate.problem import (
     ProblemInput,
     ReleaseSuspect,
     build_problem_package,
+    strongest,
 )
 from paytriage.engines.escalate.render import to_markdown
 from paytriage.engines.investigate.hypotheses import HypothesisKind
@@ -131,3 +132,22 @@ def test_a_representative_pointing_elsewhere_adds_no_evidence() -> None:
     assert "unrelated issuer line" not in d["log_excerpts"]
     assert not any(s.startswith("case 13") for s in d["reproduction_steps"])
     assert not any("not defect" in x for x in d["ruled_out"])  # no contradiction of the decision
+
+
+def test_a_concurrent_incident_does_not_outvote_the_problems_cause() -> None:
+    kyc = make_input([hypothesis(HypothesisKind.UPLOAD_FAILURES, confidence=0.7, component="kyc-service")])
+    loud = make_input(
+        [hypothesis(HypothesisKind.AMOUNT_ANOMALY, confidence=0.97, component="refund-service")]
+    )
+    assert kyc.investigation is not None and loud.investigation is not None
+    reps = [
+        CaseEvidence(1, kyc.tickets, kyc.investigation),
+        CaseEvidence(2, loud.tickets, loud.investigation),
+        CaseEvidence(3, loud.tickets, loud.investigation),
+    ]
+    assert strongest(reps, "account_verification_restriction") is reps[0]
+    assert strongest(reps, "refund") is reps[1]  # two votes and it fits refunds
+    assert strongest(reps, "login_and_access") is reps[1]  # nothing fits: the loudest finding
+    inp = replace(_input(release=False), representatives=reps)
+    inp.subject.category = "account_verification_restriction"
+    assert build_problem_package(inp).to_dict()["suspected_component"] == "kyc-service"

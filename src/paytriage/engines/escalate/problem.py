@@ -32,9 +32,18 @@ from paytriage.engines.escalate.package import (
     build_package,
 )
 from paytriage.engines.escalate.package import _reproduction as _case_reproduction
+from paytriage.engines.investigate.hypotheses import HypothesisKind
 from paytriage.engines.investigate.investigator import Investigation
 
-__all__ = ["CaseEvidence", "ProblemFacts", "ProblemInput", "ReleaseSuspect", "build_problem_package"]
+__all__ = [
+    "CaseEvidence",
+    "ProblemFacts",
+    "ProblemInput",
+    "ReleaseSuspect",
+    "agreeing",
+    "build_problem_package",
+    "strongest",
+]
 
 MAX_STEPS = 10
 MAX_LOG_LINES = 15
@@ -95,9 +104,52 @@ def _strength(r: CaseEvidence) -> tuple[bool, float, int]:
     return (top is not None and top.systemic, top.confidence if top else 0.0, -r.case_id)
 
 
-def _primary(reps: Sequence[CaseEvidence]) -> CaseEvidence | None:
-    """The representative whose top hypothesis is most confident (systemic first)."""
-    return max(reps, key=_strength, default=None)
+_K = HypothesisKind
+#: Which ticket categories a systemic finding can explain. A finding of another kind, seen from a case
+#: of the problem, is a concurrent incident nearby in time, not the problem's cause. Kinds not listed
+#: (an error spike of any template) may explain any category.
+KIND_CATEGORIES: dict[HypothesisKind, frozenset[str]] = {
+    _K.DECLINE_SPIKE: frozenset({"card_payment_declined", "payment_method_binding"}),
+    _K.AUTHENTICATION_SPIKE: frozenset(
+        {"card_payment_declined", "payment_method_binding", "payment_pending"}
+    ),
+    _K.PENDING_SPIKE: frozenset({"payment_pending", "payout_withdrawal", "transfer", "refund"}),
+    _K.PAYOUT_DELAY: frozenset({"payout_withdrawal", "transfer", "reconciliation_reporting"}),
+    _K.WEBHOOK_FAILURES: frozenset({"api_integration", "payment_pending", "reconciliation_reporting"}),
+    _K.AMOUNT_ANOMALY: frozenset(
+        {"refund", "incorrect_or_duplicate_charge", "fees_and_exchange_rates", "reconciliation_reporting"}
+    ),
+    _K.AUTH_ERRORS: frozenset({"login_and_access", "api_integration"}),
+    _K.RATE_LIMITING: frozenset({"api_integration", "card_payment_declined"}),
+    _K.DUPLICATE_SUBMISSION: frozenset({"incorrect_or_duplicate_charge", "chargeback_dispute"}),
+    _K.UPLOAD_FAILURES: frozenset({"account_verification_restriction", "chargeback_dispute"}),
+}
+
+
+def _finding(r: CaseEvidence, category: str | None = None) -> tuple[str, str] | None:
+    top = r.investigation.top
+    if top is None or not top.systemic:
+        return None
+    fits = KIND_CATEGORIES.get(top.kind)
+    if category is not None and fits is not None and category not in fits:
+        return None
+    return top.kind.value, top.component or ""
+
+
+def strongest(reps: Sequence[CaseEvidence], category: str | None = None) -> CaseEvidence | None:
+    """The representative of the finding most representatives share among those that can explain the
+    problem's ``category`` (a loud concurrent incident seen from one case does not outvote the
+    problem's own cause); ties go to confidence."""
+    votes = Counter(f for r in reps if (f := _finding(r, category)) is not None)
+    if not votes and category is not None:
+        return strongest(reps)
+    if not votes:
+        return max(reps, key=_strength, default=None)
+    best = max(
+        votes,
+        key=lambda f: (votes[f], max(_strength(r) for r in reps if _finding(r, category) == f)),
+    )
+    return max((r for r in reps if _finding(r, category) == best), key=_strength)
 
 
 def _money(by_currency: Mapping[str, int]) -> str:
@@ -114,7 +166,7 @@ def _impact(inp: ProblemInput, base: Section) -> Section:
     f = inp.facts
     value: dict[str, Any] = {"tickets": len(inp.tickets), "cases": f.cases}
     sources = ["problem cases and tickets"]
-    primary = _primary(inp.representatives)
+    primary = strongest(inp.representatives, inp.subject.category)
     top = primary.investigation.top if primary is not None else None
     scope = top.scope if top is not None and top.systemic else None  # the systemic cause's reach only
     for key in ("transactions", "customers", "merchants"):
@@ -355,7 +407,7 @@ def _ruled_out(inp: ProblemInput, packages: Sequence[tuple[int, EscalationPackag
     return Section("ruled_out", items[:30], sorted(sources))
 
 
-def _agreeing(reps: Sequence[CaseEvidence], primary: CaseEvidence | None) -> list[CaseEvidence]:
+def agreeing(reps: Sequence[CaseEvidence], primary: CaseEvidence | None) -> list[CaseEvidence]:
     """The primary and the representatives whose top finding is of the same kind: evidence from a case
     whose own investigation points elsewhere (or nowhere) would contradict the package."""
     top = primary.investigation.top if primary is not None else None
@@ -369,7 +421,7 @@ def _agreeing(reps: Sequence[CaseEvidence], primary: CaseEvidence | None) -> lis
 
 def build_problem_package(inp: ProblemInput) -> EscalationPackage:
     """The problem's package; see the module docstring for which evidence fills which section."""
-    primary = _primary(inp.representatives)
+    primary = strongest(inp.representatives, inp.subject.category)
     base_input = EscalationInput(
         subject=inp.subject,
         tickets=primary.tickets if primary else inp.tickets,
@@ -379,7 +431,7 @@ def build_problem_package(inp: ProblemInput) -> EscalationPackage:
         daily_counts=inp.daily_counts,
     )
     base = build_package(base_input)
-    agree = replace(inp, representatives=_agreeing(inp.representatives, primary))
+    agree = replace(inp, representatives=agreeing(inp.representatives, primary))
     packages = [(primary.case_id, base)] if primary else []
     for rep in agree.representatives:
         if rep is not primary:
@@ -423,7 +475,7 @@ def _summary(inp: ProblemInput, base: EscalationPackage, s: Mapping[str, Section
             f"{imp['transactions']} transaction(s), {imp.get('merchants', 0)} merchant(s), "
             f"{imp.get('customers', 0)} customer(s), {imp.get('money_at_stake') or 'no amount'} at stake."
         )
-    primary = _primary(inp.representatives)
+    primary = strongest(inp.representatives, inp.subject.category)
     top = primary.investigation.top if primary else None
     if top is not None:
         parts.append(
