@@ -185,3 +185,41 @@ def test_notice_body_never_carries_a_card_number(subject: str, org: str | None, 
     _, body, _ = notices._compose(r, FIXED)
     assert "4242 4242 4242 4242" not in body and "5555555555554444" not in body
     assert "T-1" in body
+
+
+def test_backlog_counts_linked_cases_and_jira_sync_drafts(db: Database) -> None:
+    import httpx
+    from pydantic import SecretStr
+
+    from paytriage.adapters.connectors.jira import JiraClient, JiraCredentials
+    from paytriage.services.backlog import backlog
+
+    cases = _load(db)
+    with db.session() as s:
+        did = defects.create_defect(s, title="declines", key="PAY-11", now=T0)
+        defects.link_cases(s, did, [cases["EX-1001"], cases["EX-1002"]])
+        [item] = backlog(s)
+        assert item.defect_id == did and item.cases == 2 and item.tickets == 2
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith("/search/jql")
+        issue = {
+            "key": "PAY-11",
+            "fields": {
+                "status": {"name": "Done", "statusCategory": {"key": "done"}},
+                "resolution": {"name": "Fixed"},
+                "resolutiondate": "2026-11-02T10:45:00.000+0000",
+            },
+        }
+        return httpx.Response(200, json={"issues": [issue]})
+
+    creds = JiraCredentials(url="https://jira.test", email="a@b.test", token=SecretStr("x"))
+    client = JiraClient(creds, transport=httpx.MockTransport(handler), sleep=lambda _: None)
+    with db.session() as s:
+        assert defects.sync_jira(s, client) == [did]
+        assert defects.sync_jira(s, client) == []  # nothing new
+    with db.session() as s:
+        d = s.get(DefectRow, did)
+        assert d is not None and d.status == "resolved" and d.resolved_at == FIXED
+        assert len(notices.list_notifications(s, defect_id=did)) == 2
+        assert backlog(s) == []  # resolved defects leave the backlog

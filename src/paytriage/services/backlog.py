@@ -1,7 +1,8 @@
 """Backlog review: open defects ranked by customer impact, for prioritisation meetings.
 
-A defect's cases are those of its problems (``cases.problem_id → problems.defect_id``) plus those
-escalated to it (audit ``escalated`` events). Impact = tickets, distinct merchants, money at stake
+A defect's cases are those of its problems (``cases.problem_id → problems.defect_id``), those
+escalated to it (audit ``escalated`` events) and those linked in ``case_defects`` (by escalation, a
+person, or a regression). Impact = tickets, distinct merchants, money at stake
 (from the problems and the escalation packages), SLA risk (cases past or within a day of their
 resolution target) and trend (tickets in the last 7 days against the 7 before). The score is a
 weighted sum of log-scaled factors, stated in :data:`WEIGHTS` so the ranking can be argued with.
@@ -22,7 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from paytriage.adapters.storage.mapping import case_from_row
-from paytriage.adapters.storage.orm import AuditRow, CaseRow, CaseTicketRow, DefectRow, ProblemRow, TicketRow
+from paytriage.adapters.storage.orm import (
+    AuditRow,
+    CaseDefectRow,
+    CaseRow,
+    CaseTicketRow,
+    DefectRow,
+    ProblemRow,
+    TicketRow,
+)
 from paytriage.domain import InputError, Money, utcnow
 from paytriage.domain.defect import DefectStatus
 from paytriage.domain.money import CURRENCY_EXPONENTS
@@ -112,6 +121,7 @@ def backlog(
                         _money_from_text(str((a.details.get("impact") or {}).get("money_at_stake"))),
                     )
                 case_ids.add(int(a.object_id))
+        case_ids.update(session.scalars(select(CaseDefectRow.case_id).where(CaseDefectRow.defect_id == d.id)))
         _measure(session, item, case_ids, when)
         items.append(item)
     for it in items:
