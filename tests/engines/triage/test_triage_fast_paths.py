@@ -13,7 +13,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from paytriage.engines.triage.classifier import _decision
-from paytriage.engines.triage.entities import _DATE, _ERROR_QUOTED, _TIME, PATTERNS, EntityExtractor
+from paytriage.engines.triage.dates import _DATE, _TIME
+from paytriage.engines.triage.entities import _ERROR_QUOTED, PATTERNS, EntityExtractor
 from paytriage.engines.triage.lowered import FOLD_SPECIAL, lowercase_twin
 from paytriage.engines.triage.trie import trie_pattern
 from paytriage.engines.triage.vectorize import FastTfidf, hstack_csr

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FOLD_SPECIAL", "lowercase_twin"]
+__all__ = ["FOLD_SPECIAL", "lowercase_twin", "required_twin"]
 
 #: Characters for which lower-casing and ``IGNORECASE`` disagree (or whose lower case is longer).
 FOLD_SPECIAL = re.compile("[\u0130\u0131\u017f]")
@@ -49,3 +49,11 @@ def lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         out.append(ch.lower() if "A" <= ch <= "Z" else ch)
         i += 1
     return re.compile("".join(out), pattern.flags & ~re.IGNORECASE)
+
+
+def required_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """:func:`lowercase_twin` for a pattern written to have one (a module-level maintenance check)."""
+    twin = lowercase_twin(pattern)
+    if twin is None:  # pragma: no cover - a maintenance error, caught by any test run
+        raise RuntimeError(f"no lower-case twin for {pattern.pattern[:40]!r}")
+    return twin
