@@ -2,8 +2,10 @@
 
 BANKING77 (real online-banking queries) is used only to *measure*: its 77 intents are mapped to our
 categories by ``bench/banking77_to_taxonomy.csv``; nothing from it is used for training.
-Usage: ``python bench/triage.py --banking77 /work/shared/data/banking77/train.csv [--n 20000] [--workers 2]``.
-Throughput is reported for one process (wall and CPU time) and for a pool of ``--workers`` processes.
+Usage: ``python bench/triage.py --banking77 /work/shared/data/banking77/train.csv [--n 20000] [--workers 2]
+[--e2e 100000]``. Throughput is reported for one process (wall and CPU time), for a pool of ``--workers``
+processes, and with ``--e2e N`` end to end: ``paytriage triage FILE --json --workers W`` on a JSONL file
+of N tickets, timed from process start (model fit and pool start included) to the last line written.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import itertools
 import json
 import os
 import random
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -108,6 +114,32 @@ def banking77(path: Path, mapping: Path, triager: Triager) -> dict[str, object]:
     }
 
 
+def end_to_end(n: int, workers: int, seed: int) -> dict[str, object]:
+    """``paytriage triage FILE --json`` as a user runs it, output to /dev/null; wall and CPU of all of it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tickets.jsonl"
+        with path.open("w", encoding="utf-8") as f:
+            for i, text in enumerate(synthetic(n, seed)):
+                row = {"id": f"E-{i}", "created_at": "2026-11-05T10:00:00Z", "description": text}
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        cli = "from paytriage.adapters.cli.main import app; app()"
+        cmd = [sys.executable, "-c", cli, "triage", str(path), "--json", "--workers", str(workers)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        secs = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "workers": workers,
+        "tickets": n,
+        "seconds": round(secs, 2),
+        "tickets_per_s": round(n / secs),
+        "cpu_seconds_all_processes": round(cpu, 2),
+        "tickets_per_cpu_s": round(n / cpu),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--banking77", type=Path, help="path to BANKING77 train.csv (skipped when absent)")
@@ -116,6 +148,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--workers", type=int, default=2, help="also measure a pool of N processes (1: skip)")
+    ap.add_argument("--e2e", type=int, default=0, help="also run the CLI end to end on N tickets (0: skip)")
     args = ap.parse_args()
     start = time.perf_counter()
     triager = Triager.from_config()
@@ -146,8 +179,9 @@ def main() -> None:
     }
     if args.workers > 1:
         start = time.perf_counter()
-        triager.triage_many(tickets[: 2 * CHUNK * args.workers], workers=args.workers)  # spawn + warm
+        triager.triage_many(tickets[: 2 * CHUNK], workers=args.workers)  # start the pool: one chunk each
         spawn_s = time.perf_counter() - start
+        method = triager._pool(args.workers).method
         start = time.perf_counter()
         pooled = triager.triage_many(tickets, workers=args.workers)
         secs = time.perf_counter() - start
@@ -158,9 +192,12 @@ def main() -> None:
             "tickets": len(tickets),
             "seconds": round(secs, 2),
             "tickets_per_s": round(len(tickets) / secs),
-            "pool_start_seconds": round(spawn_s, 2),
+            "pool_start_seconds_incl_first_2_chunks": round(spawn_s, 2),
+            "start_method": method,
             "same_as_single_process": [r.to_dict() for r in pooled[:2000]] == [r.to_dict() for r in single],
         }
+    if args.e2e:
+        out["end_to_end_cli"] = [end_to_end(args.e2e, w, args.seed) for w in sorted({1, args.workers})]
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     if args.banking77 and args.banking77.exists():
         rows = [r["text"] for r in csv.DictReader(args.banking77.open(encoding="utf-8"))]
