@@ -9,9 +9,13 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from paytriage.adapters.cli.escalate import _target
 from paytriage.adapters.cli.main import app
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import CaseRow, ProblemRow
@@ -98,3 +102,14 @@ def test_every_defects_command_has_help() -> None:
     for cmd in ("list", "show", "add", "link", "resolve", "sync", "regressions", "notices", "mark"):
         code, out = _run("defects", cmd, "--help")
         assert code == 0 and len(out.split()) > 10, cmd
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=30))
+def test_target_parses_or_exits_2(text: str) -> None:
+    try:
+        kind, n = _target(text, None)
+    except typer.Exit as exc:
+        assert exc.exit_code == 2
+    else:
+        assert kind in ("case", "problem") and n >= 0 and str(n) in text

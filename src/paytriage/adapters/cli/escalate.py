@@ -100,7 +100,7 @@ def _target(target: str | None, problem: int | None) -> tuple[str, int]:
         return "problem", problem
     if target is None:
         fail("give a case id (12) or a problem id (P12)", code=2)
-    m = re.fullmatch(r"\s*([Pp])?(\d{1,18})\s*", target)
+    m = re.fullmatch(r"\s*([Pp])?([0-9]{1,18})\s*", target)
     if m is None:
         fail(f"not a case or problem id: {target!r} (use 12 for a case, P12 for a problem)", code=2)
     return ("problem" if m.group(1) else "case"), int(m.group(2))
