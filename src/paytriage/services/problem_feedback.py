@@ -108,9 +108,11 @@ def _remember(
 
 def rename_problem(session: Session, *, problem_id: int, title: str, actor: str) -> ProblemRow:
     """Give a problem a person's title (kept across re-runs)."""
-    title = title.strip()
+    title = " ".join(title.split())
     if not title:
         raise InputError("title must not be empty", field="title")
+    if not title.isprintable():
+        raise InputError("title must not contain control characters", field="title")
     row = _row(session, problem_id)
     row.title = title[:512]
     _remember(session, FeedbackAction.RENAME, _members(session, problem_id), actor=actor, value=row.title)

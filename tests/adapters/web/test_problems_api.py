@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 from tests.services.problem_seed import regroup, seed_cases
 
 from paytriage.adapters.storage.database import Database
@@ -76,3 +79,25 @@ def test_merge_and_split(seeded: tuple[TestClient, Database, list[int]]) -> None
     bad = client.post(f"/api/problems/{big}/split", json={"case_ids": [cases[7]]})
     assert bad.status_code == 422 and bad.json()["field"] == "case_ids"
     assert client.post(f"/api/problems/{big}/split", json={"case_ids": []}).status_code == 422
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    title=st.one_of(
+        st.text(min_size=1, max_size=60), st.sampled_from(["<script>x</script>", 'O\'Hara & "co"'])
+    )
+)
+def test_any_title_is_stored_clean_or_refused_and_escaped_on_the_page(
+    seeded: tuple[TestClient, Database, list[int]], title: str
+) -> None:
+    client, _, _ = seeded
+    pid = _ids(client)[0]
+    r = client.patch(f"/api/problems/{pid}", json={"title": title})
+    clean = " ".join(title.split())
+    if not clean or not clean.isprintable():
+        assert r.status_code == 422 and r.json()["field"] == "title"
+        return
+    assert r.status_code == 200 and r.json()["title"] == clean
+    page = client.get(f"/problems/{pid}").text
+    assert str(escape(clean)) in page
+    assert "<script>" not in page
