@@ -14,16 +14,18 @@ from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.evidence import SqlEvidence
 from paytriage.adapters.storage.orm import CaseRow, CaseTicketRow, LogEventRow, TicketRow
 from paytriage.domain import LogEvent, NotFoundError, Release, Ticket, Transaction
+from paytriage.engines.investigate.correlation import Correlator
 from paytriage.engines.investigate.evidence import LogQuery, MemoryEvidence, TxnQuery
 from paytriage.engines.investigate.hypotheses import HypothesisKind
 from paytriage.engines.investigate.investigator import Investigator
+from paytriage.engines.logmining.fields import enrich_event
 from paytriage.services.investigation import assign_log_templates, investigate_case, load_miner
 
 
 def _store(db: Database, txns: list[Transaction], logs: list[LogEvent], tickets: list[Ticket]) -> None:
     with db.session() as s:
         write_transactions(s, txns)
-        write_logs(s, logs)
+        write_logs(s, [enrich_event(e, text_line=False) for e in logs])  # ids from text, as ingest does
         write_releases(s, [Release("payments-core", "2.1.0", T0 - timedelta(days=2))])
         write_tickets(s, tickets, frt_target_s=3600, res_target_s=86400)
         s.commit()
@@ -109,6 +111,7 @@ def test_sql_evidence_answers_like_the_memory_port(
         LogQuery(mentions=("bin=465901",), start=T0 - timedelta(hours=3), end=T0 + timedelta(hours=1)),
         LogQuery(levels=("error", "critical"), start=T0 - timedelta(days=1)),
         LogQuery(mentions=("m_0000002",), merchant_ids=("m_0000004",), start=T0 - timedelta(hours=6), end=T0),
+        LogQuery(merchant_ids=("m_0000002",), customer_ids=("cus_000051",), levels=("warning",)),
     ]
     with db.session() as s:
         sql = SqlEvidence(s)
@@ -121,5 +124,26 @@ def test_sql_evidence_answers_like_the_memory_port(
                 e.fingerprint or "" for e in mem.logs(lq, limit=1000)
             ), lq
             assert sql.count_logs(lq) == mem.count_logs(lq), lq
+            assert sql.first_time(lq) == mem.first_time(lq), lq
         assert [r.version for r in sql.releases(T0 - timedelta(days=3), T0)] == ["2.1.0"]
         assert s.scalar(select(func.count()).select_from(CaseRow)) == 2
+
+
+def test_sampled_template_rates_keep_exact_counts_and_first_times(
+    stored: tuple[Database, list[Transaction], list[LogEvent], dict[str, int]], tmp_path: Path
+) -> None:
+    db, _, _, cases = stored
+    state = tmp_path / "templates.json"
+    assign_log_templates(db, state_path=state)
+    full = Investigator(miner=load_miner(state))
+    sampled = Investigator(miner=load_miner(state), correlator=Correlator(template_sample=3))
+    with db.session() as s:
+        a = investigate_case(s, cases["incident"], investigator=full).correlation.templates
+        b = investigate_case(s, cases["incident"], investigator=sampled).correlation.templates
+    assert any(r.current > 3 for r in a)  # the sample is smaller than the window
+    assert [(r.template_id, r.current, r.baseline, r.first_seen) for r in b] == [
+        (r.template_id, r.current, r.baseline, r.first_seen) for r in a
+    ]
+    for r in b:
+        assert len(r.samples) <= 3 + len(r.own)
+        assert {e.fingerprint for e in r.own} <= {e.fingerprint for e in r.samples}

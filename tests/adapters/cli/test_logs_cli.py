@@ -1,4 +1,4 @@
-"""`paytriage logs templates`: the CSV it writes, per-line handling of odd lines, state reuse, errors."""
+"""`paytriage logs templates`: CSV written, odd lines, state reuse, errors; `paytriage logs reindex`."""
 
 from __future__ import annotations
 
@@ -168,3 +168,30 @@ def test_loghub_grouping_accuracy_floor(app: typer.Typer, tmp_path: Path) -> Non
     if not scores:
         pytest.skip("no Loghub system with raw log and ground truth")
     assert sum(scores) / len(scores) >= 0.95
+
+
+def test_ingest_then_reindex_through_the_cli(cli_env: Path, tmp_path: Path) -> None:
+    """`paytriage ingest logs` stores ids and template ids; `paytriage logs reindex` finds nothing left."""
+    import json
+
+    from paytriage.adapters.cli.main import app as root
+
+    log = tmp_path / "core.log"
+    log.write_text(
+        "2026-11-23T10:00:00Z WARN [payments-core] auth declined txn=pay_0000aa11bb22 merchant=m_0000cc33\n"
+        "2026-11-23 10:00:01.123 [http-nio-8080-exec-7] ERROR c.p.gw.Client - timeout pay_0000dd44ee55\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    ingested = runner.invoke(root, ["ingest", "logs", str(log), "--json"])
+    assert ingested.exit_code == 0, ingested.output
+    assert (cli_env.parent / "log_templates.json").exists()
+    result = runner.invoke(root, ["logs", "reindex", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "scanned": 2,
+        "ids_filled": 0,
+        "levels_fixed": 0,
+        "templates_assigned": 0,
+        "templates_state": str(cli_env.parent / "log_templates.json"),
+    }

@@ -26,6 +26,7 @@ from paytriage.engines.investigate.correlation import (
     status_as_of,
 )
 from paytriage.engines.investigate.evidence import LogQuery, MemoryEvidence, TxnQuery
+from paytriage.engines.logmining.fields import enrich_event
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 BINS = ("411111", "422222", "433333", "444444", "455555", "465901")
@@ -157,7 +158,7 @@ def world(
     *parts: tuple[list[Transaction], list[LogEvent]], releases: list[Release] | None = None
 ) -> MemoryEvidence:
     txns = [t for p in parts for t in p[0]]
-    logs = [e for p in parts for e in p[1]]
+    logs = [enrich_event(e, text_line=False) for p in parts for e in p[1]]  # ids from text, as ingest does
     return MemoryEvidence(txns, logs, releases or [])
 
 

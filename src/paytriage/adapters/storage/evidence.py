@@ -1,9 +1,11 @@
 """Read-only queries for investigation: the SQL implementation of the evidence port.
 
-Every query is shaped to hit an index: transaction ids, request ids and template ids have their own,
-everything else is bounded by time (``ix_log_events_time``, ``ix_transactions_*_time``). An event
-that may match on several alternatives (id, request, merchant, text mention) is found by one query
-per alternative, merged — an ``OR`` across columns would make the planner give up its indexes.
+Every query is shaped to hit an index: transaction, request, merchant, customer and template ids
+have their own (ids named only in a line's text are put in those columns at ingest), levels go with
+time (``ix_log_events_level_time``), everything else is bounded by time (``ix_log_events_time``,
+``ix_transactions_*_time``). An event that may match on several alternatives (id, request,
+merchant, text mention) is found by one query per alternative, merged — an ``OR`` across columns
+would make the planner give up its indexes.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from paytriage.adapters.storage.mapping import log_from_row
 from paytriage.adapters.storage.orm import LogEventRow, ReleaseRow, TransactionEventRow, TransactionRow
 from paytriage.domain import (
     LogEvent,
+    LogLevel,
     Money,
     Release,
     StatusEvent,
@@ -71,12 +73,22 @@ class SqlEvidence:
 
     # -- logs ---------------------------------------------------------------------------------------
     def logs(self, query: LogQuery, *, limit: int) -> list[LogEvent]:
-        rows: dict[int, LogEventRow] = {}
-        for stmt in self._log_statements(select(LogEventRow), query):
-            for r in self.session.scalars(stmt.order_by(LogEventRow.timestamp.desc()).limit(limit)):
+        """Core rows, not ORM objects (template samples read hundreds per case)."""
+        rows: dict[int, Any] = {}
+        table = LogEventRow.__table__
+        for stmt in self._log_statements(select(table), query):
+            for r in self.session.execute(stmt.order_by(LogEventRow.timestamp.desc()).limit(limit)):
                 rows[r.id] = r
         ordered = sorted(rows.values(), key=lambda r: (r.timestamp, r.id), reverse=True)
-        return [log_from_row(r) for r in ordered[:limit]]
+        return [_log_event(r) for r in ordered[:limit]]
+
+    def first_time(self, query: LogQuery) -> datetime | None:
+        times = [
+            self.session.scalar(stmt)
+            for stmt in self._log_statements(select(func.min(LogEventRow.timestamp)), query)
+        ]
+        found = [t for t in times if t is not None]
+        return min(found) if found else None
 
     def count_logs(self, query: LogQuery) -> int:
         stmts = self._log_statements(select(LogEventRow.id), query)
@@ -106,9 +118,12 @@ class SqlEvidence:
             alternatives.append(LogEventRow.transaction_id.in_(chunk))
         for chunk in _chunks(q.request_ids):
             alternatives.append(LogEventRow.request_id.in_(chunk))
-        # No index serves these: one scan of the time range tests them all.
-        scanned: list[ColumnElement[bool]] = [LogEventRow.merchant_id.in_(c) for c in _chunks(q.merchant_ids)]
-        scanned += [LogEventRow.message.contains(text, autoescape=True) for text in q.mentions]
+        for chunk in _chunks(q.merchant_ids):
+            alternatives.append(LogEventRow.merchant_id.in_(chunk))
+        for chunk in _chunks(q.customer_ids):
+            alternatives.append(LogEventRow.customer_id.in_(chunk))
+        # No index serves text mentions: one scan of the time range tests them all.
+        scanned = [LogEventRow.message.contains(text, autoescape=True) for text in q.mentions]
         if scanned:
             alternatives.append(or_(*scanned))
         if not alternatives:
@@ -128,6 +143,26 @@ class SqlEvidence:
             )
             for r in rows
         ]
+
+
+def _log_event(r: Any) -> LogEvent:
+    return LogEvent(
+        id=r.id,
+        timestamp=r.timestamp,
+        message=r.message,
+        source=r.source,
+        service=r.service,
+        level=LogLevel(r.level),
+        transaction_id=r.transaction_id,
+        request_id=r.request_id,
+        merchant_id=r.merchant_id,
+        customer_id=r.customer_id,
+        http_status=r.http_status,
+        error_code=r.error_code,
+        attributes=dict(r.attributes or {}),
+        fingerprint=r.fingerprint,
+        template_id=r.template_id,
+    )
 
 
 def _transaction(r: Any, events: list[StatusEvent]) -> Transaction:

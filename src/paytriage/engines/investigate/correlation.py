@@ -2,9 +2,10 @@
 the log templates involved, each with its current rate against its baseline.
 
 Transactions are found by id first (ticket fields, Tier-1 notes, pasted text), then fuzzily by
-customer or merchant, amount and time. Logs are found by transaction and request id, and by
-mentions of the case's ids in a window around the focus time. Every query goes through the
-:class:`~paytriage.engines.investigate.evidence.EvidenceSource` port, so it is bounded and indexed.
+customer or merchant, amount and time. Logs are found by transaction, request, merchant and
+customer id (indexed columns, filled at ingest from free text too) in windows around the focus
+time. Every query goes through the :class:`~paytriage.engines.investigate.evidence.EvidenceSource`
+port, so it is bounded and indexed.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class Correlator:
     window_before/after: the "current" window around the focus time, where the case's neighbours
     are looked for; template_window: how far back a template's rate is counted (up to the window
     end), compared with the same span on each of ``baseline_days`` earlier days (days without any
-    log data are left out).
+    log data are left out). template_sample: rows read per template (counts are index-only);
+    window_sample: rows mined per window when the logs have no stored template ids.
     """
 
     def __init__(
@@ -110,7 +112,8 @@ class Correlator:
         baseline_days: int = 7,
         log_limit: int = 300,
         max_templates: int = 8,
-        template_sample: int = 2000,
+        template_sample: int = 500,
+        window_sample: int = 2000,
     ) -> None:
         self.lookback_days = lookback_days
         self.window_before = window_before
@@ -120,6 +123,7 @@ class Correlator:
         self.log_limit = log_limit
         self.max_templates = max_templates
         self.template_sample = template_sample
+        self.window_sample = window_sample
 
     def correlate(
         self, clues: Clues, source: EvidenceSource, miner: TemplateMiner | None = None
@@ -146,13 +150,13 @@ class Correlator:
             related=related,
         )
         corr.logs = self._logs(corr, source)
-        corr.baseline_days = [
+        corr.baseline_days = [  # one row is enough to know a day has log data: never a count
             d
             for d in range(1, self.baseline_days + 1)
-            if source.count_logs(
-                LogQuery(start=end - self.template_window - timedelta(days=d), end=end - timedelta(days=d))
+            if source.logs(
+                LogQuery(start=end - self.template_window - timedelta(days=d), end=end - timedelta(days=d)),
+                limit=1,
             )
-            > 0
         ]
         corr.templates = self._templates(corr, source, miner or TemplateMiner())
         return corr
@@ -238,15 +242,14 @@ class Correlator:
     def _focus(self, clues: Clues, anchors: Sequence[Transaction], source: EvidenceSource) -> datetime:
         if anchors:
             return max(t.created_at for t in anchors)
-        mentions = tuple(clues.merchant_ids[:3] + clues.customer_ids[:3])
-        if mentions:
+        if clues.merchant_ids or clues.customer_ids:
             for hours in (6, 24):
                 hits = source.logs(
                     LogQuery(
                         start=clues.opened_at - timedelta(hours=hours),
                         end=clues.as_of,
                         merchant_ids=tuple(clues.merchant_ids[:3]),
-                        mentions=mentions,
+                        customer_ids=tuple(clues.customer_ids[:3]),
                         levels=level_at_least("warning"),
                     ),
                     limit=1,
@@ -265,40 +268,31 @@ class Correlator:
             for e in events:
                 found.setdefault(e.fingerprint or f"{e.timestamp}{e.message}", e)
 
+        # Ids named only in free text were put in the id columns at ingest: every lookup is a seek.
         day = timedelta(days=1)
-        if txn_ids or corr.clues.ids:
+        ids = tuple(dict.fromkeys(txn_ids + tuple(corr.clues.ids)))
+        if ids:
             keep(
                 source.logs(
                     LogQuery(
                         start=corr.focus - 3 * day,
                         end=min(corr.focus + 3 * day, _after(corr.clues.as_of)),
-                        transaction_ids=txn_ids,
+                        transaction_ids=ids,
                         request_ids=tuple(corr.clues.ids),
                     ),
                     limit=self.log_limit,
                 )
             )
-        for t in txns[:4]:  # free-text logs carry the id in the message only
-            keep(
-                source.logs(
-                    LogQuery(
-                        start=t.created_at - timedelta(minutes=5),
-                        end=min(t.created_at + timedelta(hours=2), _after(corr.clues.as_of)),
-                        mentions=(t.external_id,),
-                    ),
-                    limit=50,
-                )
-            )
         merchants = tuple(corr.merchant_ids[:3])
-        mentions = tuple(corr.merchant_ids[:3] + corr.customer_ids[:3])
-        if mentions:
+        customers = tuple(corr.customer_ids[:3])
+        if merchants or customers:
             keep(
                 source.logs(
                     LogQuery(
                         start=corr.window[0],
                         end=corr.window[1],
                         merchant_ids=merchants,
-                        mentions=mentions,
+                        customer_ids=customers,
                         levels=level_at_least("warning"),
                     ),
                     limit=self.log_limit,
@@ -307,7 +301,12 @@ class Correlator:
         shared = _shared_params(found.values())
         if shared:  # warnings elsewhere naming the same bank, file type, BIN … as the case's own lines
             near = source.logs(
-                LogQuery(start=corr.window[1] - self.template_window, end=corr.window[1], mentions=shared),
+                LogQuery(
+                    start=corr.window[1] - self.template_window,
+                    end=corr.window[1],
+                    mentions=shared,
+                    levels=level_at_least("warning"),
+                ),
                 limit=self.log_limit,
             )
             keep(e for e in near if effective_level(e) in _NOISY)
@@ -343,10 +342,9 @@ class Correlator:
                 ids = _aliases(miner, template_id)
                 # Ids stored with their HTTP status need no row lookups: the count is index-only.
                 status_filter = None if "/" in template_id else status
-                current = source.logs(
-                    LogQuery(start=start, end=end, template_ids=ids, http_status=status_filter),
-                    limit=self.template_sample,
-                )
+                now = LogQuery(start=start, end=end, template_ids=ids, http_status=status_filter)
+                # Counts and the first time are index-only; only a sample of rows is read.
+                samples = source.logs(now, limit=self.template_sample)
                 base = [
                     source.count_logs(
                         LogQuery(
@@ -358,12 +356,16 @@ class Correlator:
                     )
                     for d in corr.baseline_days
                 ]
-                rates.append(self._rate(template_id, status, miner, events, current, base))
+                count = len(samples) if len(samples) < self.template_sample else source.count_logs(now)
+                first = source.first_time(now) if len(samples) >= self.template_sample else None
+                rates.append(
+                    self._rate(template_id, status, miner, events, samples, base, count=count, first=first)
+                )
             return rates
 
-        # No stored template ids: mine the windows themselves (bounded by ``template_sample``).
+        # No stored template ids: mine the windows themselves (bounded by ``window_sample``).
         def window_counts(s: datetime, e: datetime) -> dict[key_t, list[LogEvent]]:
-            events = source.logs(LogQuery(start=s, end=e, levels=levels), limit=self.template_sample)
+            events = source.logs(LogQuery(start=s, end=e, levels=levels), limit=self.window_sample)
             by: dict[key_t, list[LogEvent]] = {}
             for ev in events:
                 by.setdefault((tid(ev), ev.http_status), []).append(ev)
@@ -392,8 +394,19 @@ class Correlator:
         events: list[LogEvent],
         current: list[LogEvent],
         base: list[int],
+        *,
+        count: int | None = None,
+        first: datetime | None = None,
     ) -> TemplateRate:
+        """``current`` is the window's events or a sample of them (then ``count`` and ``first`` say
+        how many there are and when the first was)."""
         current = current or events
+        samples = sorted(current, key=lambda e: e.timestamp)
+        if count is not None and count > len(samples):  # the case's own lines belong in the sample
+            have = {e.fingerprint for e in samples}
+            samples = sorted(
+                samples + [e for e in events if e.fingerprint not in have], key=lambda e: e.timestamp
+            )
         try:
             text = miner.resolve(_split(template_id)[0]).text
         except (KeyError, ValueError):
@@ -404,11 +417,11 @@ class Correlator:
             template=text,
             service=events[0].service,
             level=effective_level(events[0]),
-            current=len(current),
+            current=max(count or 0, len(current)),
             baseline=sum(base) / len(base) if base else 0.0,
             baseline_days=len(base),
-            first_seen=min(e.timestamp for e in current),
-            samples=sorted(current, key=lambda e: e.timestamp),
+            first_seen=min([e.timestamp for e in current] + ([first] if first else [])),
+            samples=samples,
             own=events,
         )
 

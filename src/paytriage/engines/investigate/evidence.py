@@ -51,8 +51,10 @@ class TxnQuery:
 
 @dataclass(frozen=True, slots=True)
 class LogQuery:
-    """Log events in ``[start, end)``; ``transaction_ids``/``request_ids``/``mentions`` are alternatives
-    (an event matches when it carries any of them), the other filters must all hold."""
+    """Log events in ``[start, end)``; ``transaction_ids``/``request_ids``/``merchant_ids``/
+    ``customer_ids``/``mentions`` are alternatives (an event matches when it carries any of them), the
+    other filters must all hold. Ids are indexed columns (filled at ingest from the message too);
+    ``mentions`` is a substring search of the message, a scan of the window: keep it short."""
 
     start: datetime | None = None
     end: datetime | None = None
@@ -60,6 +62,7 @@ class LogQuery:
     request_ids: tuple[str, ...] = ()
     merchant_ids: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
+    customer_ids: tuple[str, ...] = ()
     template_ids: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     http_status: int | None = None
@@ -78,6 +81,10 @@ class EvidenceSource(Protocol):
         ...
 
     def count_logs(self, query: LogQuery) -> int: ...
+
+    def first_time(self, query: LogQuery) -> datetime | None:
+        """The timestamp of the oldest matching event."""
+        ...
 
     def releases(self, start: datetime, end: datetime) -> list[Release]:
         """Releases in ``[start, end)``, oldest first."""
@@ -116,11 +123,12 @@ def log_matches(e: LogEvent, q: LogQuery) -> bool:
         return False
     if q.service is not None and e.service != q.service:
         return False
-    if q.transaction_ids or q.request_ids or q.merchant_ids or q.mentions:
+    if q.transaction_ids or q.request_ids or q.merchant_ids or q.customer_ids or q.mentions:
         return (
             (e.transaction_id is not None and e.transaction_id in q.transaction_ids)
             or (e.request_id is not None and e.request_id in q.request_ids)
             or (e.merchant_id is not None and e.merchant_id in q.merchant_ids)
+            or (e.customer_id is not None and e.customer_id in q.customer_ids)
             or any(m in e.message for m in q.mentions)
         )
     return True
@@ -147,6 +155,9 @@ class MemoryEvidence:
 
     def count_logs(self, query: LogQuery) -> int:
         return sum(1 for e in self._logs if log_matches(e, query))
+
+    def first_time(self, query: LogQuery) -> datetime | None:
+        return min((e.timestamp for e in self._logs if log_matches(e, query)), default=None)
 
     def releases(self, start: datetime, end: datetime) -> list[Release]:
         return [r for r in self._releases if start <= r.released_at < end]
