@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,13 @@ from paytriage.domain import ConfigurationError, ProblemStatus
 from paytriage.services.notifications import (
     DEFAULT_NOTIFICATIONS,
     NotificationPlan,
+    build_notification,
     level_for,
     load_notifications,
     notify_problems,
 )
-from paytriage.services.problem_feedback import set_problem_status
+from paytriage.services.problem_catalog import get_problem
+from paytriage.services.problem_feedback import rename_problem, set_problem_status
 
 
 def _plan(hook: HttpReceiver, smtp: SmtpReceiver) -> NotificationPlan:
@@ -150,3 +153,15 @@ def test_levels_only_climb_as_a_problem_grows(size: int, baseline: int, factor: 
 
     assert rank(level_for(size, baseline, factor)) <= rank(level_for(size + 1, baseline, factor))
     assert (level_for(size, baseline, factor) == "new") == (size < baseline * factor)
+
+
+def test_titles_cannot_mention_or_link_in_slack(db: Database, tmp_path: Path) -> None:
+    cases = seed_cases(db, tmp_path)
+    (pid,) = regroup(db, [cases[:4]], status=ProblemStatus.CONFIRMED)
+    with db.session() as s:
+        rename_problem(s, problem_id=pid, title="<!channel> see <http://evil|here> & co", actor="x")
+        note = build_notification(get_problem(s, pid), "new", "http://paytriage.test")
+    assert "<!channel>" not in note.payload["text"] and "&lt;!channel&gt;" in note.payload["text"]
+    assert "<!channel>" not in json.dumps(note.payload["blocks"][1:])
+    assert note.payload["blocks"][0]["text"]["type"] == "plain_text"
+    assert "<!channel> see" in note.text  # the e-mail is plain text, shown as written

@@ -234,7 +234,8 @@ def build_notification(detail: ProblemDetail, level: str, base_url: str) -> Noti
     body = "\n".join([text, "", *(f"{k}: {v}" for k, v in facts), "", *why, "", f"Open: {link}"])
     subject = f"[paytriage] {head}: {p.title} ({p.cases} cases)"
     # e-mail reads ``text`` (the long body); webhooks post ``payload``, whose short ``text`` wins
-    return Notification(subject, body, {"text": text, "blocks": blocks, "paytriage": facts_json})
+    # Slack reads ``text`` as mrkdwn: a title like "<!channel>" must not page everyone
+    return Notification(subject, body, {"text": _mrkdwn(text), "blocks": blocks, "paytriage": facts_json})
 
 
 @dataclass(slots=True)
