@@ -4,7 +4,9 @@ It follows scikit-learn conventions (``__init__`` stores parameters, ``fit`` ret
 learned state ends in ``_``) so the triage engine can call ``predict_proba(texts)`` and read
 ``classes_``. A linear SVM gives the best torch-free accuracy; temperature scaling fitted by
 cross-validation turns its margins into calibrated probabilities, and tickets whose top
-probability is under ``abstain_threshold`` go to a person.
+probability is under ``abstain_threshold`` go to a person. The ``finetuned`` feature set also
+fine-tunes the packaged encoder end to end (:mod:`.finetune`) and averages its probabilities
+with the linear model's: the two err on different tickets, so the blend beats either.
 """
 
 # ruff: noqa: N803  (X and C are scikit-learn's argument names)
@@ -35,8 +37,8 @@ from paytriage.engines.classifier.encoder import (
 
 __all__ = ["FEATURE_SETS", "Features", "Prediction", "ProgressFn", "TicketClassifier", "few_shot_classifier"]
 
-Features = Literal["tfidf", "embeddings", "combined"]
-FEATURE_SETS: tuple[str, ...] = ("tfidf", "embeddings", "combined")
+Features = Literal["tfidf", "embeddings", "combined", "finetuned"]
+FEATURE_SETS: tuple[str, ...] = ("tfidf", "embeddings", "combined", "finetuned")
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -76,18 +78,22 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     Parameters
     ----------
-    features: ``tfidf`` (default, no PyTorch), ``embeddings`` or ``combined`` (needs the extra).
+    features: ``tfidf`` (default, no PyTorch), ``embeddings``, ``combined`` or ``finetuned`` (TF-IDF
+        model blended with a fine-tuned encoder); all but ``tfidf`` need the extra.
     C: inverse regularisation of the linear SVM.
     embedding_weight: scale of the dense block next to the sparse one in ``combined``.
     calibration_cv: folds for temperature scaling; fewer examples per class lowers it, under 2 skips it.
     abstain_threshold: top probability under which :meth:`predict_or_abstain` abstains.
     encoder: name of a packaged encoder, or an object with ``encode(texts)`` (tests inject fakes).
+    finetune_weight: share of the fine-tuned encoder in ``finetuned``'s blended probabilities.
+    finetune_epochs, finetune_frozen_layers: see :class:`.finetune.TransformerFineTuner`.
     """
 
     vectorizer_: FeatureUnion | None
     model_: Any
     classes_: NDArray[Any]
     calibrated_: bool
+    finetuned_: Any = None
 
     def __init__(
         self,
@@ -98,6 +104,9 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         abstain_threshold: float = 0.0,
         encoder: Any = DEFAULT_ENCODER,
         random_state: int = 0,
+        finetune_weight: float = 0.5,
+        finetune_epochs: int = 2,
+        finetune_frozen_layers: int = 2,
     ) -> None:
         self.features = features
         self.C = C
@@ -106,6 +115,9 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.abstain_threshold = abstain_threshold
         self.encoder = encoder
         self.random_state = random_state
+        self.finetune_weight = finetune_weight
+        self.finetune_epochs = finetune_epochs
+        self.finetune_frozen_layers = finetune_frozen_layers
 
     # -- features ---------------------------------------------------------------------------
     def _encoder(self) -> Encoder:
@@ -119,7 +131,7 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def _transform(self, texts: list[str], progress: ProgressFn | None, *, fit: bool) -> Any:
         blocks: list[Any] = []
-        if self.features in ("tfidf", "combined"):
+        if self.features in ("tfidf", "combined", "finetuned"):
             if progress:
                 progress("tf-idf features", 0, 1)
             if fit:
@@ -164,7 +176,24 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             progress("linear model", 1, 1)
         self.classes_ = np.asarray(self.model_.classes_, dtype=object)
         self.calibrated_ = folds >= 2
+        self.finetuned_ = None
+        if self.features == "finetuned":
+            self.finetuned_ = self._fine_tuner().fit(texts, labels, progress=progress)
+            if [str(c) for c in self.finetuned_.classes_] != [str(c) for c in self.classes_]:
+                raise InputError("fine-tuned and linear models disagree on the label set", field="label")
         return self
+
+    def _fine_tuner(self) -> Any:
+        from paytriage.engines.classifier.finetune import TransformerFineTuner
+
+        if not isinstance(self.encoder, str):
+            raise InputError("fine-tuning needs a packaged encoder given by name", field="encoder")
+        return TransformerFineTuner(
+            encoder=self.encoder,
+            epochs=self.finetune_epochs,
+            frozen_layers=self.finetune_frozen_layers,
+            random_state=self.random_state,
+        )
 
     def fit_pairs(
         self, pairs: Iterable[tuple[str, str]], *, progress: ProgressFn | None = None
@@ -180,7 +209,15 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def predict_proba(self, X: Sequence[str], *, progress: ProgressFn | None = None) -> NDArray[np.float64]:
         """Probabilities per class (columns follow ``classes_``); rows sum to 1."""
         check_is_fitted(self, "model_")
-        matrix = self._transform(_check_texts(X), progress, fit=False)
+        texts = _check_texts(X)
+        linear = self._linear_proba(self._transform(texts, progress, fit=False))
+        if self.finetuned_ is None:
+            return linear
+        dense = self.finetuned_.predict_proba(texts, progress=progress)
+        w = self.finetune_weight
+        return np.asarray((1.0 - w) * linear + w * dense, dtype=np.float64)
+
+    def _linear_proba(self, matrix: Any) -> NDArray[np.float64]:
         if self.calibrated_:
             return np.asarray(self.model_.predict_proba(matrix), dtype=np.float64)
         scores = np.asarray(self.model_.decision_function(matrix), dtype=np.float64)

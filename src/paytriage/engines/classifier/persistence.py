@@ -1,5 +1,9 @@
 """Save and load a trained classifier as a directory: ``manifest.json`` plus ``model.skops``.
 
+A ``finetuned`` model adds ``finetuned.safetensors``: the fine-tuned encoder's trained tensors
+(plain tensors, no code); the rest of the network is rebuilt from the weights package, whose
+version must therefore match the one it was trained from.
+
 No pickle: the fitted scikit-learn parts go through skops, which refuses any type not on
 an allow-list (scikit-learn, NumPy and SciPy only). The manifest carries the format version,
 labels, training-data hash, metrics and library versions; a model from another format or
@@ -22,6 +26,7 @@ from paytriage.domain.errors import PaytriageError
 from paytriage.engines.classifier.model import TicketClassifier
 
 __all__ = [
+    "FINETUNED",
     "FORMAT",
     "MANIFEST",
     "WEIGHTS",
@@ -37,8 +42,21 @@ __all__ = [
 FORMAT = "paytriage-classifier/1"
 MANIFEST = "manifest.json"
 WEIGHTS = "model.skops"
+FINETUNED = "finetuned.safetensors"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
-_PARAMS = ("features", "C", "embedding_weight", "calibration_cv", "abstain_threshold", "random_state")
+_PARAMS = (
+    "features",
+    "C",
+    "embedding_weight",
+    "calibration_cv",
+    "abstain_threshold",
+    "random_state",
+    "finetune_weight",
+    "finetune_epochs",
+    "finetune_frozen_layers",
+)
+# libraries a fine-tuned model also depends on (the weights package is added by name)
+_DENSE_LIBS = ("torch", "transformers", "safetensors")
 
 
 class ModelLoadError(PaytriageError):
@@ -74,10 +92,10 @@ def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def library_versions() -> dict[str, str]:
+def library_versions(extra: Sequence[str] = ()) -> dict[str, str]:
     """Versions that decide whether a saved model can be read back."""
     out = {"python": platform.python_version()}
-    for dist in ("paytriage", "scikit-learn", "numpy", "scipy", "skops"):
+    for dist in ("paytriage", "scikit-learn", "numpy", "scipy", "skops", *extra):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -115,7 +133,7 @@ def save_model(
         training_data_sha256=data_hash(texts, labels),
         n_train=len(texts),
         metrics=metrics or {},
-        libraries=library_versions(),
+        libraries=library_versions(_dense_libs(model) if model.finetuned_ is not None else ()),
     )
     state = {
         "vectorizer": model.vectorizer_,
@@ -123,8 +141,18 @@ def save_model(
         "calibrated": bool(model.calibrated_),
     }
     sio.dump(state, directory / WEIGHTS)
+    if model.finetuned_ is not None:
+        model.finetuned_.save(directory / FINETUNED)
+    elif (directory / FINETUNED).exists():
+        (directory / FINETUNED).unlink()  # a stale file from an earlier model in this directory
     (directory / MANIFEST).write_text(json.dumps(_asdict(info), indent=2, ensure_ascii=False) + "\n")
     return info
+
+
+def _dense_libs(model: TicketClassifier) -> tuple[str, ...]:
+    from paytriage.engines.classifier.encoder import _PACKAGED_MODELS
+
+    return (*_DENSE_LIBS, _PACKAGED_MODELS[str(model.encoder)][1])
 
 
 def _asdict(info: ModelInfo) -> dict[str, Any]:
@@ -146,9 +174,14 @@ def read_info(directory: Path) -> ModelInfo:
             f"{directory} was saved in format {info.format!r}; this paytriage reads {FORMAT!r}. "
             "Retrain it with `paytriage model train`."
         )
-    here = library_versions()
-    for lib in ("scikit-learn", "skops"):
+    dense = tuple(lib for lib in info.libraries if lib not in library_versions())
+    here = library_versions(dense)
+    for lib in ("scikit-learn", "skops", *dense):
         saved = info.libraries.get(lib, "unknown")
+        if here[lib] == "unknown" and lib in dense:
+            from paytriage.engines.classifier.encoder import ENABLE_HINT
+
+            raise ModelLoadError(f"{directory} is a fine-tuned model; {lib} is not installed: {ENABLE_HINT}")
         if _minor(saved) != _minor(here[lib]):
             raise ModelLoadError(
                 f"{directory} was saved with {lib} {saved} but {here[lib]} is installed; "
@@ -179,7 +212,26 @@ def load_model(directory: Path, *, encoder: Any = None) -> tuple[TicketClassifie
     model.model_ = state["model"]
     model.calibrated_ = bool(state["calibrated"])
     model.classes_ = _classes(model.model_.classes_, info.classes)
+    if model.features == "finetuned":
+        model.finetuned_ = _load_finetuned(directory, info)
     return model, info
+
+
+def _load_finetuned(directory: Path, info: ModelInfo) -> Any:
+    from paytriage.engines.classifier.finetune import TransformerFineTuner
+
+    path = directory / FINETUNED
+    if not path.is_file():
+        raise ModelLoadError(f"{directory}: {FINETUNED} is missing")
+    params = {
+        "encoder": info.encoder or "all-MiniLM-L6-v2",
+        "epochs": info.params.get("finetune_epochs", 2),
+        "frozen_layers": info.params.get("finetune_frozen_layers", 2),
+    }
+    try:
+        return TransformerFineTuner.load(path, classes=info.classes, params=params)
+    except PaytriageError as exc:
+        raise ModelLoadError(str(exc)) from exc
 
 
 def _classes(learned: Iterable[Any], listed: list[str]) -> Any:
