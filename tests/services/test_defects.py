@@ -125,7 +125,13 @@ def test_problem_comes_back_regresses_and_reopens(db: Database) -> None:
     with db.session() as s:
         found = defects.check_regressions(s)
         assert [r.to_dict() for r in found] == [
-            {"defect_id": did, "problems": [pid], "new_cases": [late], "reopened_cases": [early]}
+            {
+                "defect_id": did,
+                "problems": [pid],
+                "new_cases": [late],
+                "reopened_cases": [early],
+                "withdrawn_notices": 1,
+            }
         ]
     with db.session() as s:
         d, p, c = s.get(DefectRow, did), s.get(ProblemRow, pid), s.get(CaseRow, early)

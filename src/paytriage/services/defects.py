@@ -7,7 +7,8 @@ audit events. Problems are regrouped from scratch, so ``case_defects`` is the li
 Resolving a defect (by hand or from Jira's status) drafts one customer notification per requester of
 its cases (:mod:`~paytriage.services.defect_notices`); nothing is sent. A *regression* is a ticket that
 arrives after the resolution in a problem or case of the defect: the defect and the problem are flagged
-``regressed`` and the defect's resolved or closed cases are reopened with a history entry.
+``regressed``, the defect's resolved or closed cases are reopened with a history entry, and the
+unsent "fixed" drafts are discarded.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class Regression:
     problem_ids: list[int]
     new_case_ids: list[int]
     reopened_case_ids: list[int]
+    #: Draft "fixed" notices not sent yet, discarded because the fix did not hold.
+    withdrawn_notices: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +115,7 @@ class Regression:
             "problems": self.problem_ids,
             "new_cases": self.new_case_ids,
             "reopened_cases": self.reopened_case_ids,
+            "withdrawn_notices": self.withdrawn_notices,
         }
 
 
@@ -414,10 +418,18 @@ def check_regressions(
             if row is not None and row.status in (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value):
                 repo.update(cid, actor=actor, status=CaseStatus.REOPENED)
                 reopened.append(cid)
+        drafts = session.scalars(
+            select(DefectNotificationRow).where(
+                DefectNotificationRow.defect_id == d.id, DefectNotificationRow.status == "draft"
+            )
+        ).all()
+        for n in drafts:
+            n.status = "discarded"
         _audit(
             session, "defect.regressed", d.id, when, actor, problems=hit_problems, new_cases=new_cases,
-            reopened=reopened, first_new_ticket=min(fresh.values()).isoformat(),
+            reopened=reopened, withdrawn_notices=len(drafts),
+            first_new_ticket=min(fresh.values()).isoformat(),
         )  # fmt: skip
-        found.append(Regression(d.id, hit_problems, new_cases, reopened))
+        found.append(Regression(d.id, hit_problems, new_cases, reopened, len(drafts)))
     session.flush()
     return found

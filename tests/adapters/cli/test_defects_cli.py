@@ -13,12 +13,15 @@ import typer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from tests.contract.fixtures import JIRA_TOKEN, JiraEnv, jira_env
 from typer.testing import CliRunner
 
 from paytriage.adapters.cli.escalate import _target
 from paytriage.adapters.cli.main import app
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import CaseRow, ProblemRow
+
+__all__ = ["jira_env"]
 
 runner = CliRunner()
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -113,3 +116,42 @@ def test_target_parses_or_exits_2(text: str) -> None:
         assert exc.exit_code == 2
     else:
         assert kind in ("case", "problem") and n >= 0 and str(n) in text
+
+
+def test_defects_sync_from_jira_contract_server(
+    problem: tuple[int, list[int]], jira_env: JiraEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAYTRIAGE_JIRA_URL", jira_env.server.url)
+    monkeypatch.setenv("PAYTRIAGE_JIRA_EMAIL", "bot@example.com")
+    monkeypatch.setenv("PAYTRIAGE_JIRA_TOKEN", JIRA_TOKEN)
+    pid, case_ids = problem
+    key = jira_env.fake.add_issue("Issuer declines")
+    code, out = _run("defects", "add", "--title", "Issuer declines", "--key", key, "--json")
+    did = json.loads(out)["defect_id"]
+    assert _run("defects", "link", str(did), "--problem", str(pid))[0] == 0
+    code, out = _run("defects", "sync", "--json")
+    assert code == 0, out
+    assert json.loads(out) == {"changed_defects": [], "regressions": []}  # still "To Do"
+    jira_env.fake.resolve(key)
+    code, out = _run("defects", "sync", "--json")
+    assert code == 0, out
+    # Jira says fixed on 2026-02-01, but the problem's tickets are from November: the fix did not hold.
+    assert json.loads(out) == {
+        "changed_defects": [did],
+        "regressions": [
+            {
+                "defect_id": did,
+                "problems": [pid],
+                "new_cases": [],
+                "reopened_cases": [],
+                "withdrawn_notices": 2,
+            }
+        ],
+    }
+    code, out = _run("defects", "show", str(did), "--json")
+    shown = json.loads(out)
+    assert shown["status"] == "regressed" and len(shown["notices"]) == len(case_ids)
+    assert {n["status"] for n in shown["notices"]} == {"discarded"}  # nobody is told it is fixed
+    assert shown["resolved_at"].startswith("2026-02-01T10:00")
+    code, out = _run("defects", "sync", "--json")  # Jira unchanged: stays regressed, nothing new
+    assert json.loads(out) == {"changed_defects": [], "regressions": []}

@@ -146,7 +146,8 @@ def resolve(
 def sync(
     config: ConfigOption = None, secrets_file: SecretsOption = None, json_output: JsonOption = False
 ) -> None:
-    """Read every filed defect's status from Jira; resolutions draft the customer notices."""
+    """Read every filed defect's status from Jira (resolutions draft the customer notices), then look
+    for regressions. Meant to run on a schedule."""
     try:
         cfg = JiraConfig.load(config)
         client = JiraClient(JiraCredentials.load(secrets_file), config=cfg)
@@ -157,7 +158,8 @@ def sync(
             changed = _run(lambda s: svc.sync_jira(s, client))
     except ConnectorError as exc:
         fail(str(exc))
-    emit({"changed_defects": changed}, json_output=json_output)
+    back = _run(lambda s: [r.to_dict() for r in svc.check_regressions(s, actor="jira-sync")])
+    emit({"changed_defects": changed, "regressions": back}, json_output=json_output)
 
 
 @defects_app.command("regressions")
