@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import pickle
 import re
+from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from paytriage.domain.errors import ConfigurationError
 from paytriage.engines.triage.classifier import _decision
 from paytriage.engines.triage.dates import _DATE, _TIME
-from paytriage.engines.triage.entities import _ERROR_QUOTED, PATTERNS, EntityExtractor
+from paytriage.engines.triage.entities import _ERROR_QUOTED, PATTERNS, EntityExtractor, EntityKind
 from paytriage.engines.triage.lowered import FOLD_SPECIAL, lowercase_twin
+from paytriage.engines.triage.routing import Router, RoutingInputs
+from paytriage.engines.triage.signals import read_signals
+from paytriage.engines.triage.triager import _OUTAGE, _mentions_outage
 from paytriage.engines.triage.trie import trie_pattern
 from paytriage.engines.triage.vectorize import FastTfidf, hstack_csr
 
@@ -206,3 +212,76 @@ def test_results_survive_pickling_for_worker_pools() -> None:
     result = Triager.from_config().triage(text)
     again = pickle.loads(pickle.dumps(result))
     assert again == result and again.to_dict() == result.to_dict() and again.entities
+
+
+OUTAGE_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["all", "ALL", "every", "None of", "our", "payments", "is down", "OUTAGE", "went"]),
+        st.sampled_from(["ſ", "K", "ı", "İ", "cards", "the", "of", "webhooks", "been"]),
+        st.text(max_size=6),
+    ),
+    max_size=12,
+).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(OUTAGE_TEXT)
+def test_outage_gate_agrees_with_the_full_scan(text: str) -> None:
+    assert _mentions_outage(text) == (_OUTAGE.search(text[:5000]) is not None)
+
+
+ROUTING = {
+    "rules": [
+        {"name": "cat", "when": {"category": ["refund"], "min_confidence": "0.5"}, "route": "tier2"},
+        {"name": "str", "when": {"category": "card_payment_declined"}, "route": "payments_ops"},
+        {"name": "codes", "when": {"codes_any": ["ac04", 5]}, "route": "payments_ops"},
+        {"name": "kinds", "when": {"entities_any": ["iban"], "customers_affected_min": 3}, "route": "tier2"},
+        {"name": "http", "when": {"http_status_min": "500", "text_any": ["WEBHOOK"]}, "route": "engineering"},
+        {"name": "sig", "when": {"signals_any": ["legal_threat"]}, "route": "risk_compliance"},
+    ]
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["refund", "card_payment_declined", "other", "card"]),
+    st.floats(0, 1),
+    st.lists(
+        st.sampled_from(["AC04 returned", "code 5", "http 502", "webhook", "GB82 WEST **** 32"]), max_size=4
+    ),
+    st.integers(0, 5),
+)
+def test_compiled_rules_decide_like_the_rule_text(
+    category: str, confidence: float, parts: list[str], customers: int
+) -> None:
+    router = Router(ROUTING)
+    text = " ".join(parts)
+    entities = EntityExtractor().extract(text)
+    x = RoutingInputs(category, confidence, entities, read_signals(text), text, customers)
+    got = router.route(x)
+    expected = next((r for r in router.rules if _holds_as_written(r.when, x)), None)
+    assert (got.rule if got else None) == (expected.name if expected else None)
+
+
+def _holds_as_written(when: dict[str, Any], x: RoutingInputs) -> bool:
+    """The rule semantics spelled out directly from the YAML dict (the reference for the compiled form)."""
+    kinds = {e.kind.value for e in x.entities}
+    codes = {str(e.value).upper() for e in x.entities if e.kind is EntityKind.DECLINE_CODE}
+    statuses = [int(e.value) for e in x.entities if e.kind is EntityKind.HTTP_STATUS]
+    checks = {
+        "category": lambda v: x.category in v,
+        "min_confidence": lambda v: x.confidence >= float(v),
+        "codes_any": lambda v: bool(codes & {str(c).upper() for c in v}),
+        "entities_any": lambda v: bool(kinds & set(v)),
+        "http_status_min": lambda v: any(s >= int(v) for s in statuses),
+        "signals_any": lambda v: any(getattr(x.signals, s) for s in v),
+        "text_any": lambda v: any(str(p).lower() in x.text.lower() for p in v),
+        "customers_affected_min": lambda v: x.customers_affected >= int(v),
+    }
+    return all(checks[k](v) for k, v in when.items())
+
+
+def test_rule_with_a_bad_number_is_a_configuration_error() -> None:
+    bad = {"rules": [{"name": "x", "when": {"http_status_min": "five hundred"}, "route": "tier2"}]}
+    with pytest.raises(ConfigurationError, match=r"rules\[0\]\.when\.http_status_min"):
+        Router(bad)

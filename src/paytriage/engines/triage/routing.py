@@ -48,11 +48,48 @@ class RouteDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class _When:
+    """A rule's ``when`` with every constant converted once at load (sets, upper/lower case, numbers)."""
+
+    category: Any = None
+    min_confidence: float | None = None
+    codes: frozenset[str] | None = None
+    kinds: frozenset[Any] | None = None
+    http_status_min: int | None = None
+    signals: tuple[str, ...] | None = None
+    text: tuple[str, ...] | None = None
+    customers_min: int | None = None
+
+    @classmethod
+    def parse(cls, when: dict[str, Any], where: str) -> _When:
+        def number(key: str, kind: type[int] | type[float]) -> Any:
+            if key not in when:
+                return None
+            try:
+                return kind(when[key])
+            except (TypeError, ValueError):
+                raise ConfigurationError(f"{where}.when.{key}: not a number: {when[key]!r}") from None
+
+        cat = when.get("category")
+        return cls(
+            category=cat if cat is None or isinstance(cat, str) else frozenset(cat),
+            min_confidence=number("min_confidence", float),
+            codes=frozenset(str(c).upper() for c in when["codes_any"]) if "codes_any" in when else None,
+            kinds=frozenset(when["entities_any"]) if "entities_any" in when else None,
+            http_status_min=number("http_status_min", int),
+            signals=tuple(when["signals_any"]) if "signals_any" in when else None,
+            text=tuple(str(t).lower() for t in when["text_any"]) if "text_any" in when else None,
+            customers_min=number("customers_affected_min", int),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class _Rule:
     name: str
     when: dict[str, Any]
     route: Route
     reason: str
+    test: _When
 
 
 class _Facts:
@@ -94,7 +131,13 @@ class Router:
             except ValueError:
                 raise ConfigurationError(f"{where}.route: unknown route {raw.get('route')!r}") from None
             self.rules.append(
-                _Rule(str(raw.get("name", f"rule{i}")), raw["when"], route, str(raw.get("reason", "")))
+                _Rule(
+                    str(raw.get("name", f"rule{i}")),
+                    raw["when"],
+                    route,
+                    str(raw.get("reason", "")),
+                    _When.parse(raw["when"], where),
+                )
             )
         self.facts: dict[str, dict[str, Any]] = config.get("facts", {}) or {}
         self.requirements: dict[str, list[str]] = config.get("requirements", {}) or {}
@@ -104,32 +147,30 @@ class Router:
                     raise ConfigurationError(f"routing.yaml: requirements.{cat}: unknown fact {f!r}")
 
     @staticmethod
-    def _holds(when: dict[str, Any], x: RoutingInputs, facts: _Facts) -> bool:
-        if "category" in when and x.category not in when["category"]:
+    def _holds(when: _When, x: RoutingInputs, facts: _Facts) -> bool:
+        if when.category is not None and x.category not in when.category:
             return False
-        if "min_confidence" in when and x.confidence < float(when["min_confidence"]):
+        if when.min_confidence is not None and x.confidence < when.min_confidence:
             return False
-        if "codes_any" in when and not facts.codes & {str(c).upper() for c in when["codes_any"]}:
+        if when.codes is not None and not facts.codes & when.codes:
             return False
-        if "entities_any" in when and not facts.kinds & set(when["entities_any"]):
+        if when.kinds is not None and not facts.kinds & when.kinds:
             return False
-        if "http_status_min" in when and not any(s >= int(when["http_status_min"]) for s in facts.statuses):
+        if when.http_status_min is not None and not any(s >= when.http_status_min for s in facts.statuses):
             return False
-        if "signals_any" in when and not any(getattr(x.signals, s) for s in when["signals_any"]):
+        if when.signals is not None and not any(getattr(x.signals, s) for s in when.signals):
             return False
-        if "text_any" in when:
+        if when.text is not None:
             low = facts.lower()
-            if not any(str(p).lower() in low for p in when["text_any"]):
+            if not any(t in low for t in when.text):
                 return False
-        return not (
-            "customers_affected_min" in when and x.customers_affected < int(when["customers_affected_min"])
-        )
+        return when.customers_min is None or x.customers_affected >= when.customers_min
 
     def route(self, x: RoutingInputs) -> RouteDecision | None:
         """The first matching rule's route, or None (caller falls back to KB/default)."""
         facts = _Facts(x)
         for rule in self.rules:
-            if self._holds(rule.when, x, facts):
+            if self._holds(rule.test, x, facts):
                 return RouteDecision(rule.route, rule.name, rule.reason or f"rule {rule.name}")
         return None
 

@@ -40,6 +40,15 @@ _OUTAGE = re.compile(
     r"cards|checkouts?|orders|webhooks)\b|\b(?:is|are|went|been) down\b|\boutage\b",
     re.IGNORECASE,
 )
+# Every match of _OUTAGE contains one of these (their letters have no special case folding), so
+# texts without any skip the scan: same answer, a fraction of the time.
+_OUTAGE_WORDS = ("all", "every", "none", "down", "outage")
+
+
+def _mentions_outage(text: str) -> bool:
+    head = text[:5000]
+    low = head.lower()
+    return any(w in low for w in _OUTAGE_WORDS) and _OUTAGE.search(head) is not None
 
 
 @dataclass(slots=True)
@@ -277,7 +286,7 @@ class Triager:
                 merchant_tier=merchant_tier,
                 sla_remaining_hours=ctx.sla_remaining_hours,
                 funds_at_risk=p.signals.funds_at_risk,
-                outage=bool(_OUTAGE.search(p.redacted[:5000])) or customers >= 10,
+                outage=_mentions_outage(p.redacted) or customers >= 10,
                 question=question and not p.signals.funds_at_risk,
                 regulator_threat=p.signals.regulator_threat,
                 legal_threat=p.signals.legal_threat,
