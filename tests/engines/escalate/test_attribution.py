@@ -61,8 +61,16 @@ def test_partner_segment_when_no_component() -> None:
 
 def test_release_impact_then_case_fallback_then_nothing() -> None:
     weak = hypothesis(HypothesisKind.INDIVIDUAL, systemic=False)
-    comp, rel = attribute([(1, weak)], releases=[_release("identity", 1e-9)], known=KNOWN)
+    comp, rel = attribute([(1, weak)], releases=[_release("identity", 1e-9)], known=KNOWN, seen={"identity"})
     assert comp.value == "identity" and str(rel.value).startswith("identity 1.0")
+    comp, rel = attribute(  # a rise of a component never seen around the cases is not blamed
+        [(1, weak)],
+        releases=[_release("kyc-service", 1e-9)],
+        known=KNOWN,
+        seen={"identity"},
+        releases_checked="none",
+    )
+    assert not comp.filled and rel.value == "none"
     fb = Section("suspected_component", "c.p.refunds.RefundService", ["error template"])
     comp, rel = attribute(
         [(1, weak)], fallback_components=[fb], known=KNOWN, releases_checked="none found: 3 checked"

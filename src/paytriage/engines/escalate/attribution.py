@@ -3,7 +3,8 @@
 1. the strongest representative hypothesis that names a component (an error template, a webhook
    integration, an amount anomaly in one service) and, when it cites one, its release;
 2. a partner segment when the finding is concentrated at one issuer, bank or ACS (no code of ours);
-3. a release after which its component's error log rate rose significantly (release impact);
+3. a release after which its component's error log rate rose significantly (release impact), when
+   that component's log lines also show up around the problem's cases;
 4. the services of the representative cases' error lines (what the case packages found).
 
 Log services are often loggers (``c.p.kyc.UploadController``); :func:`canonical` maps them to the
@@ -13,7 +14,7 @@ deployable component the releases table knows (``kyc-service``) and keeps the lo
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,8 +85,13 @@ def attribute(
     fallback_components: Sequence[Section] = (),
     fallback_releases: Sequence[Section] = (),
     releases_checked: str | None = None,
+    seen: Collection[str] = (),
 ) -> tuple[Section, Section]:
-    """``tops`` = (case id, top hypothesis) of the representatives, strongest first; see the module doc."""
+    """``tops`` = (case id, top hypothesis) of the representatives, strongest first; see the module doc.
+
+    ``seen`` = components whose log lines the representative investigations correlated with the cases:
+    a release rise is only blamed without a hypothesis when its component shows up there.
+    """
     for cid, h in tops:
         if not h.component:
             continue
@@ -102,8 +108,9 @@ def attribute(
             src = [f"hypothesis '{h.title}' (case {cid})"]
             why = "not our release: the finding is concentrated at a partner"
             return Section("suspected_component", partner, src), Section("suspected_release", why, src)
-    if releases:
-        r = min(releases, key=lambda r: r.p_value)
+    near = [r for r in releases if r.component in seen]
+    if near:
+        r = min(near, key=lambda r: r.p_value)
         src = [f"release impact: {r.signal} rose after {r.version}"]
         return (
             Section("suspected_component", r.component, src),

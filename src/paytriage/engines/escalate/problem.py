@@ -20,7 +20,7 @@ from typing import Any
 
 from paytriage.domain import Ticket
 from paytriage.domain.money import Money
-from paytriage.engines.escalate.attribution import ReleaseSuspect, attribute
+from paytriage.engines.escalate.attribution import ReleaseSuspect, attribute, canonical
 from paytriage.engines.escalate.completeness import Section, assess
 from paytriage.engines.escalate.package import (
     _API_VERSION,
@@ -345,8 +345,15 @@ def _component(
         reverse=True,
     )
     tops = [(r.case_id, r.investigation.top) for r in reps if r.investigation.top is not None]
+    seen = {
+        canonical(ev.service, inp.known_components).split(" (")[0]
+        for r in inp.representatives
+        for ev in r.investigation.correlation.logs
+        if ev.service
+    }
     return attribute(
         tops,
+        seen=seen,
         releases=inp.releases,
         known=inp.known_components,
         fallback_components=[p.sections["suspected_component"] for _, p in packages],
