@@ -175,6 +175,7 @@ def test_ingest_then_reindex_through_the_cli(cli_env: Path, tmp_path: Path) -> N
     import json
 
     from paytriage.adapters.cli.main import app as root
+    from paytriage.engines.logmining.fields import RULES_VERSION
 
     log = tmp_path / "core.log"
     log.write_text(
@@ -194,4 +195,5 @@ def test_ingest_then_reindex_through_the_cli(cli_env: Path, tmp_path: Path) -> N
         "levels_fixed": 0,
         "templates_assigned": 0,
         "templates_state": str(cli_env.parent / "log_templates.json"),
+        "rules_version": RULES_VERSION,
     }

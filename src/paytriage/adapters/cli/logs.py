@@ -13,6 +13,7 @@ from paytriage.adapters.cli.context import open_database
 from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, emit, err_console, fail
 from paytriage.config.settings import get_settings
 from paytriage.engines.logmining import LogFormat, LogFormatError, MaskingError, TemplateMiner
+from paytriage.engines.logmining.fields import RULES_VERSION
 from paytriage.engines.logmining.miner import StateError
 
 __all__ = ["register", "reindex", "templates"]
@@ -178,5 +179,6 @@ def reindex(
         "levels_fixed": report.levels_fixed,
         "templates_assigned": report.templates_assigned,
         "templates_state": None if state is None else str(state),
+        "rules_version": RULES_VERSION,
     }
     emit(summary, json_output=json_output, title="Log re-index")

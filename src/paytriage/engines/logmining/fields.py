@@ -23,6 +23,9 @@ from enum import StrEnum
 from paytriage.domain import LogEvent, LogLevel
 
 __all__ = [
+    "KEY_FIELDS",
+    "PREFIX_FIELDS",
+    "RULES_VERSION",
     "IdField",
     "LineFields",
     "enrich_event",
@@ -31,6 +34,7 @@ __all__ = [
     "split_logger",
 ]
 
+#: Bump when a rule table changes; ``paytriage logs reindex`` reports it.
 RULES_VERSION = "2026-11-23"
 
 
