@@ -126,3 +126,21 @@ def test_embeddings_missing_says_how_to_enable(
     )
     assert result.exit_code == 1
     assert "paytriage[embeddings]" in result.output
+
+
+def test_finetuned_without_the_extra_says_how_to_enable_and_skips_cv(
+    tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("paytriage.engines.classifier.finetune.embeddings_available", lambda name="": False)
+
+    def no_cv(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fine-tuning is not cross-validated unless --cv asks for it")
+
+    monkeypatch.setattr("paytriage.adapters.cli.model.cross_validate", no_cv)
+    args = ["--input", str(export), "--text-column", "body", "--label-column", "cat"]
+    result = runner.invoke(
+        app, ["model", "train", *args, "--features", "finetuned", "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 1, result.output
+    assert "paytriage[embeddings]" in result.output
+    assert "finetuned" in runner.invoke(app, ["model", "train", "--help"]).output
