@@ -6,6 +6,7 @@ is scored is exactly what an analyst would see in the queue.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -94,6 +95,52 @@ def predictions_from_db(db: Database) -> dict[str, TicketPrediction]:
     return out
 
 
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _detection_summary(
+    directory: Path, predictions: dict[str, TicketPrediction], problems: ProblemRun
+) -> dict[str, Any]:
+    """Medians of time to detect from tickets, and the same incidents timed from the logs alone
+    (a systemic problem's log incident, when one explains it)."""
+    from_logs = [
+        DetectedIncident(
+            id=str(d.problem_id),
+            detected_at=min(d.detected_at, d.log_detected_at or d.detected_at),
+            ticket_ids=tuple(d.ticket_ids),
+        )
+        for d in problems.systemic
+    ]
+    with_logs = {str(d.problem_id) for d in problems.systemic if d.log_detected_at is not None}
+    log_rows = [
+        r
+        for r in score(directory / "ground_truth", predictions, from_logs)["time_to_detect"] or []
+        if r["detected_as"] in with_logs
+    ]
+    ticket_rows = (
+        score(
+            directory / "ground_truth",
+            predictions,
+            [
+                DetectedIncident(
+                    id=str(d.problem_id), detected_at=d.detected_at, ticket_ids=tuple(d.ticket_ids)
+                )
+                for d in problems.systemic
+            ],
+        )["time_to_detect"]
+        or []
+    )
+    return {
+        "time_to_detect_median_minutes": _median([r["minutes"] for r in ticket_rows]),
+        "time_to_detect_median_tickets": _median([r["tickets_seen"] for r in ticket_rows]),
+        "log_incidents": len(problems.log_incidents),
+        "systemic_with_log_evidence": len(with_logs),
+        "time_to_detect_logs": log_rows,
+        "detected_from_logs_before_first_ticket": sum(r["tickets_seen"] == 0 for r in log_rows),
+    }
+
+
 def run_pipeline(
     db: Database,
     directory: Path,
@@ -132,6 +179,7 @@ def run_pipeline(
         for d in run.problems.systemic
     ]
     run.metrics = score(directory / "ground_truth", predictions, detected)
+    run.metrics.update(_detection_summary(directory, predictions, run.problems))
     run.metrics["model_version"] = triager.model_version
     run.metrics["ruleset_version"] = triager.ruleset_version
     return run

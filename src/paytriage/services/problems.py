@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,14 +22,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.mapping import ticket_from_row
-from paytriage.adapters.storage.orm import CaseRow, ProblemRow, TicketRow, TransactionRow
+from paytriage.adapters.storage.orm import CaseRow, LogEventRow, ProblemRow, TicketRow, TransactionRow
 from paytriage.domain import ProblemStatus, Ticket
-from paytriage.engines.patterns.features import features_from_ticket
+from paytriage.domain.clock import ensure_utc
 from paytriage.engines.patterns.bursts import KeyBurstDetector
+from paytriage.engines.patterns.features import features_from_ticket
 from paytriage.engines.patterns.grouping import ProblemGrouper
+from paytriage.engines.patterns.log_signals import LogIncident, LogLine, LogSignalDetector, link_score
+from paytriage.engines.patterns.problem_state import ProblemState
 from paytriage.engines.patterns.systemic import SystemicTracker
 
-__all__ = ["DetectedProblem", "ProblemRun", "detect_problems"]
+__all__ = ["DetectedProblem", "ProblemRun", "detect_problems", "log_incidents"]
+
+#: Levels never alerted on; everything else (and any HTTP status >= 400) feeds the log signals.
+_QUIET_LEVELS = ("info", "debug", "trace", "notice")
 
 _ID_ENTITY_KINDS = {"transaction_id"}
 
@@ -48,6 +54,9 @@ class DetectedProblem:
     signals: list[str] = field(default_factory=list)
     #: the first burst's evidence in words ("5 customers in 1 h where 0.04 expected, p=2e-09")
     evidence: str = ""
+    #: when the logs alone had raised the log incident that explains it (None: no log evidence)
+    log_detected_at: datetime | None = None
+    log_signals: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -57,6 +66,8 @@ class ProblemRun:
     systemic: list[DetectedProblem] = field(default_factory=list)
     #: ticket external id → problem id (only for tickets in systemic problems)
     attribution: dict[str, int] = field(default_factory=dict)
+    #: candidate problems raised from logs alone (linked to a systemic problem or not)
+    log_incidents: list[LogIncident] = field(default_factory=list)
 
 
 def _transaction_keys(session: Session, ids: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -132,11 +143,17 @@ def detect_problems(
     min_customers: int = 3,
     batch_size: int = 1000,
     on_progress: Callable[[int], None] | None = None,
+    logs: LogSignalDetector | None = None,
+    log_lead_hours: float = 12.0,
+    min_log_link: int = 2,
 ) -> ProblemRun:
     """Regroup every triaged case and store the problems (replacing those not linked to a defect).
 
     ``tracker`` (default: a :class:`SystemicTracker` over ``grouper`` with ``min_tickets`` and a
-    burst detector needing ``min_customers``) decides which problems are systemic."""
+    burst detector needing ``min_customers``) decides which problems are systemic. Log incidents
+    (``logs``, default :class:`LogSignalDetector`) detected from ``log_lead_hours`` before a systemic
+    problem's first ticket until its detection, sharing at least ``min_log_link`` identifiers or
+    words with it, give it a log detection time."""
     tracker = tracker or SystemicTracker(
         grouper=grouper or ProblemGrouper(),
         detector=KeyBurstDetector(min_customers=min_customers),
@@ -184,8 +201,10 @@ def detect_problems(
                 run.cases += 1
             if on_progress is not None:
                 on_progress(len(cases))
+        run.log_incidents = log_incidents(session, logs or LogSignalDetector())
         for sp in tracker.systemic():
-            title = grouper.problem(sp.problem_id).summary().title
+            state = grouper.problem(sp.problem_id)
+            title = state.summary().title
             detected[sp.problem_id] = DetectedProblem(
                 sp.problem_id,
                 sp.detected_at,
@@ -195,8 +214,61 @@ def detect_problems(
                 signals=[b.signal for b in sp.bursts],
                 evidence=sp.first_burst.describe(),
             )
+            _link_logs(
+                detected[sp.problem_id], state, tracker, run.log_incidents, log_lead_hours, min_log_link
+            )
         _store(session, grouper, detected, case_of, external_of, run)
     return run
+
+
+def log_incidents(session: Session, detector: LogSignalDetector) -> list[LogIncident]:
+    """Log incidents from the stored warning/error lines and HTTP error statuses."""
+    rows = session.execute(
+        select(
+            LogEventRow.timestamp,
+            LogEventRow.service,
+            LogEventRow.source,
+            LogEventRow.level,
+            LogEventRow.message,
+            LogEventRow.http_status,
+            LogEventRow.error_code,
+        )
+        .where(LogEventRow.level.not_in(_QUIET_LEVELS) | (LogEventRow.http_status >= 400))
+        .order_by(LogEventRow.timestamp, LogEventRow.id)
+    )
+    return detector.detect(
+        LogLine(
+            ensure_utc(r.timestamp), r.service or r.source, r.level, r.message, r.http_status, r.error_code
+        )
+        for r in rows
+    )
+
+
+def _link_logs(
+    found: DetectedProblem,
+    state: ProblemState,
+    tracker: SystemicTracker,
+    incidents: list[LogIncident],
+    lead_hours: float,
+    min_link: int,
+) -> None:
+    """Give a systemic problem the log incident that explains it best (see detect_problems)."""
+    feats = [tracker.features_[t] for t in state.ticket_ids if t in tracker.features_]
+    ids = {i for f in feats for i in f.transaction_ids}
+    ids |= {x for f in feats for x in (f.customer_id, f.merchant_id) if x}
+    words = {w for k in state.key_counts for w in k.split(":", 1)[1].replace("@", " ").split()}
+    ids |= words
+    words |= set(state.top_terms(30))
+    lo = state.first_seen - timedelta(hours=lead_hours)
+    linked = [
+        inc
+        for inc in incidents
+        if lo <= inc.detected_at <= found.detected_at and link_score(inc, ids, words) >= min_link
+    ]
+    if linked:
+        first = max(linked, key=lambda i: (link_score(i, ids, words), -i.detected_at.timestamp()))
+        found.log_detected_at = first.detected_at
+        found.log_signals = first.signals
 
 
 def _store(

@@ -218,7 +218,9 @@ class KeyBurstDetector:
         # Gamma posterior of the signal's share; its upper quantile, not its mean, so that a short
         # history (few tickets to learn the share from) makes the baseline cautious, not naive.
         a = n_sig + self.prior_share * self.prior_weight
-        share = min(0.999, float(stats.gamma.ppf(self.share_quantile, a, scale=1.0 / (n_all + self.prior_weight))))
+        share = min(
+            0.999, float(stats.gamma.ppf(self.share_quantile, a, scale=1.0 / (n_all + self.prior_weight)))
+        )
         seasonal = share * self._expected_volume(when, w)
         conditional = share / (1.0 - share) * others if share < 1.0 else float("inf")
         return max(seasonal, conditional)

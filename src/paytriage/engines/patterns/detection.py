@@ -29,7 +29,15 @@ from scipy import stats
 
 from paytriage.domain.errors import InputError
 
-__all__ = ["HOUR", "Alert", "CountSeries", "EmergingIssueDetector", "count_tail", "fit_baseline", "hourly_counts"]
+__all__ = [
+    "HOUR",
+    "Alert",
+    "CountSeries",
+    "EmergingIssueDetector",
+    "count_tail",
+    "fit_baseline",
+    "hourly_counts",
+]
 
 HOUR = timedelta(hours=1)
 #: An episode ends once its last ``cooldown_hours`` are consistent with the baseline at this level.
