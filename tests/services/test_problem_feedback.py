@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from tests.services.problem_seed import case_ids as seed_ids
 from tests.services.problem_seed import regroup, seed_cases
 
 from paytriage.adapters.storage.database import Database
@@ -171,3 +172,34 @@ def test_match_holds_at_least_half_of_the_remembered_cases(
         assert all(
             len(set(wanted) & set(cs)) <= len(set(wanted) & set(disjoint[got])) for cs in disjoint.values()
         )
+
+
+def test_shared_evidence_includes_integration_and_stored_transactions(db: Database, tmp_path: Path) -> None:
+    import json
+
+    from paytriage.engines.triage.triager import Triager
+    from paytriage.services.ingest import IngestKind, ingest_file
+    from paytriage.services.triage import triage_cases
+
+    txns = [{"id": f"pay_{i}", "created_at": f"2026-11-02T14:0{i}:00Z", "kind": "payment", "amount": "20.00",
+             "currency": "EUR", "status": "declined", "response_code": "91", "card_bin": "453912",
+             "processor": "acq-eu"} for i in range(3)]  # fmt: skip
+    tickets = [{"id": f"T{i}", "created_at": f"2026-11-02T14:1{i}:00Z", "requester_id": f"c{i}",
+                "transaction_id": f"pay_{i}", "integration": "woocommerce 8.2.1",
+                "description": "payment failed at checkout"} for i in range(3)]  # fmt: skip
+    (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(t) for t in txns))
+    (tmp_path / "k.jsonl").write_text("\n".join(json.dumps(t) for t in tickets))
+    ingest_file(db, tmp_path / "t.jsonl", IngestKind.TRANSACTIONS)
+    ingest_file(db, tmp_path / "k.jsonl", IngestKind.TICKETS)
+    triage_cases(db, Triager.from_config(), as_of_arrival=True)
+    cases = seed_ids(db)
+    (pid,) = regroup(db, [cases])
+    with db.session() as s:
+        shared = {(e["kind"], e["value"]): e["cases"] for e in get_problem(s, pid).shared_entities}
+    assert shared[("software", "woocommerce 8.2.1")] == 3
+    assert (
+        shared[("card_bin", "453912")]
+        == shared[("response_code", "91")]
+        == shared[("acquirer", "acq-eu")]
+        == 3
+    )

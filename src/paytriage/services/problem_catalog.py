@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from paytriage.adapters.storage.orm import CaseRow, CaseTicketRow, DefectRow, ProblemRow, TicketRow
+from paytriage.adapters.storage.orm import (
+    CaseRow,
+    CaseTicketRow,
+    DefectRow,
+    ProblemRow,
+    TicketRow,
+    TransactionRow,
+)
 from paytriage.domain import NotFoundError, ProblemStatus
 from paytriage.engines.patterns.features import tokenize
 from paytriage.engines.patterns.problem_state import Trend
@@ -32,7 +39,27 @@ __all__ = [
 ]
 
 #: Entity kinds that identify a person or one payment, not a shared cause.
-_PRIVATE_KINDS = {"transaction_id", "customer_id", "email", "phone", "iban", "card_last4", "amount", "date"}
+#: Entity kinds that identify a person or one payment, or say when, not what: never "shared evidence".
+_PRIVATE_KINDS = {
+    "transaction_id",
+    "customer_id",
+    "merchant_id",
+    "email",
+    "phone",
+    "iban",
+    "card_last4",
+    "amount",
+    "date",
+    "time",
+}
+#: Ticket fields and stored-transaction columns that describe the environment a problem shares.
+_TICKET_FIELDS = {"integration": "software", "country": "country"}
+_TXN_COLUMNS = {
+    "card_bin": "card_bin",
+    "response_code": "response_code",
+    "processor": "acquirer",
+    "country": "country",
+}
 _TREND_DAYS = 7
 
 
@@ -195,16 +222,59 @@ def _trend(created: Sequence[datetime], now: datetime) -> tuple[Trend, float, di
     return trend, round(ratio, 3), {d.isoformat(): n for d, n in sorted(daily.items())}
 
 
-def _shared_entities(cases: Sequence[CaseRow]) -> list[dict[str, Any]]:
-    """Entities seen in at least two cases and at least a fifth of them, most shared first."""
-    seen: Counter[tuple[str, str]] = Counter()
+def _transaction_facts(session: Session, ids_by_case: dict[int, set[str]]) -> dict[int, set[tuple[str, str]]]:
+    """(kind, value) facts per case from the stored transactions its tickets name."""
+    wanted = sorted({i for ids in ids_by_case.values() for i in ids})
+    by_txn: dict[str, set[tuple[str, str]]] = {}
+    cols = [getattr(TransactionRow, c) for c in _TXN_COLUMNS]
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(
+            select(TransactionRow.external_id, *cols).where(
+                TransactionRow.external_id.in_(wanted[start : start + 500])
+            )
+        ):
+            facts = {(kind, str(v)) for kind, v in zip(_TXN_COLUMNS.values(), row[1:], strict=True) if v}
+            by_txn.setdefault(row[0], set()).update(facts)
+    return {cid: set().union(*(by_txn.get(i, set()) for i in ids)) for cid, ids in ids_by_case.items()}
+
+
+def _shared_entities(
+    session: Session, cases: Sequence[CaseRow], tickets: dict[int, TicketRow]
+) -> list[dict[str, Any]]:
+    """Facts in at least two cases and a fifth of them, most shared first.
+
+    Facts come from the triage entities, the ticket's environment fields (integration, country)
+    and the stored transactions the case names (BIN, response code, acquirer, country).
+    """
+    if not cases:
+        return []
+    facts: dict[int, set[tuple[str, str]]] = {}
+    txn_ids: dict[int, set[str]] = {}
     for case in cases:
-        labels = {
+        found = {
             (str(e.get("kind")), _entity_label(e))
             for e in _entities(case)
             if e.get("kind") not in _PRIVATE_KINDS
         }
-        seen.update(label for label in labels if label[1])
+        ids = {
+            str(e.get("value"))
+            for e in _entities(case)
+            if e.get("kind") == "transaction_id" and e.get("value")
+        }
+        ticket = tickets.get(case.id)
+        fields = (ticket.custom_fields or {}) if ticket is not None else {}
+        for name, kind in _TICKET_FIELDS.items():
+            if isinstance(fields.get(name), str) and fields[name].strip():
+                found.add((kind, fields[name].strip()))
+        if isinstance(fields.get("transaction_id"), str):
+            ids.add(fields["transaction_id"])
+        facts[case.id] = found
+        txn_ids[case.id] = ids
+    for cid, more in _transaction_facts(session, txn_ids).items():
+        facts[cid] |= more
+    seen: Counter[tuple[str, str]] = Counter()
+    for found in facts.values():
+        seen.update({(k, v.casefold() if k == "software" else v) for k, v in found if v})
     floor = max(2, len(cases) / 5)
     return [
         {"kind": kind, "value": value, "cases": n, "share": round(n / len(cases), 3)}
@@ -231,7 +301,7 @@ def get_problem(session: Session, problem_id: int, *, now: datetime | None = Non
     tickets = _first_tickets(session, case_ids)
     latest = session.scalar(select(func.max(CaseRow.created_at)))
     trend, ratio, daily = _trend([c.created_at for c in cases], now or latest or datetime.now(UTC))
-    shared = _shared_entities(cases)
+    shared = _shared_entities(session, cases, tickets)
     examples = [
         {
             "case_id": c.id,
