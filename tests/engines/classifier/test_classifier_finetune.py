@@ -7,6 +7,8 @@ only, for a few steps, on the tiny corpus, so they take seconds.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,11 @@ def test_linear_models_carry_no_fine_tuned_part(corpus: tuple[list[str], list[st
     assert not (tmp_path / FINETUNED).exists()
     loaded, info = load_model(tmp_path)
     assert loaded.finetuned_ is None and "torch" not in info.libraries
+
+
+def test_the_classifier_imports_no_torch() -> None:
+    code = (
+        "import sys, paytriage.engines.classifier, paytriage.engines.classifier.finetune; "
+        "sys.exit('torch' in sys.modules or 'transformers' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -9,6 +9,7 @@ from paytriage.engines.classifier.encoder import (
     SentenceEncoder,
     embeddings_available,
 )
+from paytriage.engines.classifier.finetune import TransformerFineTuner
 from paytriage.engines.classifier.model import FEATURE_SETS, Prediction, TicketClassifier, few_shot_classifier
 from paytriage.engines.classifier.persistence import ModelInfo, ModelLoadError, load_model, save_model
 
@@ -22,6 +23,7 @@ __all__ = [
     "Prediction",
     "SentenceEncoder",
     "TicketClassifier",
+    "TransformerFineTuner",
     "embeddings_available",
     "few_shot_classifier",
     "load_model",
