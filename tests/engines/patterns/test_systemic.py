@@ -1,0 +1,177 @@
+"""Systemic problems from key bursts: a planted burst is one problem; everyday traffic is none."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paytriage.domain.errors import InputError
+from paytriage.engines.patterns.bursts import KeyBurstDetector
+from paytriage.engines.patterns.detection import count_tail
+from paytriage.engines.patterns.features import TicketFeatures
+from paytriage.engines.patterns.grouping import ProblemGrouper
+from paytriage.engines.patterns.log_signals import LogLine, LogSignalDetector, link_score, log_template
+from paytriage.engines.patterns.systemic import SystemicTracker, ticket_signals
+
+START = datetime(2026, 3, 2, tzinfo=UTC)
+CATEGORIES = ["refund", "card_payment_declined", "payout_withdrawal", "login_and_access", "other"]
+WORDS = {
+    "refund": "where is my refund for the order",
+    "card_payment_declined": "my card was declined at checkout",
+    "payout_withdrawal": "when will my payout arrive",
+    "login_and_access": "cannot log in to the dashboard",
+    "other": "question about pricing and fees",
+}
+
+
+def background(seed: int, days: int, per_hour: float = 3.0) -> list[tuple[TicketFeatures, str]]:
+    """Everyday tickets: steady categories, common countries, a day/night rhythm."""
+    rng = random.Random(seed)
+    out = []
+    t = START
+    n = 0
+    while t < START + timedelta(days=days):
+        rate = per_hour * (1.5 if 8 <= t.hour < 20 else 0.4)
+        t += timedelta(hours=rng.expovariate(rate))
+        cat = rng.choice(CATEGORIES)
+        keys = {f"country:{rng.choice(['de', 'gb', 'fr', 'us'])}"}
+        if cat == "card_payment_declined":
+            keys.add(f"error:{rng.choice(['05', '51', '54'])}")
+        n += 1
+        out.append((TicketFeatures(f"b{n}", WORDS[cat], t, frozenset(keys), f"c{n}"), cat))
+    return out
+
+
+def planted(at: datetime, n: int = 8) -> list[tuple[TicketFeatures, str]]:
+    """An issuer outage: declines on one BIN with response code 91, from different customers."""
+    return [
+        (
+            TicketFeatures(
+                f"i{k}",
+                "all payments with our cards fail, issuer unavailable",
+                at + timedelta(minutes=7 * k),
+                frozenset({"bin:465901", "error:91", "country:gb"}),
+                f"victim{k}",
+            ),
+            "card_payment_declined",
+        )
+        for k in range(n)
+    ]
+
+
+def run(tickets: list[tuple[TicketFeatures, str]]) -> SystemicTracker:
+    tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector())
+    for feats, cat in sorted(tickets, key=lambda x: x[0].created_at):
+        tracker.add(feats, category=cat)
+    return tracker
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_everyday_traffic_is_never_systemic(seed: int) -> None:
+    assert run(background(seed, days=6)).systemic() == []
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_planted_burst_is_one_problem_detected_early(seed: int) -> None:
+    at = START + timedelta(days=4, hours=10)
+    tracker = run(background(seed, days=6) + planted(at))
+    found = tracker.systemic()
+    assert len(found) == 1, [p.bursts for p in found]
+    p = found[0]
+    members = set(tracker.grouper_.problem(p.problem_id).ticket_ids)
+    assert {f"i{k}" for k in range(8)} <= members
+    assert len(members - {f"i{k}" for k in range(8)}) <= 1  # background barely leaks in
+    assert p.detected_at <= at + timedelta(minutes=7 * 3)  # by the fourth ticket
+    assert p.first_burst.p_value <= 1e-6 and p.first_burst.observed >= 3
+
+
+def test_same_customer_repeating_is_not_a_burst() -> None:
+    at = START + timedelta(days=4, hours=10)
+    repeats = [
+        (
+            TicketFeatures(
+                f"r{k}", "declined again", at + timedelta(minutes=k), frozenset({"bin:465901"}), "same"
+            ),
+            "other",
+        )
+        for k in range(10)
+    ]
+    assert run(background(4, days=5) + repeats).systemic() == []
+
+
+def test_no_burst_before_history() -> None:
+    """A brand-new queue has no baseline: its first hours are never called a burst."""
+    assert run(planted(START)).systemic() == []
+
+
+def test_signals_combine_category_and_keys() -> None:
+    sig = ticket_signals(["bin:465901", "country:gb", "merchant:m1"], "card_payment_declined")
+    assert "bin:465901" in sig and "country:gb" not in sig and "merchant:m1" not in sig
+    assert "category:card_payment_declined|country:gb" in sig
+    assert "category:card_payment_declined" in sig
+
+
+def test_detector_rejects_out_of_order_and_bad_parameters() -> None:
+    det = KeyBurstDetector()
+    det.observe("a", START + timedelta(hours=1), ["x"])
+    with pytest.raises(InputError):
+        det.observe("b", START, ["x"])
+    with pytest.raises(InputError):
+        KeyBurstDetector(alpha=2.0).observe("a", START, ["x"])
+
+
+def test_count_tail_edges() -> None:
+    assert count_tail(0, 3.0) == 1.0
+    assert count_tail(1, 0.0) == 0.0
+    assert count_tail(10, 1.0) < count_tail(3, 1.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5000), st.sampled_from(["a", "b", "c"]), st.integers(0, 30)), max_size=60
+    )
+)
+def test_bursts_always_meet_minimum_evidence(events: list[tuple[int, str, int]]) -> None:
+    det = KeyBurstDetector(min_history_hours=1)
+    for minute, sig, who in sorted(events):
+        for b in det.observe(f"{minute}{sig}{who}", START + timedelta(minutes=minute), [sig], str(who)):
+            assert b.observed >= det.min_customers
+            assert b.p_value <= det.alpha
+            assert b.observed >= det.min_ratio * b.expected
+
+
+def test_log_template_masks_numbers_and_keeps_words() -> None:
+    assert log_template("issuer response 91 for bin=465901 retryable=true") == (
+        "issuer response <*> for bin=<*> retryable=true"
+    )
+
+
+def test_log_burst_is_one_incident_with_evidence() -> None:
+    lines = [
+        LogLine(
+            START + timedelta(minutes=20 * k), "payments-core", "warn", f"auth declined txn=pay_{k:08d} rc=05"
+        )
+        for k in range(3 * 72)
+    ]
+    at = START + timedelta(days=3, hours=2)
+    lines += [
+        LogLine(
+            at + timedelta(seconds=30 * k),
+            "payments-core-2",
+            "error",
+            f"issuer timeout bin={k} txn=pay_x{k:07d}",
+        )
+        for k in range(40)
+    ]
+    incidents = LogSignalDetector().detect(lines)
+    assert len(incidents) == 1
+    inc = incidents[0]
+    assert inc.service == "payments-core"
+    assert at <= inc.detected_at <= at + timedelta(minutes=5)
+    assert "issuer" in inc.words and "pay_x0000001" in inc.ids
+    assert link_score(inc, ["pay_x0000001"], ["issuer", "timeout"]) == 3
