@@ -107,8 +107,6 @@ class SqlEvidence:
             common.append(LogEventRow.timestamp < q.end)
         if q.template_ids:
             common.append(LogEventRow.template_id.in_(q.template_ids))
-        if q.levels:
-            common.append(LogEventRow.level.in_(q.levels))
         if q.http_status is not None:
             common.append(LogEventRow.http_status == q.http_status)
         if q.service is not None:
@@ -126,9 +124,15 @@ class SqlEvidence:
         scanned = [LogEventRow.message.contains(text, autoescape=True) for text in q.mentions]
         if scanned:
             alternatives.append(or_(*scanned))
-        if not alternatives:
-            return [base.where(*common)]
-        return [base.where(alt, *common) for alt in alternatives]
+        # One statement per level: ``level = ? AND timestamp BETWEEN`` is a range of
+        # ix_log_events_level_time in time order; with ``level IN (…)`` the planner walks the whole
+        # window on ix_log_events_time instead (14 s for one text search at 10M events).
+        by_level: list[list[ColumnElement[bool]]] = (
+            [[LogEventRow.level == lv] for lv in dict.fromkeys(q.levels)] if q.levels else [[]]
+        )
+        return [
+            base.where(*alt, *lv, *common) for alt in ([[a] for a in alternatives] or [[]]) for lv in by_level
+        ]
 
     # -- releases -----------------------------------------------------------------------------------
     def releases(self, start: datetime, end: datetime) -> list[Release]:
