@@ -41,6 +41,22 @@ def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: 
                 "description": f"my card keeps getting declined at checkout, payment pay_{i}, please help",
             }
         )
+    # two days of everyday questions first: without history there is no baseline to burst above
+    everyday = [
+        "how do I change my email address",
+        "where can I download my invoice",
+        "can I add a second user to my account",
+        "my card was declined once at a shop, is my account ok",
+    ]
+    for h in range(48):
+        tickets.append(
+            {
+                "id": f"H{h}",
+                "created_at": f"{'2026-10-31' if h < 24 else '2026-11-01'}T{h % 24:02d}:30:00Z",
+                "requester_id": f"cus_h{h}",
+                "description": everyday[h % len(everyday)],
+            }
+        )
     for i, q in enumerate(
         [
             "how do I change my email address",
@@ -63,11 +79,12 @@ def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: 
     triage_cases(db, Triager.from_config(), as_of_arrival=True)
 
     run = detect_problems(db)
-    assert run.cases == 8
+    assert run.cases == 8 + 48
     assert len(run.systemic) == 1
     found = run.systemic[0]
     assert set(found.ticket_ids) >= {"T0", "T1", "T2"}
     assert not {"Q0", "Q1", "Q2"} & set(found.ticket_ids)
+    assert not any(t.startswith("H") for t in found.ticket_ids)
     assert found.detected_at.isoformat() <= "2026-11-02T14:14:00+00:00"
     with db.session() as s:
         problem = s.scalars(select(ProblemRow).where(ProblemRow.status == "confirmed")).one()
