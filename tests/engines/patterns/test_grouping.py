@@ -184,3 +184,36 @@ def test_features_from_domain_ticket_use_triage_entities() -> None:
     assert {"bin:411111", "country:de", "merchant:shop-1", "error:05"} <= f.keys
     assert any(k.startswith("plugin:woocommerce@8.2.1") for k in f.keys)
     assert any(k.startswith("endpoint:") for k in f.keys)
+
+
+def test_move_gathers_tickets_and_freeze_keeps_add_out() -> None:
+    g = ProblemGrouper()
+    a, b, c = (
+        tk("m1", "card declined at checkout", 0, bin="411111"),
+        tk("m2", "payout late again", 0.1),
+        tk("m3", "card declined at checkout", 0.2, bin="411111"),
+    )
+    for t in (a, b, c):
+        g.add(t)
+    pid = g.move([a, b])
+    assert set(g.problem(pid).ticket_ids) == {"m1", "m2"}
+    assert g.assignments_["m2"] == pid
+    g.freeze(pid)
+    d = tk("m4", "card declined at checkout", 0.3, bin="411111")
+    assert g.add(d).problem_id != pid  # a frozen problem takes tickets only through move
+    assert g.move([d], pid) == pid and "m4" in g.problem(pid).ticket_ids
+    with pytest.raises(InputError):
+        g.move([tk("zz", "never grouped")])
+
+
+def test_file_types_are_keys() -> None:
+    t = Ticket(
+        source="t",
+        external_id="f1",
+        subject="upload",
+        description="My PDF upload fails, also tried .jpg",
+        created_at=T0,
+    )
+    assert {"file:pdf", "file:jpeg"} <= set(features_from_ticket(t).keys)
+    t2 = Ticket(source="t", external_id="f2", subject="x", description="pdfs and mypdf", created_at=T0)
+    assert not any(k.startswith("file:") for k in features_from_ticket(t2).keys)
