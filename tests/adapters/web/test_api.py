@@ -105,3 +105,19 @@ def test_escalation_and_backlog(client: TestClient) -> None:
     assert client.get("/api/backlog").json() == {"data": [], "count": 0}
     assert "No open defects" in client.get("/backlog").text
     assert client.get("/api/cases/999999/escalation").status_code == 404
+
+
+def test_invalid_bodies_get_a_422_that_never_echoes_the_input(client: TestClient) -> None:
+    case_id = client.get("/api/cases").json()["data"][0]["id"]
+    # a wrong type next to a pasted card number: the error names the field, not the value
+    r = client.post(f"/api/cases/{case_id}/comments", json={"author": "ana", "body": ["4111 1111 1111 1111"]})
+    assert r.status_code == 422
+    assert "4111" not in r.text
+    assert any(e["loc"][-1] == "body" for e in r.json()["detail"])
+    # bytes that are not UTF-8: a client error, never a server error
+    r = client.patch(
+        f"/api/cases/{case_id}",
+        content=b'{"assignee": "\xff\xfe"}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code in (400, 422)

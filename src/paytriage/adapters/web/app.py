@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -51,6 +52,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.exception_handler(InputError)
     def _bad_input(_: Request, exc: InputError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "line": exc.line, "field": exc.field}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes the offending input (which may hold a card number) and fails with a
+        # server error on bytes that are not UTF-8; say where and what, never the value.
+        errors = [
+            {
+                "loc": [str(part) for part in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(PaytriageError)
     def _other(_: Request, exc: PaytriageError) -> JSONResponse:
