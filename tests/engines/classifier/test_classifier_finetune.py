@@ -159,3 +159,11 @@ def test_the_classifier_imports_no_torch() -> None:
         "sys.exit('torch' in sys.modules or 'transformers' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_few_shot_fine_tuning_leans_on_the_encoder() -> None:
+    from paytriage.engines.classifier import few_shot_classifier
+
+    assert few_shot_classifier(features="finetuned").finetune_weight == 0.8
+    assert few_shot_classifier(features="finetuned", finetune_weight=0.3).finetune_weight == 0.3
+    assert TicketClassifier(features="finetuned").finetune_weight == 0.5

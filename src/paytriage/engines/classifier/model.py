@@ -255,6 +255,10 @@ def few_shot_classifier(*, prefer_embeddings: bool = True, **params: Any) -> Tic
     use_dense = prefer_embeddings and embeddings_available(str(params.get("encoder", DEFAULT_ENCODER)))
     defaults: dict[str, Any] = {"features": "combined" if use_dense else "tfidf", "embedding_weight": 3.0}
     defaults.update(params)
+    if defaults["features"] == "finetuned":
+        # 10 per class: TF-IDF alone is weak (72 %), so lean on the fine-tuned encoder (BANKING77 dev:
+        # 83.8 % blended at 0.8 against 79.0 % at 0.5, one seed)
+        defaults.setdefault("finetune_weight", 0.8)
     return TicketClassifier(**defaults)
 
 
