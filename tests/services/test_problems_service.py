@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -10,12 +11,14 @@ from sqlalchemy import select
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import CaseRow, ProblemRow
 from paytriage.engines.triage.triager import Triager
+from paytriage.services import defects
 from paytriage.services.ingest import IngestKind, ingest_file
 from paytriage.services.problems import detect_problems
 from paytriage.services.triage import triage_cases
 
 
-def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: Path) -> None:
+def _burst_queue(db: Database, tmp_path: Path) -> None:
+    """Five declines from one BIN with code 91 within minutes, after two days of everyday questions."""
     txns, tickets = [], []
     for i in range(5):
         txns.append(
@@ -78,6 +81,9 @@ def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: 
     ingest_file(db, tmp_path / "k.jsonl", IngestKind.TICKETS)
     triage_cases(db, Triager.from_config(), as_of_arrival=True)
 
+
+def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: Path) -> None:
+    _burst_queue(db, tmp_path)
     run = detect_problems(db)
     assert run.cases == 8 + 48
     assert len(run.systemic) == 1
@@ -93,3 +99,46 @@ def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: 
     assert problem.affected_customers >= 3
     again = detect_problems(db)
     assert len(again.systemic) == 1
+
+
+def test_a_problem_linked_to_a_defect_survives_regrouping_and_a_late_ticket_regresses_it(
+    db: Database, tmp_path: Path
+) -> None:
+    _burst_queue(db, tmp_path)
+    run = detect_problems(db)
+    first = run.systemic[0]
+    assert first.row_id is not None
+    with db.session() as s:
+        did = defects.create_defect(s, title="BIN 453912 declines with 91")
+        defects.link_problem(s, did, first.row_id)
+        defects.resolve_defect(s, did, now=datetime(2026, 11, 2, 18, tzinfo=UTC))
+    # the next morning the same issuer declines again for a sixth customer
+    (tmp_path / "late_t.jsonl").write_text(
+        json.dumps(
+            {"id": "pay_9", "created_at": "2026-11-03T08:00:00Z", "kind": "payment", "amount": "20.00",
+             "currency": "EUR", "status": "declined", "response_code": "91", "card_bin": "453912",
+             "card_last4": "0009", "processor": "acq-eu"}
+        ) + "\n"
+    )  # fmt: skip
+    (tmp_path / "late_k.jsonl").write_text(
+        json.dumps(
+            {"id": "T9", "created_at": "2026-11-03T08:05:00Z", "requester_id": "cus_9",
+             "transaction_id": "pay_9",
+             "description": "my card keeps getting declined at checkout, payment pay_9, please help"}
+        ) + "\n"
+    )  # fmt: skip
+    ingest_file(db, tmp_path / "late_t.jsonl", IngestKind.TRANSACTIONS)
+    ingest_file(db, tmp_path / "late_k.jsonl", IngestKind.TICKETS)
+    triage_cases(db, Triager.from_config(), as_of_arrival=True)
+
+    detect_problems(db)
+    with db.session() as s:
+        row = s.get(ProblemRow, first.row_id)
+        assert row is not None and row.defect_id == did  # same row, still linked
+        members = set(s.scalars(select(CaseRow.id).where(CaseRow.problem_id == row.id)))
+        assert set(first.case_ids) <= members
+        assert s.scalars(select(ProblemRow).where(ProblemRow.defect_id == did)).all() == [row]
+        found = defects.check_regressions(s)
+    assert [r.defect_id for r in found] == [did]
+    new_cases = found[0].to_dict()["new_cases"]
+    assert new_cases and set(new_cases).isdisjoint(first.case_ids)

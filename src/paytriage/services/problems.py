@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.mapping import ticket_from_row
-from paytriage.adapters.storage.orm import CaseRow, LogEventRow, ProblemRow, TicketRow, TransactionRow
+from paytriage.adapters.storage.orm import (
+    CaseDefectRow,
+    CaseRow,
+    LogEventRow,
+    ProblemRow,
+    TicketRow,
+    TransactionRow,
+)
 from paytriage.domain import ProblemStatus, Ticket
 from paytriage.domain.clock import ensure_utc
 from paytriage.engines.patterns.bursts import KeyBurstDetector
@@ -271,6 +278,19 @@ def _link_logs(
         found.log_signals = first.signals
 
 
+def _heir(kept: dict[int, list[int]], members: list[int]) -> int | None:
+    """The defect-linked problem whose cases this new group mostly holds (half or more of them)."""
+    have = set(members)
+    best: tuple[float, int] | None = None
+    for row_id, cases in kept.items():
+        if not cases:
+            continue
+        share = len(have.intersection(cases)) / len(cases)
+        if share >= 0.5 and (best is None or share > best[0]):
+            best = (share, row_id)
+    return None if best is None else best[1]
+
+
 def _store(
     session: Session,
     grouper: ProblemGrouper,
@@ -279,31 +299,51 @@ def _store(
     external_of: dict[str, str],
     run: ProblemRun,
 ) -> None:
+    # Problems linked to a defect outlive the regroup: the new group holding most of their cases
+    # (members before the regroup plus the defect's explicit case links) takes over their row, so the
+    # defect keeps its problem and a ticket joining it after the fix can be seen as a regression.
+    kept: dict[int, list[int]] = {}
+    for row_id, defect_id in session.execute(
+        select(ProblemRow.id, ProblemRow.defect_id).where(ProblemRow.defect_id.is_not(None))
+    ):
+        cases = set(session.scalars(select(CaseRow.id).where(CaseRow.problem_id == row_id)))
+        linked = select(CaseDefectRow.case_id).where(CaseDefectRow.defect_id == defect_id)
+        cases.update(session.scalars(linked))
+        kept[row_id] = sorted(cases)
     session.execute(update(CaseRow).where(CaseRow.problem_id.is_not(None)).values(problem_id=None))
     for old in session.scalars(select(ProblemRow).where(ProblemRow.defect_id.is_(None))):
         session.delete(old)
     session.flush()
-    for pid in {grouper.resolve(p) for p in list(grouper.problems_)}:
+    for pid in sorted({grouper.resolve(p) for p in list(grouper.problems_)}):
         state = grouper.problem(pid)
         if state.size < 2:
             continue
         s = state.summary()
         found = detected.get(pid)
-        row = ProblemRow(
-            title=s.title[:500],
-            summary=", ".join(s.top_terms) + (f"; keys {dict(s.top_keys)}" if s.top_keys else ""),
-            status=(ProblemStatus.CONFIRMED if found else ProblemStatus.CANDIDATE).value,
-            first_seen=s.first_seen,
-            last_seen=s.last_seen,
-            affected_customers=s.affected_customers,
-            affected_merchants=s.affected_merchants,
-            affected_transactions=s.affected_transactions,
-            money_minor_by_currency=s.money_minor_by_currency,
-        )
-        session.add(row)
+        members = [case_of[t] for t in state.ticket_ids if t in case_of]
+        status = (ProblemStatus.CONFIRMED if found else ProblemStatus.CANDIDATE).value
+        fields: dict[str, Any] = {
+            "summary": ", ".join(s.top_terms) + (f"; keys {dict(s.top_keys)}" if s.top_keys else ""),
+            "first_seen": s.first_seen,
+            "last_seen": s.last_seen,
+            "affected_customers": s.affected_customers,
+            "affected_merchants": s.affected_merchants,
+            "affected_transactions": s.affected_transactions,
+            "money_minor_by_currency": s.money_minor_by_currency,
+        }
+        heir = _heir(kept, members)
+        row = session.get(ProblemRow, heir) if heir is not None else None
+        if row is not None:
+            del kept[row.id]
+            for name, value in fields.items():
+                setattr(row, name, value)
+            if row.status == ProblemStatus.CANDIDATE.value:
+                row.status = status  # people's and the defect's statuses (resolved, regressed, …) stay
+        else:
+            row = ProblemRow(title=s.title[:500], status=status, **fields)
+            session.add(row)
         session.flush()
         run.problems += 1
-        members = [case_of[t] for t in state.ticket_ids if t in case_of]
         for start in range(0, len(members), 500):
             session.execute(
                 update(CaseRow).where(CaseRow.id.in_(members[start : start + 500])).values(problem_id=row.id)
