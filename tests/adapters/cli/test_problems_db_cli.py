@@ -56,6 +56,7 @@ def test_detect_list_show_and_a_rename_that_survives(seeded: Database) -> None:
         rename_problem(s, problem_id=pid, title="Named by Ana", actor="ana")
     again = _json(["problems", "detect", "--json"])
     assert again["feedback_applied"] == {"rename": 1}
+    assert again["regressions"] == []  # no defect was resolved
     titles = [p["title"] for p in _json(["problems", "list", "--json", "--q", "named by"])["data"]]  # type: ignore[index]
     assert titles == ["Named by Ana"]
     table = runner.invoke(app, ["problems", "show", str(pid)])

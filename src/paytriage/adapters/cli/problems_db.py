@@ -94,6 +94,7 @@ def show_cmd(
 
 def detect_stored(*, notify: bool, json_output: bool) -> None:
     """Regroup the stored queue, re-apply people's corrections, optionally notify."""
+    from paytriage.services.defects import check_regressions
     from paytriage.services.notifications import load_notifications, notify_problems
     from paytriage.services.problem_feedback import apply_feedback
     from paytriage.services.problems import detect_problems
@@ -110,6 +111,8 @@ def detect_stored(*, notify: bool, json_output: bool) -> None:
         run = detect_problems(db, on_progress=lambda n: bar.advance(task, n))
     with db.session() as session:
         replay = apply_feedback(session)
+        # a ticket that joined a problem whose defect was resolved reopens it (and its cases)
+        regressions = check_regressions(session, actor="problems-detect")
     result: dict[str, Any] = {
         "cases": run.cases,
         "problems": run.problems,
@@ -124,6 +127,7 @@ def detect_stored(*, notify: bool, json_output: bool) -> None:
         ],
         "feedback_applied": replay.applied,
         "feedback_unmatched": len(replay.unmatched),
+        "regressions": [r.to_dict() for r in regressions],
     }
     if plan is not None:
         with db.session() as session:
@@ -137,7 +141,9 @@ def detect_stored(*, notify: bool, json_output: bool) -> None:
     if json_output:
         emit(result, json_output=True)
         return
-    emit({k: v for k, v in result.items() if k not in ("systemic", "notifications")}, json_output=False)
+    shown = {k: v for k, v in result.items() if k not in ("systemic", "notifications", "regressions")}
+    shown["regressions"] = len(regressions)
+    emit(shown, json_output=False)
     emit(result["systemic"], json_output=False, title="Systemic problems")
     if plan is not None:
         n = result["notifications"]
