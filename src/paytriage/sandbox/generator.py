@@ -250,7 +250,6 @@ def _write_incidents(path: Path, incidents: list[Incident]) -> None:
                 "money_minor_by_currency": dict(sorted(inc.money.items())),
             }
         )
-    path.write_text(
-        json.dumps({"version": SANDBOX_VERSION, "incidents": doc}, indent=1, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    with path.open("w", encoding="utf-8") as fh:  # streamed: at 1M tickets the document is tens of MB
+        json.dump({"version": SANDBOX_VERSION, "incidents": doc}, fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
