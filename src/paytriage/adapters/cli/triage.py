@@ -15,6 +15,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.progress import (
     BarColumn,
@@ -55,7 +56,10 @@ def render_json_line(result: TriageResult, *, full: bool = False) -> str:
     """One output line (runs in the worker processes, so the parent only writes)."""
     d = result.to_dict()
     out = d if full else {k: d[k] for k in _OUTPUT_FIELDS}
-    return json.dumps(out, ensure_ascii=False) + "\n"
+    try:
+        return orjson.dumps(out, option=orjson.OPT_APPEND_NEWLINE).decode()
+    except TypeError:  # what orjson cannot encode (e.g. integers beyond 64 bits) the standard library can
+        return json.dumps(out, ensure_ascii=False) + "\n"
 
 
 def render_row(result: TriageResult, *, full: bool = False) -> dict[str, Any]:
@@ -70,14 +74,25 @@ def render_row(result: TriageResult, *, full: bool = False) -> dict[str, Any]:
     }
 
 
-def read_tickets(path: Path) -> Iterator[Ticket]:
-    """Tickets from CSV, JSONL or JSON (the ingest readers); ``created_at`` may be absent (now)."""
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any], str]]:
+    """``(line, record, now)`` from CSV, JSONL or JSON (the ingest readers); unreadable lines raise."""
     now = datetime.now(UTC).isoformat()
     for rec in read_records(path):
         if rec.error is not None or rec.data is None:
             raise InputError(rec.error or "unreadable record", line=rec.line)
-        row = rec.data if rec.data.get("created_at") else {**rec.data, "created_at": now}
-        yield ticket_from_row(row, line=rec.line, source="file")
+        yield rec.line, rec.data, now
+
+
+def ticket_of(item: tuple[int, dict[str, Any], str]) -> Ticket:
+    """One record as a ticket (runs in the worker processes); ``created_at`` may be absent (now)."""
+    line, data, now = item
+    row = data if data.get("created_at") else {**data, "created_at": now}
+    return ticket_from_row(row, line=line, source="file")
+
+
+def read_tickets(path: Path) -> Iterator[Ticket]:
+    """Tickets from CSV, JSONL or JSON; ``created_at`` may be absent (now)."""
+    return map(ticket_of, read_rows(path))
 
 
 def triage_command(
@@ -135,10 +150,11 @@ def triage_command(
     render = partial(render_json_line if json_output else render_row, full=full)
     rows: list[dict[str, Any]] = []
     try:
-        tickets = read_tickets(file)
-        head = list(islice(tickets, _POOL_FROM))
+        rows_in = read_rows(file)
+        head = list(islice(rows_in, _POOL_FROM))
         use = (workers or default_workers()) if len(head) == _POOL_FROM else 1
-        for out in triager.triage_stream(chain(head, tickets), workers=use, render=render):
+        stream = triager.triage_stream(chain(head, rows_in), workers=use, render=render, convert=ticket_of)
+        for out in stream:
             if json_output:
                 sys.stdout.write(out)
             else:

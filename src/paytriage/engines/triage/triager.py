@@ -159,21 +159,23 @@ class Triager:
 
     def triage_stream(
         self,
-        tickets: Iterable[Ticket | str],
+        tickets: Iterable[Any],
         *,
         workers: int = 1,
         render: Callable[[TriageResult], Any] | None = None,
+        convert: Callable[[Any], Ticket | str] | None = None,
     ) -> Iterator[Any]:
         """Triage a stream (e.g. a file being read) in batches, yielding results in input order.
 
         ``render`` turns each result into what the caller wants (a JSON line, a row); with
         ``workers > 1`` it runs in the worker processes, so it must be picklable (a module-level
         function or a ``functools.partial`` of one). Bare strings are numbered from 1 in the stream.
+        ``convert`` turns each item into a ticket first (in the workers, so parsing runs on every core).
         """
         if workers > 1:
-            yield from self._pool(workers).imap(tickets, render)
+            yield from self._pool(workers).imap(tickets, render, convert)
             return
-        it = iter(tickets)
+        it = iter(tickets) if convert is None else map(convert, tickets)
         offset = 0
         while batch := list(islice(it, 2 * CHUNK)):
             results = self.triage_many(batch)

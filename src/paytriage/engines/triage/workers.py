@@ -54,14 +54,17 @@ def _start(triager: Triager | bytes) -> None:
 
 def _run(
     chunk: tuple[
-        Sequence[Ticket | str],
+        Sequence[Any],
         Sequence[TriageContext | None] | None,
         int,
         Callable[[TriageResult], Any] | None,
+        Callable[[Any], Ticket | str] | None,
     ],
 ) -> list[Any]:
-    tickets, contexts, offset, render = chunk
+    items, contexts, offset, render, convert = chunk
     assert _triager is not None, "worker not initialised"
+    # Turning input records into tickets is parsing work too: done here, it runs on every core.
+    tickets: Sequence[Ticket | str] = items if convert is None else [convert(x) for x in items]
     results = _triager.triage_many(tickets, contexts)
     for i, r in enumerate(results):  # bare strings are numbered by position in the whole batch
         if not isinstance(tickets[i], Ticket):
@@ -90,17 +93,22 @@ class TriagePool:
         self, tickets: Sequence[Ticket | str], contexts: Sequence[TriageContext | None] | None
     ) -> list[TriageResult]:
         chunks = [
-            (tickets[i : i + CHUNK], contexts[i : i + CHUNK] if contexts else None, i, None)
+            (tickets[i : i + CHUNK], contexts[i : i + CHUNK] if contexts else None, i, None, None)
             for i in range(0, len(tickets), CHUNK)
         ]
         return [r for part in self._executor.map(_run, chunks) for r in part]
 
     def imap(
-        self, tickets: Iterable[Ticket | str], render: Callable[[TriageResult], Any] | None = None
+        self,
+        tickets: Iterable[Any],
+        render: Callable[[TriageResult], Any] | None = None,
+        convert: Callable[[Any], Ticket | str] | None = None,
     ) -> Iterator[Any]:
         """Triage a stream of tickets, yielding results (or ``render(result)``) in input order.
 
-        ``render`` must be picklable (a module-level function or a ``functools.partial`` of one).
+        ``convert`` turns each input item (e.g. a parsed record) into a ticket inside the workers; an
+        error it raises reaches the caller. ``render`` and ``convert`` must be picklable (module-level
+        functions or ``functools.partial`` of one).
         """
         it = iter(tickets)
         pending: deque[Future[list[Any]]] = deque()
@@ -110,7 +118,7 @@ class TriagePool:
                 chunk = list(islice(it, CHUNK))
                 if not chunk:
                     break
-                pending.append(self._executor.submit(_run, (chunk, None, offset, render)))
+                pending.append(self._executor.submit(_run, (chunk, None, offset, render, convert)))
                 offset += len(chunk)
             if not pending:
                 return
