@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from paytriage.adapters.storage.mapping import log_from_row
 from paytriage.adapters.storage.orm import LogEventRow, ReleaseRow, TransactionEventRow, TransactionRow
 from paytriage.domain import (
     LogEvent,
-    LogLevel,
     Money,
     Release,
     StatusEvent,
@@ -150,23 +150,8 @@ class SqlEvidence:
 
 
 def _log_event(r: Any) -> LogEvent:
-    return LogEvent(
-        id=r.id,
-        timestamp=r.timestamp,
-        message=r.message,
-        source=r.source,
-        service=r.service,
-        level=LogLevel(r.level),
-        transaction_id=r.transaction_id,
-        request_id=r.request_id,
-        merchant_id=r.merchant_id,
-        customer_id=r.customer_id,
-        http_status=r.http_status,
-        error_code=r.error_code,
-        attributes=dict(r.attributes or {}),
-        fingerprint=r.fingerprint,
-        template_id=r.template_id,
-    )
+    """A Core row (selected columns, cheaper than ORM objects) carries the same attributes as the ORM row."""
+    return log_from_row(r)
 
 
 def _transaction(r: Any, events: list[StatusEvent]) -> Transaction:
