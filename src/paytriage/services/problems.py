@@ -35,7 +35,14 @@ from paytriage.domain.clock import ensure_utc
 from paytriage.engines.patterns.bursts import KeyBurstDetector
 from paytriage.engines.patterns.features import features_from_ticket
 from paytriage.engines.patterns.grouping import ProblemGrouper
-from paytriage.engines.patterns.log_signals import LogIncident, LogLine, LogSignalDetector, link_score
+from paytriage.engines.patterns.log_signals import (
+    LogIncident,
+    LogLine,
+    LogSignalDetector,
+    first_link,
+    key_tokens,
+    token_weights,
+)
 from paytriage.engines.patterns.problem_state import ProblemState
 from paytriage.engines.patterns.systemic import SystemicTracker
 
@@ -152,15 +159,16 @@ def detect_problems(
     on_progress: Callable[[int], None] | None = None,
     logs: LogSignalDetector | None = None,
     log_lead_hours: float = 12.0,
-    min_log_link: int = 2,
+    min_log_link: float = 2.0,
 ) -> ProblemRun:
     """Regroup every triaged case and store the problems (replacing those not linked to a defect).
 
     ``tracker`` (default: a :class:`SystemicTracker` over ``grouper`` with ``min_tickets`` and a
     burst detector needing ``min_customers``) decides which problems are systemic. Log incidents
     (``logs``, default :class:`LogSignalDetector`) detected from ``log_lead_hours`` before a systemic
-    problem's first ticket until its detection, sharing at least ``min_log_link`` identifiers or
-    words with it, give it a log detection time."""
+    problem's first ticket until its detection, sharing identifiers, values or words with it worth
+    at least ``min_log_link`` (each counted by its specificity, see
+    :func:`~paytriage.engines.patterns.log_signals.link_weight`), give it a log detection time."""
     tracker = tracker or SystemicTracker(
         grouper=grouper or ProblemGrouper(),
         detector=KeyBurstDetector(min_customers=min_customers),
@@ -209,6 +217,7 @@ def detect_problems(
             if on_progress is not None:
                 on_progress(len(cases))
         run.log_incidents = log_incidents(session, logs or LogSignalDetector())
+        weights = token_weights(run.log_incidents)
         for sp in tracker.systemic():
             state = grouper.problem(sp.problem_id)
             title = state.summary().title
@@ -222,7 +231,13 @@ def detect_problems(
                 evidence=sp.first_burst.describe(),
             )
             _link_logs(
-                detected[sp.problem_id], state, tracker, run.log_incidents, log_lead_hours, min_log_link
+                detected[sp.problem_id],
+                state,
+                tracker,
+                run.log_incidents,
+                log_lead_hours,
+                min_log_link,
+                weights,
             )
         _store(session, grouper, detected, case_of, external_of, run)
     return run
@@ -239,16 +254,40 @@ def log_incidents(session: Session, detector: LogSignalDetector) -> list[LogInci
             LogEventRow.message,
             LogEventRow.http_status,
             LogEventRow.error_code,
+            LogEventRow.transaction_id,
+            LogEventRow.merchant_id,
+            LogEventRow.customer_id,
+            LogEventRow.attributes,
         )
         .where(LogEventRow.level.not_in(_QUIET_LEVELS) | (LogEventRow.http_status >= 400))
         .order_by(LogEventRow.timestamp, LogEventRow.id)
     )
     return detector.detect(
         LogLine(
-            ensure_utc(r.timestamp), r.service or r.source, r.level, r.message, r.http_status, r.error_code
+            ensure_utc(r.timestamp),
+            r.service or r.source,
+            r.level,
+            r.message,
+            r.http_status,
+            r.error_code,
+            ids=tuple(i for i in (r.transaction_id, r.merchant_id, r.customer_id) if i),
+            attributes=r.attributes if isinstance(r.attributes, dict) else None,
         )
         for r in rows
     )
+
+
+def _problem_tokens(state: ProblemState, tracker: SystemicTracker) -> set[str]:
+    """What a log line could share with a ticket problem: every member's identifiers (transactions,
+    customers, merchants), the values of the keys many members carry, and the top terms."""
+    feats = [tracker.features_[t] for t in state.ticket_ids if t in tracker.features_]
+    tokens = {i for f in feats for i in f.transaction_ids}
+    tokens |= {x for f in feats for x in (f.customer_id, f.merchant_id) if x}
+    tokens |= key_tokens(k for k in state.key_counts if k.startswith("merchant:"))
+    common = max(2.0, 0.1 * state.size)  # keys a few joiners bring along do not speak for the problem
+    tokens |= key_tokens(k for k, n in state.key_counts.items() if n >= common)
+    tokens |= set(state.top_terms(30))
+    return tokens
 
 
 def _link_logs(
@@ -257,25 +296,23 @@ def _link_logs(
     tracker: SystemicTracker,
     incidents: list[LogIncident],
     lead_hours: float,
-    min_link: int,
+    min_link: float,
+    weights: dict[str, float] | None = None,
 ) -> None:
-    """Give a systemic problem the log incident that explains it best (see detect_problems)."""
-    feats = [tracker.features_[t] for t in state.ticket_ids if t in tracker.features_]
-    ids = {i for f in feats for i in f.transaction_ids}
-    ids |= {x for f in feats for x in (f.customer_id, f.merchant_id) if x}
-    words = {w for k in state.key_counts for w in k.split(":", 1)[1].replace("@", " ").split()}
-    ids |= words
-    words |= set(state.top_terms(30))
+    """Give a systemic problem the earliest log alert that explains it (see detect_problems)."""
+    weights = token_weights(incidents) if weights is None else weights
+    tokens = _problem_tokens(state, tracker)
     lo = state.first_seen - timedelta(hours=lead_hours)
-    linked = [
-        inc
-        for inc in incidents
-        if lo <= inc.detected_at <= found.detected_at and link_score(inc, ids, words) >= min_link
-    ]
-    if linked:
-        first = max(linked, key=lambda i: (link_score(i, ids, words), -i.detected_at.timestamp()))
-        found.log_detected_at = first.detected_at
-        found.log_signals = first.signals
+    best: tuple[datetime, float, LogIncident] | None = None
+    for inc in incidents:
+        if not lo <= inc.detected_at <= found.detected_at:
+            continue
+        hit = first_link(inc, tokens, weights, min_link, until=found.detected_at)
+        if hit is not None and (best is None or (hit[0], -hit[1]) < (best[0], -best[1])):
+            best = (hit[0], hit[1], inc)
+    if best is not None:
+        found.log_detected_at = best[0]
+        found.log_signals = [a.signal for a in best[2].alerts if a.detected_at >= best[0]]
 
 
 def _heir(kept: dict[int, list[int]], members: list[int]) -> int | None:

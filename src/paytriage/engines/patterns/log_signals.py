@@ -10,26 +10,48 @@ log line that completed it; bursts of one service less than ``merge_hours`` apar
 :class:`LogIncident` (deduplicated).
 
 :func:`link_score` says how well a log incident explains a ticket problem: shared identifiers
-(transactions, merchants, customers, ``prefix_id`` style) and shared words between the
-templates and the problem's keys and top terms.
+(transactions, merchants, customers, ``prefix_id`` style), shared ``key=value`` values (a BIN, a
+response code, a client version, a partner name) and shared words between the templates and the
+problem's keys and top terms. :func:`link_weight` counts each shared token by how specific it is
+(``1 / number of log incidents holding it``), so words every incident shares (``post``, ``eur``)
+cannot tie a ticket problem to an unrelated incident that merely happened earlier.
+
+Evidence is gathered from an incident's specific signals (templates, statuses, error codes); its
+bare ``level`` signals, which carry every warning line of the service, only when nothing more
+specific burst.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
 
-__all__ = ["LogIncident", "LogLine", "LogSignalDetector", "link_score", "log_template"]
+__all__ = [
+    "LogIncident",
+    "LogLine",
+    "LogSignalDetector",
+    "first_link",
+    "key_tokens",
+    "link_score",
+    "link_weight",
+    "log_template",
+    "token_weights",
+]
 
 _ALERT_LEVELS = frozenset({"warn", "warning", "error", "err", "critical", "fatal", "severe"})
 _TOKEN = re.compile(r"\S+")
 _ID = re.compile(r"\b[a-z]{1,4}_[0-9a-z]{6,}\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z][a-z_]{2,}")
 _SERVICE_SUFFIX = re.compile(r"[-_]\d+$")
+_PAIR = re.compile(r"\b([a-z][a-z0-9_.]{0,40})=\"?([^\s\";,]+)", re.IGNORECASE)
+_VALUE_SPLIT = re.compile(r"[/@\s]+|\s*\(version\s*|\)")
+#: (time, identifiers, template words, named values) of one log line
+_Evidence = tuple[datetime, set[str], set[str], set[str]]
 _QUIET_WORDS = frozenset({"the", "and", "for", "from", "with", "not", "level", "service", "msg", "org"})
 
 
@@ -54,6 +76,48 @@ class LogLine:
     message: str
     http_status: int | None = None
     error_code: str | None = None
+    #: identifiers stored with the line (transaction, merchant, customer), beyond those in the text
+    ids: tuple[str, ...] = ()
+    #: structured fields stored with the line (``{"client": "ios-sdk/5.4.0"}``); string values count
+    attributes: Mapping[str, object] | None = None
+
+
+def _split_value(value: str) -> set[str]:
+    """``ios-sdk/5.4.0`` → {ios-sdk/5.4.0, ios-sdk, 5.4.0, ios-sdk@5.4.0}; lower case."""
+    v = value.strip().strip("'\".,;:").lower()
+    if not v or len(v) > 80:
+        return set()
+    parts = [x for x in _VALUE_SPLIT.split(v) if x]
+    out = {v, *parts}
+    if len(parts) == 2:
+        out.add(f"{parts[0]}@{parts[1]}")
+    return out
+
+
+def _line_values(line: LogLine) -> set[str]:
+    """The values a line names: ``key=value`` pairs, status, error code, string attributes."""
+    out: set[str] = set()
+    for _key, value in _PAIR.findall(line.message[:500]):
+        out |= _split_value(value)
+    if line.http_status is not None:
+        out.add(str(line.http_status))
+    if line.error_code:
+        out |= _split_value(line.error_code)
+    for value in (line.attributes or {}).values():
+        if isinstance(value, str):
+            out |= _split_value(value)
+    return out
+
+
+def key_tokens(keys: Iterable[str]) -> set[str]:
+    """Entity keys as the values a log line would name: ``plugin:ios-sdk@5.4.0`` → {ios-sdk@5.4.0,
+    ios-sdk, 5.4.0}, ``bank:hanse handelsbank`` → {hanse handelsbank, hanse, handelsbank}."""
+    out: set[str] = set()
+    for key in keys:
+        _kind, _, value = key.partition(":")
+        if value:
+            out |= _split_value(value)
+    return out
 
 
 @dataclass(slots=True)
@@ -64,6 +128,15 @@ class LogIncident:
     alerts: list[Burst] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
+    #: values its lines name (``bin=465901`` → ``465901``, statuses, error codes, client versions)
+    values: set[str] = field(default_factory=set)
+    #: per alert (same order as ``alerts``), the tokens of the lines behind that alert alone
+    alert_tokens: list[set[str]] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> set[str]:
+        """Everything a ticket problem can share with it."""
+        return self.ids | self.words | self.values
 
     @property
     def start(self) -> datetime:
@@ -125,21 +198,20 @@ class LogSignalDetector:
         )
         detector.reset()
         bursts: list[Burst] = []
-        evidence: dict[str, list[tuple[datetime, set[str], set[str]]]] = {}
+        evidence: dict[str, list[_Evidence]] = {}
         for n, line in enumerate(sorted(lines, key=lambda x: x.timestamp)):
             sigs = _signals(line)
             if not sigs:
                 continue
             bursts.extend(detector.observe(str(n), line.timestamp, sigs))
-            found = {m.lower() for m in _ID.findall(line.message)}
+            found = {m.lower() for m in _ID.findall(line.message)} | {i.lower() for i in line.ids if i}
             words = {w for w in _WORD.findall(log_template(line.message).lower()) if w not in _QUIET_WORDS}
+            item = (line.timestamp, found, words, _line_values(line))
             for sig in sigs:
-                evidence.setdefault(sig, []).append((line.timestamp, found, words))
+                evidence.setdefault(sig, []).append(item)
         return self._incidents(bursts, evidence)
 
-    def _incidents(
-        self, bursts: Sequence[Burst], evidence: dict[str, list[tuple[datetime, set[str], set[str]]]]
-    ) -> list[LogIncident]:
+    def _incidents(self, bursts: Sequence[Burst], evidence: dict[str, list[_Evidence]]) -> list[LogIncident]:
         out: list[LogIncident] = []
         latest: dict[str, LogIncident] = {}
         gap = timedelta(hours=self.merge_hours)
@@ -152,15 +224,59 @@ class LogSignalDetector:
             inc = latest[svc] = LogIncident(svc, [b])
             out.append(inc)
         for inc in out:
-            lo, hi = inc.start, inc.last_alert_at + gap
-            for sig in set(inc.signals):
-                for when, found, words in evidence.get(sig, []):
-                    if lo <= when <= hi and len(inc.ids) < self.max_ids:
+            inc.alerts.sort(key=lambda a: (a.detected_at, a.signal))
+            specific = {s for s in inc.signals if ":level:" not in s}
+            for alert in inc.alerts:
+                mine: set[str] = set()
+                inc.alert_tokens.append(mine)
+                if specific and alert.signal not in specific:
+                    continue
+                lo, hi = alert.detected_at - timedelta(hours=alert.window_hours), inc.last_alert_at + gap
+                for when, found, words, values in evidence.get(alert.signal, []):
+                    if lo <= when <= hi and len(inc.ids) + len(inc.values) < self.max_ids:
                         inc.ids |= found
                         inc.words |= words
+                        inc.values |= values
+                        mine |= found | words | values
         return sorted(out, key=lambda i: (i.detected_at, i.service))
 
 
 def link_score(incident: LogIncident, ids: Iterable[str], words: Iterable[str]) -> int:
-    """How many identifiers and words a log incident shares with a ticket problem."""
-    return len(incident.ids & {i.lower() for i in ids}) + len(incident.words & {w.lower() for w in words})
+    """How many identifiers, values and words a log incident shares with a ticket problem."""
+    wanted = {w.lower() for w in words}
+    return len(incident.ids & {i.lower() for i in ids}) + len((incident.words | incident.values) & wanted)
+
+
+def token_weights(incidents: Iterable[LogIncident]) -> dict[str, float]:
+    """Each token's specificity: 1 / the number of incidents holding it."""
+    df: Counter[str] = Counter()
+    for inc in incidents:
+        df.update(inc.tokens)
+    return {t: 1.0 / n for t, n in df.items()}
+
+
+def link_weight(incident: LogIncident, tokens: Iterable[str], weights: Mapping[str, float]) -> float:
+    """Shared tokens, each counted by its specificity (see :func:`token_weights`)."""
+    shared = incident.tokens & {t.lower() for t in tokens}
+    return sum(weights.get(t, 1.0) for t in shared)
+
+
+def first_link(
+    incident: LogIncident,
+    tokens: Iterable[str],
+    weights: Mapping[str, float],
+    min_link: float,
+    until: datetime | None = None,
+) -> tuple[datetime, float] | None:
+    """The earliest alert of the incident (up to ``until``) whose own lines share evidence worth
+    ``min_link`` with a ticket problem, and that weight. Alerts of one service merged into one
+    incident can be unrelated (an idempotency spike, then an issuer outage): the link is timed by
+    the alert that explains the problem, not by the incident's first."""
+    wanted = {t.lower() for t in tokens}
+    for alert, mine in zip(incident.alerts, incident.alert_tokens, strict=False):
+        if until is not None and alert.detected_at > until:
+            break
+        weight = sum(weights.get(t, 1.0) for t in mine & wanted)
+        if weight >= min_link:
+            return alert.detected_at, weight
+    return None

@@ -1,0 +1,88 @@
+"""Log incidents link to problems by specific shared evidence, timed by the alert that explains them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paytriage.engines.patterns.log_signals import (
+    LogLine,
+    LogSignalDetector,
+    first_link,
+    key_tokens,
+    link_weight,
+    token_weights,
+)
+
+START = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def _steady() -> list[LogLine]:
+    """Three days of ordinary gateway noise: one warning an hour on varied paths."""
+    return [
+        LogLine(START + timedelta(minutes=60 * k), "gateway", "warn", f"GET /v1/x/{k} 404 missing", 404)
+        for k in range(72)
+    ]
+
+
+def _spike(at: datetime, n: int, message: str, status: int, **kw: object) -> list[LogLine]:
+    return [
+        LogLine(at + timedelta(seconds=40 * k), "gateway", "warn", message.format(k=k), status, **kw)  # type: ignore[arg-type]
+        for k in range(n)
+    ]
+
+
+def test_values_and_stored_ids_become_evidence() -> None:
+    at = START + timedelta(days=3, hours=1)
+    lines = _steady() + _spike(
+        at,
+        12,
+        "issuer response rc=91 for bin=465901 stan={k}",
+        502,
+        ids=("pay_abc123456",),
+        attributes={"client": "ios-sdk/5.4.0"},
+    )
+    [inc] = LogSignalDetector().detect(lines)
+    assert {"465901", "91", "502", "ios-sdk", "5.4.0", "ios-sdk@5.4.0"} <= inc.values
+    assert "pay_abc123456" in inc.ids
+
+
+def test_key_tokens_match_what_log_lines_name() -> None:
+    toks = key_tokens(["plugin:ios-sdk@5.4.0", "bank:hanse handelsbank", "bin:465901"])
+    assert {"ios-sdk@5.4.0", "ios-sdk", "5.4.0", "hanse", "handelsbank", "465901"} <= toks
+
+
+def test_merged_alerts_link_by_the_alert_that_explains_the_problem() -> None:
+    """An unrelated spike opens the service's incident; the issuer alert two hours later, in the
+    same incident, is the one that explains a decline problem, and times the link."""
+    early = START + timedelta(days=3, hours=1)
+    later = early + timedelta(hours=2)
+    lines = _steady()
+    lines += _spike(early, 10, "POST /v1/payments 409 idempotency_key_in_use", 409)
+    lines += _spike(later, 10, "POST /v1/payments 402 issuer_unavailable bin=465901", 402)
+    [inc] = LogSignalDetector().detect(lines)
+    assert len({a.signal for a in inc.alerts}) > 2
+    weights = token_weights([inc])
+    hit = first_link(inc, {"465901", "issuer_unavailable", "refund"}, weights, 2.0)
+    assert hit is not None
+    assert later <= hit[0] <= later + timedelta(minutes=10)
+    assert first_link(inc, {"465901"}, weights, 2.0) is None  # one token is not enough
+
+
+def test_common_tokens_weigh_less_than_specific_ones() -> None:
+    a = LogSignalDetector().detect(_steady() + _spike(START + timedelta(days=3), 10, "x bin=1 ccy=eur", 500))
+    b = LogSignalDetector().detect(_steady() + _spike(START + timedelta(days=3), 10, "y bin=2 ccy=eur", 503))
+    incs = a + b
+    weights = token_weights(incs)
+    assert weights["eur"] == 0.5 and weights["1"] == 1.0
+    assert link_weight(a[0], {"eur", "1"}, weights) == 1.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=60), max_size=20))
+def test_any_message_is_safe(messages: list[str]) -> None:
+    lines = [LogLine(START + timedelta(minutes=k), "svc", "error", m, 500) for k, m in enumerate(messages)]
+    for inc in LogSignalDetector().detect(lines):
+        assert len(inc.alert_tokens) == len(inc.alerts)
