@@ -21,6 +21,7 @@ import numpy as np
 
 from paytriage.domain.errors import InputError
 from paytriage.sandbox.cases import Case, background_case, incident_case, not_needed_case
+from paytriage.sandbox.connector_logs import ConnectorLogs
 from paytriage.sandbox.incidents import Incident, parse_spec, release_component, schedule
 from paytriage.sandbox.logs import LogSink, compact_json, iso
 from paytriage.sandbox.noise import hourly_noise
@@ -108,8 +109,18 @@ def generate(
     releases = plan_releases(random.Random(f"{seed}:releases"), incidents, t_start, t_end)
     sink = LogSink(out / "logs")
     statements = StatementWriter(out / "statements", random.Random(f"{seed}:banks"))
+    connector = ConnectorLogs(random.Random(f"{seed}:connector"), sink)
+    for inc in incidents:
+        if inc.kind.name == "topup_pending":
+            connector.stall(inc.segment["partner_bank"], inc.start, inc.end)
     traffic = Traffic(
-        random.Random(f"{seed}:traffic"), sink, out / "transactions.jsonl", incidents, statements, t_end
+        random.Random(f"{seed}:traffic"),
+        sink,
+        out / "transactions.jsonl",
+        incidents,
+        statements,
+        t_end,
+        connector=connector,
     )
     writer = TicketWriter(random.Random(f"{seed}:text"))
     case_rng = random.Random(f"{seed}:cases")
@@ -157,6 +168,7 @@ def generate(
                     if traffic.rng.random() < {"enterprise": 0.9, "mid-market": 0.4, "small": 0.12}[m.tier]:
                         traffic.payout(t0 + traffic.rng.uniform(0, 1800), m, size=m.volume / 5)
             hourly_noise(traffic, world, t0, int(tx_per_hour[h]))
+            connector.hour(t0)
             new: list[tuple[float, Case]] = []
             for _ in range(int(bg_per_hour[h])):
                 t = t0 + case_rng.uniform(0, 3600)

@@ -92,15 +92,18 @@ def incident_data(rng: random.Random, traffic: Traffic, case: Case, inc: Inciden
             )
         )
         for k in range(rng.randrange(2, 6)):
+            at = t + k * rng.uniform(5, 90)
             traffic.sink.text(
                 "identity.log",
-                t + k * rng.uniform(5, 90),
+                at,
                 "ERROR",
                 f"saml login rejected org={m.id} idp={s['idp'].lower().replace(' ', '')} "
                 f'error=signature_invalid detail="X509 certificate not valid after '
                 f'NotOnOrAfter"',
                 service="identity",
             )
+            if traffic.connector is not None:
+                traffic.connector.saml(at, m.id, rejected_since=inc.start)
     elif name == "api_rate_limit":
         case.tx = traffic.payment(t, m, c, code="00")
         s.update(status="429", endpoint=rng.choice(("/v1/payments", "/v1/payments", "/v1/refunds")))

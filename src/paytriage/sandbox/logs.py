@@ -27,6 +27,7 @@ LOG_FILES: dict[str, str] = {
     "payouts.log": "logfmt",
     "identity.log": "iso_ms",
     "kyc-service.log": "logback",
+    "bank-connector.log": "logfmt",
 }
 
 _MMSS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]

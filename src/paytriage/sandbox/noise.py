@@ -149,6 +149,8 @@ def _identity(traffic: Traffic, world: World, t0: float, n_tx: int) -> None:
                 f'error=signature_invalid detail="X509 certificate not valid after NotOnOrAfter"',
                 service="identity",
             )
+            if traffic.connector is not None:
+                traffic.connector.saml(t, m.id, rejected_since=saml.start)
             saml.merchants.add(m.id)
         elif rng.random() < 0.06:
             traffic.sink.text(
@@ -162,6 +164,8 @@ def _identity(traffic: Traffic, world: World, t0: float, n_tx: int) -> None:
             traffic.sink.text(
                 "identity.log", t, "INFO", f"login ok org={m.id} method={method}", service="identity"
             )
+            if method == "saml" and traffic.connector is not None:
+                traffic.connector.saml(t, m.id)
 
 
 def _kyc(traffic: Traffic, world: World, t0: float, n_tx: int) -> None:

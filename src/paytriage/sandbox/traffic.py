@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from paytriage.domain.money import currency_exponent
 from paytriage.sandbox.catalog import DECLINE_MIX, PARTNER_BANKS
+from paytriage.sandbox.connector_logs import ConnectorLogs
 from paytriage.sandbox.draws import WeightedTable
 from paytriage.sandbox.incidents import Incident
 from paytriage.sandbox.logs import LogSink, compact_json, iso_ms
@@ -72,8 +73,10 @@ class Traffic:
         incidents: list[Incident],
         statements: StatementWriter,
         horizon_end: float,
+        connector: ConnectorLogs | None = None,
     ) -> None:
         self.rng = rng
+        self.connector = connector
         self.statements = statements
         self.horizon_end = horizon_end
         self.sink = sink
@@ -444,6 +447,8 @@ class Traffic:
             f"{' rc=' + code if code else ''}{' reason=' + reason if reason else ''}",
             service="payments-core",
         )
+        if self.connector is not None and kind == "topup" and tx.get("method") == "bank_transfer":
+            self.connector.topup(t, tx, minor)
         return self.emit(t, tx)
 
     def bank_currency(self, bank: str) -> str:
@@ -501,6 +506,8 @@ class Traffic:
                 f"no settlement confirmation payout_id={tx['id']} bank={bank.bic} waited_s=1800",
                 service="payouts",
             )
+        if self.connector is not None:
+            self.connector.payout(t, tx, bank, minor, settle if done else None, returned)
         return self.emit(t, tx)
 
 

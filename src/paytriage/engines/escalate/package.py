@@ -18,6 +18,7 @@ from paytriage.domain import Ticket
 from paytriage.domain.money import Money
 from paytriage.engines.escalate.completeness import SECTIONS, Completeness, Section, assess
 from paytriage.engines.escalate.decision import Decision, decide
+from paytriage.engines.escalate.logged_requests import logged_requests
 from paytriage.engines.investigate.correlation import effective_level
 from paytriage.engines.investigate.hypotheses import EvidenceKind, Hypothesis, Scope
 from paytriage.engines.investigate.investigator import Investigation
@@ -253,9 +254,15 @@ def _reproduction(inp: EscalationInput) -> Section:
             )
         if own:
             sources.append("transaction lifecycle")
+    logged = logged_requests(inv.correlation.logs) if inv is not None and inv.request is None else []
+    if logged:
+        steps += [r.step() for r in logged]
+        sources.append("failed requests in the correlated logs")
     if not steps:
         return Section("reproduction_steps", [], [], ["request_or_transaction"])
-    needs_request = inv is not None and inv.request is None and bool(inv.correlation.clues.http_statuses)
+    needs_request = (
+        inv is not None and inv.request is None and not logged and bool(inv.correlation.clues.http_statuses)
+    )
     return Section("reproduction_steps", steps, sources, ["api_request"] if needs_request else [])
 
 
