@@ -2,17 +2,24 @@
 
 The grouping engine never sees a domain ``Ticket`` or a database row, only this flat record, so
 the same code runs in-process, inside a Spark task or in a test with hand-written inputs.
-:func:`features_from_ticket` builds one from a domain ticket with the triage entity extractor.
+:func:`features_from_ticket` builds one from a domain ticket, reusing the entities triage stored
+when there are any (else running the triage entity extractor); :func:`map_features` builds many
+in forked workers while the caller groups.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from itertools import islice
+from multiprocessing.pool import AsyncResult
+from typing import Any, TypeVar
 
 from paytriage.domain.ticket import Ticket
 
@@ -20,10 +27,15 @@ __all__ = [
     "KEY_WEIGHTS",
     "KeyKind",
     "TicketFeatures",
+    "default_workers",
     "entity_keys",
     "features_from_ticket",
+    "keys_from_entities",
+    "map_features",
     "tokenize",
 ]
+
+_R = TypeVar("_R")
 
 
 class KeyKind(StrEnum):
@@ -55,22 +67,25 @@ KEY_WEIGHTS: dict[KeyKind, float] = {
     KeyKind.FILE_TYPE: 0.25,
 }
 
-#: File types people name when an upload or export fails: (pattern, normalised name), compiled once.
-_FILE_TYPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(rf"(?:(?<=\.)|(?<![\w-]))(?:{pattern})(?![\w-])", re.IGNORECASE), name)
-    for pattern, name in (
-        (r"pdf", "pdf"),
-        (r"jpe?g", "jpeg"),
-        (r"png", "png"),
-        (r"heic|heif", "heic"),
-        (r"tiff?", "tiff"),
-        (r"csv", "csv"),
-        (r"xlsx?", "xlsx"),
-        (r"docx?", "docx"),
-        (r"xml", "xml"),
-        (r"mt940|camt\.?05[234]", "bank-statement"),
-    )
+#: File types people name when an upload or export fails: (pattern, normalised name).
+_FILE_TYPE_NAMES: tuple[tuple[str, str], ...] = (
+    (r"pdf", "pdf"),
+    (r"jpe?g", "jpeg"),
+    (r"png", "png"),
+    (r"heic|heif", "heic"),
+    (r"tiff?", "tiff"),
+    (r"csv", "csv"),
+    (r"xlsx?", "xlsx"),
+    (r"docx?", "docx"),
+    (r"xml", "xml"),
+    (r"mt940|camt\.?05[234]", "bank-statement"),
 )
+#: All of them in one pass (one group per type): a whole word, or an extension after a dot.
+_FILE_TYPES = re.compile(
+    r"(?:(?<=\.)|(?<![\w-]))(?:" + "|".join(f"({p})" for p, _ in _FILE_TYPE_NAMES) + r")(?![\w-])",
+    re.IGNORECASE,
+)
+_KNOWN_KINDS = frozenset(k.value for k in KeyKind)
 
 _TOKEN = re.compile(r"[a-z][a-z0-9_]{2,}")
 _STOP = frozenset(
@@ -145,6 +160,8 @@ class TicketFeatures:
 
     ``keys`` are ``"kind:value"`` strings (see :class:`KeyKind`), e.g. ``"bin:411111"`` or
     ``"plugin:woocommerce@8.2.1"``; ``amounts_minor`` maps currency to minor units.
+    ``term_counts`` (``Counter(tokenize(text))``, in token order) is set by batch builders so the
+    sequential grouper does not tokenise again; ``None`` means "tokenise ``text``".
     """
 
     ticket_id: str
@@ -155,6 +172,7 @@ class TicketFeatures:
     merchant_id: str | None = None
     transaction_ids: tuple[str, ...] = ()
     amounts_minor: Mapping[str, int] = field(default_factory=dict)
+    term_counts: Mapping[str, int] | None = None
 
 
 def entity_keys(entities: Mapping[str, Iterable[str] | str | None]) -> frozenset[str]:
@@ -164,7 +182,7 @@ def entity_keys(entities: Mapping[str, Iterable[str] | str | None]) -> frozenset
     ``name@version`` so that a bug in one release does not merge with the plugin's other tickets.
     """
     out: set[str] = set()
-    known = {k.value for k in KeyKind}
+    known = _KNOWN_KINDS
     for kind, values in entities.items():
         if kind not in known or values is None:
             continue
@@ -180,25 +198,50 @@ def entity_keys(entities: Mapping[str, Iterable[str] | str | None]) -> frozenset
     return frozenset(out)
 
 
+#: Triage entity kinds (``EntityKind`` values) that are grouping keys, and the key kind each becomes.
+_ENTITY_KEY_KINDS: dict[str, KeyKind] = {
+    "decline_code": KeyKind.ERROR_CODE,
+    "error_message": KeyKind.ERROR_CODE,
+    "http_status": KeyKind.ERROR_CODE,
+    "card_bin": KeyKind.BIN,
+    "software": KeyKind.PLUGIN,
+    "api_endpoint": KeyKind.ENDPOINT,
+    "merchant_id": KeyKind.MERCHANT,
+}
+
+
+def _file_types(text: str, out: dict[str, list[str]]) -> None:
+    names = {_FILE_TYPE_NAMES[m.lastindex - 1][1] for m in _FILE_TYPES.finditer(text) if m.lastindex}
+    if names:
+        out.setdefault(KeyKind.FILE_TYPE.value, []).extend(sorted(names))
+
+
+def keys_from_entities(text: str, entities: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Grouping keys from the entities triage already stored with a case (``{"kind", "value"}``
+    dicts as in ``TriageResult.to_dict()``), plus the file types named in ``text``.
+
+    Why: extraction is most of the cost of building features, and triage has done it once already;
+    reading its stored output gives the same keys without running the extractor again."""
+    out: dict[str, list[str]] = {}
+    _file_types(text, out)
+    for ent in entities:
+        kind = _ENTITY_KEY_KINDS.get(str(ent.get("kind")))
+        value = ent.get("value")
+        if value is None:
+            value = ent.get("text")
+        if kind is not None and value is not None:
+            out.setdefault(kind.value, []).append(_entity_value(value))
+    return out
+
+
 def _ticket_entities(text: str) -> dict[str, list[str]]:
     """Entities from the triage extractor, mapped onto grouping key kinds."""
-    from paytriage.engines.triage.entities import EntityExtractor, EntityKind
+    from paytriage.engines.triage.entities import EntityExtractor
 
-    mapping: dict[EntityKind, KeyKind] = {
-        EntityKind.DECLINE_CODE: KeyKind.ERROR_CODE,
-        EntityKind.ERROR_MESSAGE: KeyKind.ERROR_CODE,
-        EntityKind.HTTP_STATUS: KeyKind.ERROR_CODE,
-        EntityKind.CARD_BIN: KeyKind.BIN,
-        EntityKind.SOFTWARE: KeyKind.PLUGIN,
-        EntityKind.API_ENDPOINT: KeyKind.ENDPOINT,
-        EntityKind.MERCHANT_ID: KeyKind.MERCHANT,
-    }
     out: dict[str, list[str]] = {}
-    for pattern, name in _FILE_TYPES:
-        if pattern.search(text):
-            out.setdefault(KeyKind.FILE_TYPE.value, []).append(name)
+    _file_types(text, out)
     for ent in _extractor(EntityExtractor).extract(text):
-        kind = mapping.get(ent.kind)
+        kind = _ENTITY_KEY_KINDS.get(ent.kind.value)
         if kind is not None:
             out.setdefault(kind.value, []).append(_entity_value(ent.value))
     return out
@@ -228,24 +271,73 @@ def features_from_ticket(
     extra_keys: Mapping[str, Iterable[str] | str | None] | None = None,
     transaction_ids: Sequence[str] = (),
     amounts_minor: Mapping[str, int] | None = None,
+    entities: Iterable[Mapping[str, Any]] | None = None,
+    count_terms: bool = False,
 ) -> TicketFeatures:
     """Features of a domain ticket: entity keys from its text plus structured fields.
 
     ``extra_keys`` carries what investigation already knows (bank, country, merchant) so
-    grouping does not depend on the customer having typed it.
+    grouping does not depend on the customer having typed it. ``entities`` are the entities triage
+    stored with the case: given, they are used instead of extracting again (see
+    :func:`keys_from_entities`). ``count_terms`` fills ``term_counts`` (for batch workers).
     """
-    ents: dict[str, list[str]] = _ticket_entities(ticket.text)
+    text = ticket.text
+    ents = _ticket_entities(text) if entities is None else keys_from_entities(text, entities)
     merchant = ticket.organization
     if merchant:
         ents.setdefault(KeyKind.MERCHANT.value, []).append(merchant)
     keys = entity_keys(ents) | entity_keys(extra_keys or {})
     return TicketFeatures(
         ticket_id=ticket.external_id if ticket.id is None else str(ticket.id),
-        text=ticket.text,
+        text=text,
         created_at=ticket.created_at,
         keys=keys,
         customer_id=ticket.requester_id or ticket.requester_email,
         merchant_id=merchant,
         transaction_ids=tuple(transaction_ids),
         amounts_minor=dict(amounts_minor or {}),
+        term_counts=Counter(tokenize(text)) if count_terms else None,
     )
+
+
+def _apply_chunk(job: tuple[Callable[[Any], TicketFeatures], list[Any]]) -> list[TicketFeatures]:
+    func, items = job
+    return [func(item) for item in items]
+
+
+def default_workers() -> int:
+    """Feature workers beside the process that groups: one core each, at least one."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def map_features(
+    func: Callable[[_R], TicketFeatures],
+    records: Iterable[_R],
+    *,
+    workers: int | None = None,
+    chunk_size: int = 1000,
+) -> Iterator[TicketFeatures]:
+    """``func`` over ``records`` in a pool of forked workers, yielded in input order.
+
+    Why: building features (parsing, entity keys, word counts) parallelises, grouping does not; the
+    workers run ahead of the grouper on the other cores. At most ``2 * workers`` chunks are in
+    flight, so a million-row input is never all in memory. ``func`` must be a module-level
+    function (it is pickled by reference). ``workers=0`` runs in this process."""
+    n = default_workers() if workers is None else workers
+    if n <= 0 or "fork" not in mp.get_all_start_methods():
+        yield from map(func, records)
+        return
+    pending: deque[AsyncResult[list[TicketFeatures]]] = deque()
+    with mp.get_context("fork").Pool(n) as pool:
+        for chunk in _chunks(records, chunk_size):
+            pending.append(pool.apply_async(_apply_chunk, ((func, chunk),)))
+            if len(pending) >= 2 * n:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def _chunks(items: Iterable[_R], size: int) -> Iterator[list[_R]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk

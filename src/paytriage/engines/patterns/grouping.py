@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
+from operator import mul
 
 from paytriage.domain.errors import InputError, NotFoundError
 from paytriage.engines.patterns.features import KEY_WEIGHTS, TicketFeatures, tokenize
@@ -30,10 +32,22 @@ Vector = dict[str, float]
 _KIND_WEIGHT = {k.value: w for k, w in KEY_WEIGHTS.items()}
 #: Keys weaker than this (merchant, country) add to a score but never make a ticket a candidate.
 _INDEXED_KEY_WEIGHT = 0.2
+#: Upper bound of a cosine between unit vectors, with room for rounding: a candidate whose score
+#: could not beat the best so far even at this similarity is not compared word by word.
+_COS_BOUND = 1.0 + 1e-9
 
 
 def _strong(key: str) -> bool:
     return _KIND_WEIGHT.get(key.split(":", 1)[0], 0.0) >= _INDEXED_KEY_WEIGHT
+
+
+def _cosine(vec: Vector, p: ProblemState) -> float:
+    """``ProblemState.cosine`` with the same summation order, without a Python-level generator."""
+    if p.norm2 <= 0.0:
+        return 0.0
+    c = p.centroid
+    dot: float = sum(map(mul, vec.values(), map(c.get, vec.keys(), repeat(0.0))))
+    return dot / math.sqrt(p.norm2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +164,11 @@ class ProblemGrouper:
             raise NotFoundError(f"no problem {problem_id}") from None
 
     # -- text ----------------------------------------------------------------------------------
-    def _vector(self, text: str, *, learn: bool) -> Vector:
-        """Unit-length TF-IDF vector with document frequencies learned as tickets arrive."""
-        tf = Counter(tokenize(text))
+    def _vector(self, text: str, *, learn: bool, counts: Mapping[str, int] | None = None) -> Vector:
+        """Unit-length TF-IDF vector with document frequencies learned as tickets arrive.
+
+        ``counts`` are the text's word counts when a feature worker already took them."""
+        tf = Counter(tokenize(text)) if counts is None else counts
         if learn:
             self.n_seen_ += 1
             self.df_.update(tf.keys())
@@ -176,37 +192,70 @@ class ProblemGrouper:
         time_factor = math.exp(-gap_h / self.time_scale_hours) if self.time_scale_hours > 0 else 1.0
         return (self.text_weight * cos + key_score) * time_factor, cos, time_factor, shared
 
-    def _candidates(self, vec: Vector, keys: frozenset[str], ticket_id: str) -> list[int]:
+    def _candidates(self, rare: list[str], keys: frozenset[str], ticket_id: str) -> list[int]:
         """Problems reachable through a strong key or a rare word, most hits first, at most
         ``max_candidates``: this cap is what keeps ``add`` constant-time as problems pile up."""
         hits: Counter[int] = Counter()
         for k in sorted(keys):  # sorted: ties in most_common keep first-seen order, so no hash order
             if _strong(k):
                 hits.update(self._keys.get(k))
-        for t in self._rare_terms(vec):
+        for t in rare:
             hits.update(self._terms.get(t))
+        if not hits:
+            return []
         rejected = self.rejected_tickets_
         frozen = self.frozen_
+        problems = self.problems_
         return [
             pid
             for pid, _ in hits.most_common(self.max_candidates + len(frozen))
-            if pid in self.problems_
-            and pid not in frozen
-            and (not rejected or (ticket_id, pid) not in rejected)
+            if pid in problems and pid not in frozen and (not rejected or (ticket_id, pid) not in rejected)
         ][: self.max_candidates]
+
+    def _best(
+        self, vec: Vector, keys: frozenset[str], when: datetime, candidates: list[int]
+    ) -> tuple[int, tuple[float, float, float, list[str]] | None]:
+        """The best-scoring candidate (ties to the lower id), exactly as scoring every one would.
+
+        Key and time evidence are cheap, the word cosine is not: candidates are visited by their
+        best possible score (cosine 1) and the walk stops once that cannot beat the best so far."""
+        bounds: list[tuple[float, int, float, float, list[str]]] = []
+        scale = self.time_scale_hours
+        text_weight = self.text_weight
+        min_share = self.key_min_share
+        weighted = [(k, _KIND_WEIGHT.get(k.split(":", 1)[0], 0.0)) for k in sorted(keys)]
+        for pid in candidates:
+            p = self.problems_[pid]
+            # = p.characteristic(keys, min_share) and its summed weights, in one pass
+            floor = min_share * (len(p.ticket_ids) or 1)
+            counts = p.key_counts
+            shared = [k for k, _ in weighted if counts.get(k, 0) >= floor]
+            key_score = min(1.0, sum(w for k, w in weighted if counts.get(k, 0) >= floor)) if shared else 0.0
+            gap_h = max(0.0, (when - p.last_seen).total_seconds() / 3600.0)
+            time_factor = math.exp(-gap_h / scale) if scale > 0 else 1.0
+            bound = (text_weight * _COS_BOUND + key_score) * time_factor
+            bounds.append((bound, pid, key_score, time_factor, shared))
+        bounds.sort(key=lambda b: (-b[0], b[1]))
+        best: tuple[float, float, float, list[str]] | None = None
+        best_pid = -1
+        for bound, pid, key_score, time_factor, shared in bounds:
+            if best is not None and bound < best[0]:
+                break
+            cos = _cosine(vec, self.problems_[pid])
+            score = (text_weight * cos + key_score) * time_factor
+            if best is None or score > best[0] or (score == best[0] and pid < best_pid):
+                best, best_pid = (score, cos, time_factor, shared), pid
+        return best_pid, best
 
     # -- public API ----------------------------------------------------------------------------
     def add(self, ticket: TicketFeatures) -> Assignment:
         """Assign one ticket: join the best candidate above ``join_threshold`` or open a problem."""
         if ticket.ticket_id in self.assignments_:
             raise InputError(f"ticket {ticket.ticket_id!r} is already grouped", field="ticket_id")
-        vec = self._vector(ticket.text, learn=True)
-        best: tuple[float, float, float, list[str]] | None = None
-        best_pid = -1
-        for pid in self._candidates(vec, ticket.keys, ticket.ticket_id):
-            scored = self._score(vec, ticket.keys, ticket.created_at, self.problems_[pid])
-            if best is None or scored[0] > best[0] or (scored[0] == best[0] and pid < best_pid):
-                best, best_pid = scored, pid
+        vec = self._vector(ticket.text, learn=True, counts=ticket.term_counts)
+        rare = self._rare_terms(vec)
+        candidates = self._candidates(rare, ticket.keys, ticket.ticket_id)
+        best_pid, best = self._best(vec, ticket.keys, ticket.created_at, candidates)
         if best is not None and best[0] >= self.join_threshold:
             score, cos, tf, shared = best
             p = self.problems_[best_pid]
@@ -215,9 +264,9 @@ class ProblemGrouper:
             if shared:
                 parts.append("shares " + ", ".join(shared))
             explanation = Explanation(round(cos, 4), terms, tuple(shared), round(tf, 4), "; ".join(parts))
-            self._attach(best_pid, ticket, vec)
+            self._attach(best_pid, ticket, vec, rare)
             return Assignment(ticket.ticket_id, best_pid, False, round(score, 4), explanation)
-        pid = self._open(ticket, vec)
+        pid = self._open(ticket, vec, rare)
         reason = "no open problem matched" if best is None else f"best match scored {best[0]:.2f}"
         explanation = Explanation(0.0, (), (), 1.0, reason)
         return Assignment(ticket.ticket_id, pid, True, 1.0, explanation)
@@ -233,21 +282,21 @@ class ProblemGrouper:
         """Add a batch to the existing problems (incremental), oldest first."""
         return [self.add(t) for t in sorted(tickets, key=lambda x: (x.created_at, x.ticket_id))]
 
-    def _open(self, ticket: TicketFeatures, vec: Vector) -> int:
+    def _open(self, ticket: TicketFeatures, vec: Vector, rare: list[str] | None = None) -> int:
         pid = self.next_id_
         self.next_id_ += 1
         self.problems_[pid] = ProblemState(pid, ticket.created_at, ticket.created_at)
-        self._attach(pid, ticket, vec)
+        self._attach(pid, ticket, vec, rare)
         return pid
 
-    def _attach(self, pid: int, ticket: TicketFeatures, vec: Vector) -> None:
+    def _attach(self, pid: int, ticket: TicketFeatures, vec: Vector, rare: list[str] | None = None) -> None:
         p = self.problems_[pid]
         p.add(ticket, vec, self.max_terms)
         self.assignments_[ticket.ticket_id] = pid
         for k in ticket.keys:
             if _strong(k):
                 self._keys.touch(k, pid)
-        for t in self._rare_terms(vec):
+        for t in self._rare_terms(vec) if rare is None else rare:
             self._terms.touch(t, pid)
 
     # -- corrections (remembered) --------------------------------------------------------------
@@ -281,7 +330,7 @@ class ProblemGrouper:
         start = min(t.created_at for t in moving)
         self.problems_[new_pid] = ProblemState(new_pid, start, start)
         for t in sorted(moving, key=lambda x: (x.created_at, x.ticket_id)):
-            vec = self._vector(t.text, learn=False)
+            vec = self._vector(t.text, learn=False, counts=t.term_counts)
             p.remove(t, vec)
             self.rejected_tickets_.add((t.ticket_id, pid))
             self._attach(new_pid, t, vec)
@@ -295,7 +344,8 @@ class ProblemGrouper:
 
     def similarity(self, ticket: TicketFeatures, problem_id: int) -> float:
         """Cosine between a ticket's words and a problem's word profile (no state changes)."""
-        return self.problem(problem_id).cosine(self._vector(ticket.text, learn=False))
+        vec = self._vector(ticket.text, learn=False, counts=ticket.term_counts)
+        return self.problem(problem_id).cosine(vec)
 
     def move(self, tickets: Sequence[TicketFeatures], problem_id: int | None = None) -> int:
         """Put already-grouped ``tickets`` into ``problem_id`` (a new problem when None), taking them
@@ -312,7 +362,7 @@ class ProblemGrouper:
             current = self.resolve(self.assignments_[t.ticket_id])
             if current == target:
                 continue
-            vec = self._vector(t.text, learn=False)
+            vec = self._vector(t.text, learn=False, counts=t.term_counts)
             old = self.problems_[current]
             if old.size > 1:
                 old.remove(t, vec)
@@ -334,7 +384,7 @@ class ProblemGrouper:
             raise InputError(f"ticket {ticket.ticket_id!r} is not in problem {pid}", field="ticket_id")
         self.rejected_tickets_.add((ticket.ticket_id, pid))
         if p.size > 1:
-            p.remove(ticket, self._vector(ticket.text, learn=False))
+            p.remove(ticket, self._vector(ticket.text, learn=False, counts=ticket.term_counts))
         else:
             del self.problems_[pid]
         del self.assignments_[ticket.ticket_id]
