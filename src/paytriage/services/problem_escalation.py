@@ -219,10 +219,9 @@ def _release_suspects(
             f"SELECT timestamp FROM log_events WHERE service IN ({', '.join(services)}) AND level IN "
             f"(error, critical) AND timestamp within 24 h of {rel.component} {rel.version} → {len(stamps)}"
         )
-        with np.errstate(divide="ignore", invalid="ignore"):  # statsmodels divides by a zero "before" rate
-            reports = release_impact(
-                [Release(rel.component, rel.version, rel.released_at)], [series], alpha=alpha
-            )
+        reports = release_impact(
+            [Release(rel.component, rel.version, rel.released_at)], [series], alpha=alpha
+        )
         found += [
             ReleaseSuspect(
                 rel.component,

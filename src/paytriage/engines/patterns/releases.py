@@ -2,9 +2,11 @@
 
 Why whole days: comparing the ``window_days`` before a release with the ``window_days`` after it
 covers every hour of the day equally on both sides, so daily seasonality cancels without a
-model. The rate ratio is tested with the exact conditional Poisson test from statsmodels
-(``test_poisson_2indep``, ``method="exact-cond"``): given the total, is the after-share of events
-larger than the after-share of time?
+model. The rate ratio is tested with the exact conditional Poisson test: given the total ``n``, the
+after-count is Binomial(``n``, after-share of time) when the rate did not change, so the one-sided
+p-value is an exact binomial tail (``scipy.stats.binomtest``). This is statsmodels'
+``test_poisson_2indep(method="exact-cond")`` without its rate-ratio estimate, which divides by zero
+(and warns) when nothing happened before the release — the common case for a new error.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
+from scipy.stats import binomtest
 
 from paytriage.domain.release import Release
 from paytriage.engines.patterns.detection import Alert, CountSeries
 
-__all__ = ["ReleaseReport", "SignalChange", "release_impact"]
+__all__ = ["ReleaseReport", "SignalChange", "exact_rate_increase_p", "release_impact"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +49,25 @@ class ReleaseReport:
     alerts_after: tuple[Alert, ...]
 
 
-def _change(s: CountSeries, at: int, hours: int, alpha: float) -> SignalChange | None:
-    from statsmodels.stats.rates import test_poisson_2indep
+def exact_rate_increase_p(after: int, hours_after: float, before: int, hours_before: float) -> float:
+    """One-sided p-value that the after-rate exceeds the before-rate (exact conditional test)."""
+    if after < 0 or before < 0 or hours_after <= 0 or hours_before <= 0:
+        raise ValueError("counts must be non-negative and exposures positive")
+    n = after + before
+    if n == 0:
+        return 1.0
+    share = hours_after / (hours_after + hours_before)
+    return float(binomtest(after, n, share, alternative="greater").pvalue)
 
+
+def _change(s: CountSeries, at: int, hours: int, alpha: float) -> SignalChange | None:
     lo, hi = max(0, at - hours), min(len(s.counts), at + hours)
     hb, ha = at - lo, hi - at
     if hb <= 0 or ha <= 0:
         return None
     before, after = int(np.sum(s.counts[lo:at])), int(np.sum(s.counts[at:hi]))
     ratio = ((after + 0.5) / ha) / ((before + 0.5) / hb)
-    if before + after == 0:
-        p = 1.0
-    else:
-        res = test_poisson_2indep(after, ha, before, hb, method="exact-cond", alternative="larger")
-        p = float(res.pvalue)
+    p = exact_rate_increase_p(after, ha, before, hb)
     return SignalChange(s.signal, before, after, hb, ha, round(ratio, 3), p, p <= alpha)
 
 
