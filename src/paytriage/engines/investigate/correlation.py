@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -126,8 +126,15 @@ class Correlator:
         self.window_sample = window_sample
 
     def correlate(
-        self, clues: Clues, source: EvidenceSource, miner: TemplateMiner | None = None
+        self,
+        clues: Clues,
+        source: EvidenceSource,
+        miner: TemplateMiner | None = None,
+        *,
+        sample_when: Callable[[TemplateRate], bool] | None = None,
     ) -> Correlation:
+        """``sample_when``: given a rate with exact counts but no sample, whether its rows are worth
+        reading (only a possible spike is; the rest keep just the case's own lines). None: always."""
         anchors, matched_by = self._find_transactions(clues, source)
         related = self._related(anchors, source, clues.as_of)
         if not anchors:  # the merchant's own recent money movements: context, never the focus
@@ -158,7 +165,7 @@ class Correlator:
                 limit=1,
             )
         ]
-        corr.templates = self._templates(corr, source, miner or TemplateMiner())
+        corr.templates = self._templates(corr, source, miner or TemplateMiner(), sample_when)
         return corr
 
     # -- transactions -------------------------------------------------------------------------------
@@ -314,7 +321,11 @@ class Correlator:
 
     # -- templates ----------------------------------------------------------------------------------
     def _templates(
-        self, corr: Correlation, source: EvidenceSource, miner: TemplateMiner
+        self,
+        corr: Correlation,
+        source: EvidenceSource,
+        miner: TemplateMiner,
+        sample_when: Callable[[TemplateRate], bool] | None = None,
     ) -> list[TemplateRate]:
         """Rates of the warning-or-worse templates among the case's logs."""
         noisy = [e for e in corr.logs if effective_level(e) in _NOISY]
@@ -343,8 +354,6 @@ class Correlator:
                 # Ids stored with their HTTP status need no row lookups: the count is index-only.
                 status_filter = None if "/" in template_id else status
                 now = LogQuery(start=start, end=end, template_ids=ids, http_status=status_filter)
-                # Counts and the first time are index-only; only a sample of rows is read.
-                samples = source.logs(now, limit=self.template_sample)
                 base = [
                     source.count_logs(
                         LogQuery(
@@ -356,11 +365,25 @@ class Correlator:
                     )
                     for d in corr.baseline_days
                 ]
-                count = len(samples) if len(samples) < self.template_sample else source.count_logs(now)
-                first = source.first_time(now) if len(samples) >= self.template_sample else None
-                rates.append(
-                    self._rate(template_id, status, miner, events, samples, base, count=count, first=first)
-                )
+                # Counts and the first time are index-only; only a sample of rows is read, and with
+                # ``sample_when`` only for a rate that could be a spike.
+                if sample_when is None:
+                    samples = source.logs(now, limit=self.template_sample)
+                    full = len(samples) >= self.template_sample
+                    count = source.count_logs(now) if full else len(samples)
+                    first = source.first_time(now) if full else None
+                else:
+                    samples, count = [], source.count_logs(now)
+                    first = source.first_time(now) if count else None
+                rate = self._rate(template_id, status, miner, events, samples, base, count=count, first=first)
+                if sample_when is not None and count:
+                    rate.current, rate.first_seen = count, first  # exact, as a full sample would give
+                    if sample_when(rate):
+                        samples = source.logs(now, limit=self.template_sample)
+                        rate = self._rate(
+                            template_id, status, miner, events, samples, base, count=count, first=first
+                        )
+                rates.append(rate)
             return rates
 
         # No stored template ids: mine the windows themselves (bounded by ``window_sample``).

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from paytriage.domain import Ticket
@@ -29,7 +30,7 @@ from paytriage.engines.investigate.replay import (
     find_request,
     request_from_log,
 )
-from paytriage.engines.investigate.spikes import segment_spike, template_spike
+from paytriage.engines.investigate.spikes import could_spike, segment_spike, template_spike
 from paytriage.engines.investigate.timeline import TimelineEntry, build_timeline, release_window
 from paytriage.engines.logmining import TemplateMiner
 from paytriage.engines.redaction import redact
@@ -179,7 +180,9 @@ class Investigator:
     ) -> Investigation:
         t0 = started if started is not None else time.perf_counter()
         miner = self.miner if self.miner is not None else TemplateMiner()
-        corr = self.correlator.correlate(clues, source, miner)
+        corr = self.correlator.correlate(
+            clues, source, miner, sample_when=partial(could_spike, cfg=self.config)
+        )
         ctx = DetectorContext(corr=corr, source=source, codes=self.codes, config=self.config)
         found: list[Hypothesis] = []
         for detector in DETECTORS:

@@ -16,6 +16,7 @@ from paytriage.engines.investigate.detectors import (
     DIMS,
     IDLIKE,
     KV,
+    DetectorConfig,
     DetectorContext,
     add_release_evidence,
     decode,
@@ -35,7 +36,7 @@ from paytriage.engines.investigate.hypotheses import (
     template_family,
 )
 
-__all__ = ["segment_spike", "template_spike"]
+__all__ = ["could_spike", "segment_spike", "template_spike"]
 
 
 def segment_spike(ctx: DetectorContext) -> list[Hypothesis]:
@@ -166,6 +167,14 @@ def _outside(rate: TemplateRate, anchor_ids: set[str]) -> bool:
             if c.most_common(1)[0][1] >= 0.5 * n and c[v] < 0.1 * n:
                 return True
     return False
+
+
+def could_spike(rate: TemplateRate, cfg: DetectorConfig) -> bool:
+    """Whether :func:`template_spike` could report ``rate`` from its counts alone (enough history, and
+    either never seen before or above both floors): only then are its rows worth reading."""
+    if rate.baseline_days < cfg.min_baseline_days:
+        return False
+    return rate.baseline == 0 or (rate.current >= cfg.min_count and rate.ratio >= cfg.min_ratio)
 
 
 def template_spike(ctx: DetectorContext) -> list[Hypothesis]:
