@@ -68,10 +68,10 @@ def test_problem_escalation_json_markdown_page_and_filing(setup: tuple[TestClien
     assert md.status_code == 200 and md.text.startswith("# ")
     page = client.get(f"/problems/{pid}/escalation")
     assert page.status_code == 200
-    assert f'action="/api/problems/{pid}/escalation"' in page.text and "File in Jira" in page.text
+    assert f'action="/problems/{pid}/escalation/file"' in page.text and "File in Jira" in page.text
     assert f'href="/problems/{pid}"' in page.text
     case_page = client.get(f"/cases/{case_ids[0]}/escalation")
-    assert case_page.status_code == 200 and "File in Jira" not in case_page.text
+    assert case_page.status_code == 200 and f'action="/cases/{case_ids[0]}/escalation/file"' in case_page.text
     assert client.get("/api/problems/999999/escalation").status_code == 404
     dry = client.post(f"/api/problems/{pid}/escalation", params={"to": "jira"})
     assert dry.status_code == 200 and dry.json()["defect_id"] is None  # dry run by default

@@ -54,6 +54,7 @@ __all__ = [
     "JiraCredentials",
     "TicketLink",
     "defect_status",
+    "issue_fields",
 ]
 
 logger = logging.getLogger("paytriage.connectors.jira")
@@ -227,6 +228,47 @@ def package_label(package: Mapping[str, Any]) -> str | None:
     return f"paytriage-{slug}"[:255]
 
 
+def issue_fields(
+    cfg: JiraConfig, package: Mapping[str, Any], *, priority: str | None = None
+) -> dict[str, Any]:
+    """The ``fields`` of the create request for ``package`` under ``cfg``: pure, needs no credentials,
+    so a preview can be shown where Jira is not configured."""
+    title = str(package.get("title") or "").strip()
+    if not title:
+        raise ConnectorError("the escalation package has no title", service=_SERVICE)
+    labels = list(cfg.labels)
+    own = package_label(package)
+    if own:
+        labels.append(own)
+    components = list(cfg.components)
+    suspected = package.get("suspected_component")
+    if cfg.component_from_package and isinstance(suspected, str) and suspected in cfg.allowed_components:
+        components.append(suspected)
+    fields: dict[str, Any] = {
+        "project": {"key": cfg.project_key},
+        "issuetype": {"name": cfg.issue_type},
+        "summary": _one_line(title)[:254],
+        "description": adf.escalation_to_adf(package, links=_package_links(package)),
+        "labels": sorted(set(labels)),
+    }
+    if components:
+        fields["components"] = [{"name": c} for c in dict.fromkeys(components)]
+    prio = priority or package.get("priority")
+    if prio is not None:
+        if str(prio) not in cfg.priority_map:
+            raise ConnectorError(f"priority must be one of {', '.join(_PRIORITIES)}", service=_SERVICE)
+        fields["priority"] = {"name": cfg.priority_map[str(prio)]}
+    for key, field_id in cfg.fields.items():
+        if package.get(key) not in (None, "", [], {}):
+            value = package[key]
+            fields[field_id] = (
+                value
+                if isinstance(value, str | int | float)
+                else adf.plain_text(adf.doc(adf.section(key, value)))
+            )
+    return fields
+
+
 class JiraClient:
     """One Jira Cloud site. Pass ``transport`` (an httpx transport) or ``sleep`` in tests."""
 
@@ -350,41 +392,7 @@ class JiraClient:
     # --- writes ----------------------------------------------------------------------------------------
     def build_fields(self, package: Mapping[str, Any], *, priority: str | None = None) -> dict[str, Any]:
         """The ``fields`` of the create request (pure: used by ``--dry-run`` and by :meth:`create_issue`)."""
-        cfg = self.config
-        title = str(package.get("title") or "").strip()
-        if not title:
-            raise ConnectorError("the escalation package has no title", service=_SERVICE)
-        labels = list(cfg.labels)
-        own = package_label(package)
-        if own:
-            labels.append(own)
-        components = list(cfg.components)
-        suspected = package.get("suspected_component")
-        if cfg.component_from_package and isinstance(suspected, str) and suspected in cfg.allowed_components:
-            components.append(suspected)
-        fields: dict[str, Any] = {
-            "project": {"key": cfg.project_key},
-            "issuetype": {"name": cfg.issue_type},
-            "summary": _one_line(title)[:254],
-            "description": adf.escalation_to_adf(package, links=_package_links(package)),
-            "labels": sorted(set(labels)),
-        }
-        if components:
-            fields["components"] = [{"name": c} for c in dict.fromkeys(components)]
-        prio = priority or package.get("priority")
-        if prio is not None:
-            if str(prio) not in cfg.priority_map:
-                raise ConnectorError(f"priority must be one of {', '.join(_PRIORITIES)}", service=_SERVICE)
-            fields["priority"] = {"name": cfg.priority_map[str(prio)]}
-        for key, field_id in cfg.fields.items():
-            if package.get(key) not in (None, "", [], {}):
-                value = package[key]
-                fields[field_id] = (
-                    value
-                    if isinstance(value, str | int | float)
-                    else adf.plain_text(adf.doc(adf.section(key, value)))
-                )
-        return fields
+        return issue_fields(self.config, package, priority=priority)
 
     def create_issue(self, package: Mapping[str, Any], *, priority: str | None = None) -> IssueRef:
         """``POST /rest/api/3/issue``. After a timeout or 5xx the package label is searched before retrying,

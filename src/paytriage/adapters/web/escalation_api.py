@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -27,7 +28,7 @@ from paytriage.services.backlog import backlog
 from paytriage.services.escalation import case_package
 from paytriage.services.problem_escalation import escalate_problem, problem_package
 
-__all__ = ["Tracker", "get_jira", "router"]
+__all__ = ["JiraSetup", "JiraSetupDep", "Tracker", "get_jira", "get_jira_setup", "router"]
 
 router = APIRouter(prefix="/api", tags=["escalation"])
 
@@ -47,6 +48,34 @@ def get_jira() -> Iterator[JiraClient]:
 
 
 JiraDep = Annotated[JiraClient, Depends(get_jira)]
+
+
+@dataclass(frozen=True, slots=True)
+class JiraSetup:
+    """A configured client, or None with the reason (the pages then show a dry-run preview)."""
+
+    client: JiraClient | None
+    config: JiraConfig | None
+    problem: str | None = None
+
+
+def get_jira_setup() -> Iterator[JiraSetup]:
+    """Like :func:`get_jira`, but a missing or broken Jira configuration is a value, not a 503."""
+    try:
+        config = JiraConfig.load()
+    except ConfigurationError as exc:
+        yield JiraSetup(None, None, str(exc))
+        return
+    try:
+        client = JiraClient(JiraCredentials.load(), config=config)
+    except (ConnectorError, ConfigurationError) as exc:
+        yield JiraSetup(None, config, str(exc))
+        return
+    with client:
+        yield JiraSetup(client, config)
+
+
+JiraSetupDep = Annotated[JiraSetup, Depends(get_jira_setup)]
 
 
 def _as_json(package: EscalationPackage) -> dict[str, Any]:

@@ -1,24 +1,34 @@
-"""Server-rendered pages (Jinja2, local assets only): the Tier-2 queue and the case page."""
+"""Server-rendered pages (Jinja2, local assets only): the Tier-2 queue, the case page, escalation.
+
+The escalation page's "File in Jira" and "Preview" buttons post a plain form here and get a page back:
+the created or commented issue (key and link), the dry-run preview of the fields that would be sent,
+or the error. Without a Jira configuration every post is a dry run and the page says why.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from paytriage.adapters.cli.cases import case_summary
+from paytriage.adapters.connectors import adf
+from paytriage.adapters.connectors.http import ConnectorError
+from paytriage.adapters.connectors.jira import EscalationAction, issue_fields
 from paytriage.adapters.storage.cases import CaseFilters
 from paytriage.adapters.web.deps import CasesDep, SessionDep
+from paytriage.adapters.web.escalation_api import JiraSetup, JiraSetupDep
 from paytriage.adapters.web.investigation_api import get_investigator, investigation_of
 from paytriage.domain import CaseStatus, NotFoundError
 from paytriage.engines.escalate.render import to_markdown
 from paytriage.services.backlog import backlog
-from paytriage.services.escalation import case_package
-from paytriage.services.problem_escalation import problem_package
+from paytriage.services.escalation import EscalationResult, case_package, escalate_case
+from paytriage.services.problem_escalation import escalate_problem, problem_package
 
 __all__ = ["router", "templates"]
 
@@ -95,6 +105,65 @@ def problem_escalation_page(request: Request, problem_id: int, session: SessionD
         "escalation.html",
         {"problem_id": problem_id, "package": package, "markdown": to_markdown(package)},
     )
+
+
+@router.post("/cases/{case_id}/escalation/file", response_class=HTMLResponse)
+def file_case_page(
+    request: Request, case_id: int, jira: JiraSetupDep, dry_run: Annotated[bool, Form()] = True
+) -> HTMLResponse:
+    """File the case's package in Jira (or preview it) and show what happened."""
+    return _file(request, "case", case_id, jira, dry_run=dry_run)
+
+
+@router.post("/problems/{problem_id}/escalation/file", response_class=HTMLResponse)
+def file_problem_page(
+    request: Request, problem_id: int, jira: JiraSetupDep, dry_run: Annotated[bool, Form()] = True
+) -> HTMLResponse:
+    """File the problem's package in Jira (or preview it); a filed problem links all its cases."""
+    return _file(request, "problem", problem_id, jira, dry_run=dry_run)
+
+
+def _file(request: Request, kind: str, sid: int, jira: JiraSetup, *, dry_run: bool) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "kind": kind,
+        "sid": sid,
+        "asked_to_file": not dry_run,
+        "not_configured": jira.problem,
+    }
+    escalate = escalate_problem if kind == "problem" else escalate_case
+    status = 200
+    try:
+        result = escalate(
+            request.app.state.db, sid, investigator=get_investigator(request), jira=jira.client,
+            dry_run=dry_run or jira.client is None,
+        )  # fmt: skip
+        ctx.update(_outcome(result, jira))
+    except ConnectorError as exc:
+        status = 502
+        ctx["error"] = f"Jira did not accept the request: {exc}"
+    return templates.TemplateResponse(request, "escalation_result.html", ctx, status_code=status)
+
+
+def _outcome(result: EscalationResult, jira: JiraSetup) -> dict[str, Any]:
+    """What the result page shows: the issue filed or commented on, or the fields a dry run would send."""
+    out: dict[str, Any] = {"package": result.package, "defect_id": result.defect_id}
+    o = result.outcome
+    if o is not None and o.action != EscalationAction.DRY_RUN:
+        out.update(action=o.action.value, key=o.key, url=o.url, score=o.duplicate_score, links=o.remote_links)
+        return out
+    out["action"] = EscalationAction.DRY_RUN.value
+    if o is not None:
+        out.update(key=o.key, url=o.url, score=o.duplicate_score)  # the open duplicate it would comment on
+    fields = o.fields if o is not None and o.fields else None
+    if fields is None and jira.config is not None:
+        fields = issue_fields(jira.config, result.package.to_dict())
+    if fields is not None:
+        out["fields"] = fields
+        out["description"] = adf.plain_text(fields.get("description") or {})
+        out["fields_json"] = json.dumps(
+            {k: v for k, v in fields.items() if k != "description"}, indent=2, ensure_ascii=False
+        )
+    return out
 
 
 @router.get("/backlog", response_class=HTMLResponse)
