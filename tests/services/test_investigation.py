@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,19 @@ from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.evidence import SqlEvidence
 from paytriage.adapters.storage.orm import CaseRow, CaseTicketRow, LogEventRow, TicketRow
 from paytriage.domain import LogEvent, NotFoundError, Release, Ticket, Transaction
-from paytriage.engines.investigate.correlation import Correlator
+from paytriage.engines.investigate.correlation import (
+    Correlation,
+    Correlator,
+    TemplateRate,
+    clues_from_tickets,
+)
+from paytriage.engines.investigate.detectors import DetectorConfig, DetectorContext
 from paytriage.engines.investigate.evidence import LogQuery, MemoryEvidence, TxnQuery
 from paytriage.engines.investigate.hypotheses import HypothesisKind
 from paytriage.engines.investigate.investigator import Investigator
+from paytriage.engines.investigate.spikes import could_spike, template_spike
 from paytriage.engines.logmining.fields import enrich_event
-from paytriage.services.investigation import assign_log_templates, investigate_case, load_miner
+from paytriage.services.investigation import assign_log_templates, case_tickets, investigate_case, load_miner
 
 
 def _store(db: Database, txns: list[Transaction], logs: list[LogEvent], tickets: list[Ticket]) -> None:
@@ -147,3 +155,40 @@ def test_sampled_template_rates_keep_exact_counts_and_first_times(
     for r in b:
         assert len(r.samples) <= 3 + len(r.own)
         assert {e.fingerprint for e in r.own} <= {e.fingerprint for e in r.samples}
+
+
+def test_template_rows_are_read_only_for_rates_that_could_spike(
+    stored: tuple[Database, list[Transaction], list[LogEvent], dict[str, int]], tmp_path: Path
+) -> None:
+    db, _, _, cases = stored
+    state = tmp_path / "templates.json"
+    assign_log_templates(db, state_path=state)
+    miner = load_miner(state)
+    skipped = 0
+    for cfg in (DetectorConfig(), DetectorConfig(min_count=50, min_baseline_days=1)):
+        inv = Investigator(miner=miner, config=cfg)
+        with db.session() as s:
+            src = SqlEvidence(s)
+            for case_id in cases.values():
+                clues = clues_from_tickets(case_tickets(s, case_id), extractor=inv.extractor)
+                full = inv.correlator.correlate(clues, src, miner)
+                lazy = inv.correlator.correlate(clues, src, miner, sample_when=partial(could_spike, cfg=cfg))
+                assert [_rate_key(r) for r in lazy.templates] == [_rate_key(r) for r in full.templates]
+                for a, b in zip(lazy.templates, full.templates, strict=True):
+                    if could_spike(b, cfg):
+                        assert [e.fingerprint for e in a.samples] == [e.fingerprint for e in b.samples]
+                    else:  # not read: only the case's own lines
+                        skipped += 1
+                        assert {e.fingerprint for e in a.samples} == {e.fingerprint for e in a.own}
+                ctx = DetectorContext(corr=full, source=src, codes=inv.codes, config=cfg)
+                assert _spikes(ctx, lazy) == _spikes(ctx, full)
+    assert skipped  # the test exercises rates left unread
+
+
+def _rate_key(r: TemplateRate) -> tuple[object, ...]:
+    return (r.template_id, r.http_status, r.current, r.baseline, r.baseline_days, r.first_seen, r.level)
+
+
+def _spikes(ctx: DetectorContext, corr: Correlation) -> list[tuple[str, str, float]]:
+    ctx.corr = corr
+    return [(h.title, h.summary, h.confidence) for h in template_spike(ctx)]
