@@ -133,6 +133,12 @@ def _ticket_transactions(ticket: Ticket, triage: dict[str, Any] | None) -> list[
     return ids
 
 
+def _stored_entities(triage: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The entities triage stored with the case (reused: extracting again is most of the cost)."""
+    ents = (triage or {}).get("entities")
+    return ents if isinstance(ents, list) else None
+
+
 def _extra_keys(ticket: Ticket, txn_keys: list[dict[str, str]]) -> dict[str, list[str]]:
     extra: dict[str, list[str]] = {}
     for keys in txn_keys:
@@ -209,6 +215,7 @@ def detect_problems(
                     ticket,
                     extra_keys=_extra_keys(ticket, [known[i] for i in ids if i in known]),
                     transaction_ids=ids,
+                    entities=_stored_entities(case.triage),
                 )
                 tracker.add(feats, category=case.category)
                 case_of[str(case.id)] = case.id
