@@ -151,3 +151,14 @@ def test_a_concurrent_incident_does_not_outvote_the_problems_cause() -> None:
     inp = replace(_input(release=False), representatives=reps)
     inp.subject.category = "account_verification_restriction"
     assert build_problem_package(inp).to_dict()["suspected_component"] == "kyc-service"
+
+
+def test_a_step_shared_by_representatives_is_listed_once() -> None:
+    inp = _input()
+    first = inp.representatives[1]
+    twin = CaseEvidence(13, first.tickets, first.investigation, first.triage)  # same evidence, another case
+    pkg = build_problem_package(replace(inp, representatives=[*inp.representatives, twin]))
+    steps = pkg.sections["reproduction_steps"].value
+    bodies = [s.split(": ", 1)[1] for s in steps]
+    assert steps and len(bodies) == len(set(bodies))
+    assert not any(s.startswith("case 13:") for s in steps)

@@ -113,7 +113,7 @@ def logged_requests(logs: Iterable[LogEvent], *, limit: int = 2) -> list[LoggedR
             "",
         )
         if why:
-            r = replace(r, why=redact(why).text[:240])
+            r = replace(r, why=redact(why).text[:360])
         found.append(r)
         if len(found) >= limit:
             break

@@ -277,6 +277,7 @@ def _environment(inp: ProblemInput) -> Section:
 
 def _reproduction(inp: ProblemInput) -> Section:
     steps: list[str] = []
+    seen: set[str] = set()
     sources: set[str] = set()
     missing: set[str] = set()
     for rep in inp.representatives:
@@ -284,7 +285,9 @@ def _reproduction(inp: ProblemInput) -> Section:
             EscalationInput(inp.subject, rep.tickets, inp.now, investigation=rep.investigation)
         )
         if sec.value:
-            steps += [f"case {rep.case_id}: {s}" for s in sec.value]
+            fresh = [s for s in sec.value if s not in seen]  # cases of one merchant share log lines
+            seen.update(fresh)
+            steps += [f"case {rep.case_id}: {s}" for s in fresh]
             sources.update(sec.sources)
         missing.update(sec.missing)
     if steps and "request_or_transaction" in missing:
