@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from paytriage.adapters.connectors.jira import EscalationAction, JiraClient, TicketLink
@@ -176,10 +176,22 @@ def _daily_counts(tickets: list[Ticket]) -> list[tuple[str, int]]:
     return [(d, counts.get(d, 0)) for d in span]
 
 
+#: The distinct log services as one seek per service on ``ix_log_events_service_time`` (a "loose index
+#: scan"): ``SELECT DISTINCT service`` reads every row of the index (seconds at 10M log events).
+_DISTINCT_SERVICES = text(
+    "WITH RECURSIVE svc(name) AS ("
+    " SELECT MIN(service) FROM log_events"
+    " UNION ALL"
+    " SELECT (SELECT MIN(l.service) FROM log_events l WHERE l.service > svc.name) FROM svc"
+    " WHERE svc.name IS NOT NULL"
+    ") SELECT name FROM svc WHERE name IS NOT NULL"
+)
+
+
 def _service_names(session: Session, component: str) -> list[str]:
     """Log services of a release component: itself, its loggers (``c.p.kyc.UploadController`` for
     ``kyc-service``) and numbered instances (``webhook-dispatcher-2``)."""
-    names = session.scalars(select(LogEventRow.service).distinct()).all()
+    names = session.scalars(_DISTINCT_SERVICES).all()
     return sorted(s for s in names if s and (s == component or canonical(s, [component]) != s))
 
 
