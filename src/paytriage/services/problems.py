@@ -5,7 +5,8 @@ Replays cases in arrival order through the incremental :class:`ProblemGrouper` a
 recognised live. A problem is *systemic* once tickets from ``min_customers`` different customers
 sharing a specific key (BIN, response code, plugin version, bank, file type, or a country or
 currency within a category, or one text group) arrive far above that key's own seasonal baseline;
-its detection time is the arrival of the ticket that crossed that line. Grouping keys come from the
+its detection time is the arrival of the ticket that crossed that line (a line drawn lower for signals
+an active log alert corroborates, see :class:`SystemicTracker`). Grouping keys come from the
 ticket text and from what the stored transactions already say (card BIN, response code, bank,
 country, currency, plugin).
 """
@@ -183,6 +184,10 @@ def detect_problems(
     tracker.reset()
     grouper = tracker.grouper_
     run = ProblemRun()
+    with db.session() as session:
+        # log incidents first: each corroborates tickets only from the moment it was detected
+        run.log_incidents = log_incidents(session, logs or LogSignalDetector())
+    tracker.use_logs(run.log_incidents)
     case_of: dict[str, int] = {}
     external_of: dict[str, str] = {}
     detected: dict[int, DetectedProblem] = {}
@@ -223,7 +228,6 @@ def detect_problems(
                 run.cases += 1
             if on_progress is not None:
                 on_progress(len(cases))
-        run.log_incidents = log_incidents(session, logs or LogSignalDetector())
         weights = token_weights(run.log_incidents)
         for sp in tracker.systemic():
             state = grouper.problem(sp.problem_id)

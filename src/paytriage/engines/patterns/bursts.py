@@ -14,7 +14,9 @@ where the volume is the seasonal Poisson GLM of total ticket volume from :mod:`.
 imply (so a busy hour never makes a common key look unusual). The tail is the detection engine's
 Poisson one. Counting customers instead of tickets keeps one persistent writer from being a burst.
 
-A burst must pass a minimum-evidence rule (p-value, customers, ratio) and opens an episode for its
+Windows run from 15 minutes to a day: an outage's first customers often write within minutes of
+each other, and waiting for an hour-long window to fill costs tickets; a slow incident needs the
+day. A burst must pass a minimum-evidence rule (p-value, customers, ratio) and opens an episode for its
 signal; no second burst for that signal until the episode has gone quiet (the signal's rate in the
 longest window is back under ``min_ratio`` times its baseline).
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -43,11 +45,15 @@ class Burst:
 
     signal: str
     detected_at: datetime
-    window_hours: int
+    window_hours: float
     observed: int
     expected: float
     p_value: float
     ticket_ids: tuple[str, ...]
+    #: the significance level it passed (lower than the detector's own when corroborated)
+    alpha: float | None = None
+    #: why a looser level applied, e.g. the log alert that corroborates the tickets
+    note: str = ""
 
     @property
     def ratio(self) -> float:
@@ -64,10 +70,11 @@ class Burst:
 
     def describe(self) -> str:
         """The evidence in words, for people and for logs."""
-        return (
-            f"{self.signal}: {self.observed} customers in {self.window_hours} h where "
+        text = (
+            f"{self.signal}: {self.observed} customers in {self.window_hours:g} h where "
             f"{self.expected:.2f} expected (p={self.p_value:.1e})"
         )
+        return f"{text}; {self.note}" if self.note else text
 
 
 @dataclass(slots=True)
@@ -86,7 +93,7 @@ class KeyBurstDetector:
     def __init__(
         self,
         *,
-        windows_hours: Sequence[int] = (1, 3, 6, 24),
+        windows_hours: Sequence[float] = (0.25, 0.5, 1, 3, 6, 24),
         history_hours: int = 28 * 24,
         alpha: float = 1e-6,
         min_customers: int = 3,
@@ -118,8 +125,8 @@ class KeyBurstDetector:
         return self
 
     def _check(self) -> None:
-        if not self.windows_hours or min(self.windows_hours) < 1:
-            raise InputError("windows_hours must be positive hour counts", field="windows_hours")
+        if not self.windows_hours or min(self.windows_hours) <= 0:
+            raise InputError("windows_hours must be positive", field="windows_hours")
         if not 0 < self.alpha < 1:
             raise InputError("alpha must be between 0 and 1", field="alpha")
         if not 0.5 <= self.share_quantile < 1:
@@ -144,27 +151,37 @@ class KeyBurstDetector:
         self._baseline = fit_baseline([lo + i * HOUR for i in range(n)], counts)
         self._volume_fit_at = now
 
-    def _expected_volume(self, now: datetime, hours: int) -> float:
-        """Seasonal expected ticket volume in the ``hours`` before ``now`` (0 before the first fit)."""
+    def _expected_volume(self, now: datetime, hours: float) -> float:
+        """Seasonal expected ticket volume in the ``hours`` before ``now`` (0 before the first fit);
+        each clock hour counts by the fraction of it inside the window."""
         base = self._baseline
         if base is None:
             return 0.0
-        start = now - hours * HOUR
+        start = now - timedelta(hours=hours)
         first = start.replace(minute=0, second=0, microsecond=0)
-        grid = [first + i * HOUR for i in range(hours + 1)]
+        grid = [first + i * HOUR for i in range(int((now - first) // HOUR) + 1)]
         mu = base.mean(grid)  # type: ignore[attr-defined]
-        # the partial first and last hours count by the fraction of them inside the window
-        frac0 = 1.0 - (start - first) / HOUR
-        return float(mu[0] * frac0 + mu[1:-1].sum() + mu[-1] * (1.0 - frac0))
+        inside = [max(0.0, (min(h + HOUR, now) - max(h, start)) / HOUR) for h in grid]
+        return float(np.dot(mu, inside))
 
     def _count(self, times: list[datetime], lo: datetime, hi: datetime) -> int:
         return bisect.bisect_left(times, hi) - bisect.bisect_left(times, lo)
 
     # -- stream --------------------------------------------------------------------------------
     def observe(
-        self, ticket_id: str, when: datetime, signals: Iterable[str], customer: str | None = None
+        self,
+        ticket_id: str,
+        when: datetime,
+        signals: Iterable[str],
+        customer: str | None = None,
+        *,
+        alphas: Mapping[str, float] | None = None,
+        notes: Mapping[str, str] | None = None,
     ) -> list[Burst]:
-        """Record one ticket; the bursts it completes (one per signal whose episode it opens)."""
+        """Record one ticket; the bursts it completes (one per signal whose episode it opens).
+
+        ``alphas`` overrides the significance level of some signals for this test (e.g. looser
+        where independent evidence, a log alert, corroborates them); ``notes`` says why."""
         self._check()
         if self.times_ and when < self.times_[-1]:
             raise InputError("tickets must arrive in time order", field="created_at")
@@ -181,7 +198,8 @@ class KeyBurstDetector:
             sig.recent.append((when, ticket_id, who))
             while sig.recent and sig.recent[0][0] <= when - longest:
                 sig.recent.popleft()
-            burst = self._test(name, sig, when)
+            alpha = self.alpha if alphas is None else alphas.get(name, self.alpha)
+            burst = self._test(name, sig, when, alpha, (notes or {}).get(name, ""))
             if sig.hot:
                 if burst is None and self._quiet(sig, when):
                     sig.hot = False
@@ -210,7 +228,7 @@ class KeyBurstDetector:
                 best = max(best, 1.0 - self._expected(sig, when, w, others) / customers)
         return best
 
-    def _expected(self, sig: _Signal, when: datetime, w: int, others: int) -> float:
+    def _expected(self, sig: _Signal, when: datetime, w: float, others: int) -> float:
         lo = when - self.history_hours * HOUR
         cut = when - w * HOUR
         n_sig = self._count(sig.times, lo, cut)
@@ -225,13 +243,13 @@ class KeyBurstDetector:
         conditional = share / (1.0 - share) * others if share < 1.0 else float("inf")
         return max(seasonal, conditional)
 
-    def _window(self, sig: _Signal, when: datetime, w: int) -> tuple[list[str], int, int]:
+    def _window(self, sig: _Signal, when: datetime, w: float) -> tuple[list[str], int, int]:
         lo = when - w * HOUR
         inside = [(tid, who) for t, tid, who in sig.recent if t > lo]
         total = self._count(self.times_, lo + timedelta(microseconds=1), when + timedelta(microseconds=1))
         return [tid for tid, _ in inside], len({who for _, who in inside}), total - len(inside)
 
-    def _test(self, name: str, sig: _Signal, when: datetime) -> Burst | None:
+    def _test(self, name: str, sig: _Signal, when: datetime, alpha: float, note: str = "") -> Burst | None:
         best: Burst | None = None
         span = when - self.times_[0]
         for w in self.windows_hours:
@@ -245,8 +263,11 @@ class KeyBurstDetector:
             if customers < self.min_ratio * exp:
                 continue
             p = count_tail(customers, exp)
-            if p <= self.alpha and (best is None or p < best.p_value):
-                best = Burst(name, when, w, customers, round(exp, 4), p, tuple(tickets))
+            if p <= alpha and (best is None or p < best.p_value):
+                best = Burst(
+                    name, when, w, customers, round(exp, 4), p, tuple(tickets), alpha,
+                    note if p > self.alpha else "",
+                )  # fmt: skip
         return best
 
     def _quiet(self, sig: _Signal, when: datetime) -> bool:

@@ -130,8 +130,9 @@ class LogIncident:
     words: set[str] = field(default_factory=set)
     #: values its lines name (``bin=465901`` → ``465901``, statuses, error codes, client versions)
     values: set[str] = field(default_factory=set)
-    #: per alert (same order as ``alerts``), the tokens of the lines behind that alert alone
-    alert_tokens: list[set[str]] = field(default_factory=list)
+    #: per alert (same order as ``alerts``), each token of the lines behind that alert alone and
+    #: when it was first logged (so a live reader can ask what was known at a given moment)
+    alert_tokens: list[dict[str, datetime]] = field(default_factory=list)
 
     @property
     def tokens(self) -> set[str]:
@@ -227,7 +228,7 @@ class LogSignalDetector:
             inc.alerts.sort(key=lambda a: (a.detected_at, a.signal))
             specific = {s for s in inc.signals if ":level:" not in s}
             for alert in inc.alerts:
-                mine: set[str] = set()
+                mine: dict[str, datetime] = {}
                 inc.alert_tokens.append(mine)
                 if specific and alert.signal not in specific:
                     continue
@@ -237,7 +238,8 @@ class LogSignalDetector:
                         inc.ids |= found
                         inc.words |= words
                         inc.values |= values
-                        mine |= found | words | values
+                        for tok in found | words | values:
+                            mine.setdefault(tok, when)
         return sorted(out, key=lambda i: (i.detected_at, i.service))
 
 
@@ -276,7 +278,7 @@ def first_link(
     for alert, mine in zip(incident.alerts, incident.alert_tokens, strict=False):
         if until is not None and alert.detected_at > until:
             break
-        weight = sum(weights.get(t, 1.0) for t in mine & wanted)
+        weight = sum(weights.get(t, 1.0) for t in wanted.intersection(mine))
         if weight >= min_link:
             return alert.detected_at, weight
     return None

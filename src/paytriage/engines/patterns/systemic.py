@@ -12,18 +12,29 @@ of its signals (with estimated purity ≥ ``join_purity``) joins it: that is att
 
 Signals are plain strings, e.g. ``bin:465901``, ``category:refund``, ``category:refund|currency:jpy``,
 ``group:17``.
+
+Log corroboration (:meth:`SystemicTracker.use_logs`): the platform's own logs often show an incident
+before or while the first tickets arrive. A ticket whose identifiers, key values or words match
+what an active log alert's lines named *by then* (each token weighted by its specificity, see
+:func:`~paytriage.engines.patterns.log_signals.link_weight`) is corroborated by that alert; once
+``min_corroborated`` customers carrying a signal are corroborated by the same log incident, that
+signal's burst test runs at ``corroborated_alpha`` instead of the detector's own level. Two
+independent sources agreeing need less evidence from each; the other minimum-evidence rules
+(customers, ratio over baseline) stay.
 """
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from paytriage.domain.errors import InputError
 from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
-from paytriage.engines.patterns.features import KeyKind, TicketFeatures
+from paytriage.engines.patterns.features import KeyKind, TicketFeatures, tokenize
 from paytriage.engines.patterns.grouping import Assignment, ProblemGrouper
+from paytriage.engines.patterns.log_signals import LogIncident, key_tokens
 
 __all__ = ["SIGNAL_KINDS", "SystemicProblem", "SystemicTracker", "ticket_signals"]
 
@@ -72,6 +83,10 @@ def _atoms(signal: str) -> frozenset[str]:
     return frozenset([head, *rest.split("|")]) if rest else frozenset([head])
 
 
+def _nested(a: frozenset[str], b: frozenset[str]) -> bool:
+    return a < b or b < a
+
+
 def _broad(signal: str) -> bool:
     """A bare category (``category:refund``) says little about one ticket on its own."""
     return signal.startswith("category:") and "|" not in signal
@@ -100,8 +115,12 @@ class SystemicTracker:
     """Groups tickets (``grouper``) and decides which problems are systemic (``detector``).
 
     ``min_tickets``: a burst must hold this many tickets to open a problem. ``overlap``: share of
-    a burst's tickets already in a systemic problem that makes the burst part of it.
+    a burst's tickets already in a systemic problem that makes the burst part of it. ``bridge_hours``:
+    problems detected this close together that one burst bridges are merged.
     ``active_hours``: how long after its last ticket a systemic problem still attracts tickets.
+    Log corroboration (see the module docstring): ``corroborated_alpha``, ``min_corroborated``,
+    ``min_log_link`` (specificity-weighted shared tokens) and ``log_active_hours`` (how long after
+    an alert it corroborates tickets).
     """
 
     def __init__(
@@ -111,21 +130,31 @@ class SystemicTracker:
         detector: KeyBurstDetector | None = None,
         min_tickets: int = 3,
         overlap: float = 0.34,
+        bridge_hours: float = 6.0,
         join_purity: float = 0.6,
         min_text_similarity: float = 0.25,
         active_hours: float = 24.0,
         dedupe_hours: float = 72.0,
         group_signals: bool = False,
+        corroborated_alpha: float = 1e-3,
+        min_corroborated: int = 2,
+        min_log_link: float = 2.0,
+        log_active_hours: float = 6.0,
     ) -> None:
         self.grouper = grouper
         self.detector = detector
         self.min_tickets = min_tickets
         self.overlap = overlap
+        self.bridge_hours = bridge_hours
         self.join_purity = join_purity
         self.min_text_similarity = min_text_similarity
         self.active_hours = active_hours
         self.dedupe_hours = dedupe_hours
         self.group_signals = group_signals
+        self.corroborated_alpha = corroborated_alpha
+        self.min_corroborated = min_corroborated
+        self.min_log_link = min_log_link
+        self.log_active_hours = log_active_hours
         self.reset()
 
     def reset(self) -> SystemicTracker:
@@ -134,7 +163,77 @@ class SystemicTracker:
         self.problems_: list[SystemicProblem] = []
         self.features_: dict[str, TicketFeatures] = {}
         self.owner_: dict[str, SystemicProblem] = {}
+        self.logs_: list[LogIncident] = []
+        self._known = 0  # log incidents detected so far (``logs_`` is in detection order)
+        self._df: Counter[str] = Counter()
+        self._backing: dict[str, deque[tuple[datetime, int, str]]] = {}
         return self
+
+    def use_logs(self, incidents: Iterable[LogIncident]) -> SystemicTracker:
+        """Log incidents that may corroborate tickets; each is used only from its detection on."""
+        self.logs_ = sorted(incidents, key=lambda i: i.detected_at)
+        self._known = 0
+        self._df = Counter()
+        self._backing = {}
+        return self
+
+    def _corroborating(self, ticket: TicketFeatures) -> tuple[int, str] | None:
+        """The known log incident (index, alert signal) whose active alert's lines, as logged by
+        now, share evidence worth ``min_log_link`` with this ticket; the strongest."""
+        now = ticket.created_at
+        while self._known < len(self.logs_) and self.logs_[self._known].detected_at <= now:
+            self._df.update(self.logs_[self._known].tokens)
+            self._known += 1
+        if not self._known:
+            return None
+        tokens = {t.lower() for t in ticket.transaction_ids}
+        tokens |= {x.lower() for x in (ticket.customer_id, ticket.merchant_id) if x}
+        tokens |= key_tokens(ticket.keys) | set(tokenize(ticket.text))
+        edge = now - timedelta(hours=self.log_active_hours)
+        best: tuple[float, int, str] | None = None
+        for idx in range(self._known - 1, -1, -1):
+            inc = self.logs_[idx]
+            if inc.detected_at < edge - timedelta(days=7):
+                break  # incidents are in detection order; nothing older can still be active
+            for alert, mine in zip(inc.alerts, inc.alert_tokens, strict=False):
+                if alert.detected_at > now:
+                    break
+                if alert.detected_at < edge:
+                    continue
+                weight = sum(
+                    1.0 / self._df[t] for t in tokens if t in mine and mine[t] <= now and self._df[t]
+                )
+                if weight >= self.min_log_link and (best is None or weight > best[0]):
+                    best = (weight, idx, alert.signal)
+        return None if best is None else (best[1], best[2])
+
+    def _corroborated(self, ticket: TicketFeatures, signals: set[str]) -> dict[str, str]:
+        """Signals now backed by one log incident for ``min_corroborated`` customers → why."""
+        if not self.logs_:
+            return {}
+        hit = self._corroborating(ticket)
+        now = ticket.created_at
+        window = timedelta(hours=max(self.detector_.windows_hours))
+        who = ticket.customer_id or f"ticket:{ticket.ticket_id}"
+        out: dict[str, str] = {}
+        for name in signals:
+            backing = self._backing.get(name)
+            if hit is not None:
+                backing = self._backing.setdefault(name, deque())
+                backing.append((now, hit[0], who))
+            if backing is None:
+                continue
+            while backing and backing[0][0] <= now - window:
+                backing.popleft()
+            if hit is None:
+                continue
+            customers = {c for _t, idx, c in backing if idx == hit[0]}
+            if len(customers) >= self.min_corroborated:
+                inc = self.logs_[hit[0]]
+                out[name] = (
+                    f"corroborated by log alert {hit[1]} ({inc.service}, {inc.detected_at:%Y-%m-%d %H:%M})"
+                )
+        return out
 
     def add(self, ticket: TicketFeatures, *, category: str | None = None) -> Assignment:
         """Group one ticket, update the burst signals, and open, extend or join systemic problems."""
@@ -144,7 +243,15 @@ class SystemicTracker:
         self.features_[ticket.ticket_id] = ticket
         group = self.grouper_.resolve(assignment.problem_id) if self.group_signals else None
         signals = ticket_signals(ticket.keys, category, group=group)
-        bursts = self.detector_.observe(ticket.ticket_id, ticket.created_at, signals, ticket.customer_id)
+        notes = self._corroborated(ticket, signals)
+        bursts = self.detector_.observe(
+            ticket.ticket_id,
+            ticket.created_at,
+            signals,
+            ticket.customer_id,
+            alphas={name: max(self.corroborated_alpha, self.detector_.alpha) for name in notes},
+            notes=notes,
+        )
         self._join(ticket, signals)
         for burst in bursts:
             self._on_burst(burst)
@@ -182,13 +289,21 @@ class SystemicTracker:
         if target is None:
             # a refinement (or generalisation) of a signal that is bursting right now in a problem,
             # e.g. category:refund|currency:jpy next to category:refund: the same incident
+            # A burst that bridges several problems this way (category:pending|bank:x while both
+            # category:pending and bank:x burst in two problems) shows they are one incident seen
+            # first through different keys: they are merged into the earliest (when both were
+            # detected within ``bridge_hours``; a long-hot common key must not chain incidents).
             atoms = _atoms(burst.signal)
-            for p in recent:
-                if any(
-                    (atoms < _atoms(s) or _atoms(s) < atoms) and self.detector_.is_hot(s) for s in p.signals
-                ):
-                    target = p
-                    break
+            bridged = [
+                p
+                for p in recent
+                if any(_nested(atoms, _atoms(s)) and self.detector_.is_hot(s) for s in p.signals)
+            ]
+            if bridged:
+                target = bridged[0]
+                for other in bridged[1:]:
+                    if other.detected_at - target.detected_at <= timedelta(hours=self.bridge_hours):
+                        self._merge(target, other)
         if target is None:
             # the same incident seen through another key: the burst's tickets and the problem's
             # overlap by at least ``overlap`` of the smaller of the two
@@ -213,6 +328,13 @@ class SystemicTracker:
             members = free
         target.bursts.append(burst)
         self._take(target, [t for t in members if t not in self.owner_], burst.detected_at)
+
+    def _merge(self, into: SystemicProblem, other: SystemicProblem) -> None:
+        """One incident found twice: ``other``'s bursts and tickets join ``into`` (the earlier)."""
+        self._take(into, sorted(other.ticket_ids), other.last_seen or other.detected_at)
+        into.bursts = sorted(into.bursts + other.bursts, key=lambda b: (b.detected_at, b.signal))
+        into.detected_at = min(into.detected_at, other.detected_at)
+        self.problems_.remove(other)
 
     def _take(self, p: SystemicProblem, ticket_ids: Sequence[str], when: datetime) -> None:
         if ticket_ids:
