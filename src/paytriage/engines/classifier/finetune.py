@@ -59,8 +59,7 @@ def _model_dir(name: str) -> Path:
         raise EmbeddingsUnavailableError(ENABLE_HINT)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    module = importlib.import_module(_PACKAGED_MODELS[name][0])
-    return Path(module.get_model_path())
+    return _PACKAGED_MODELS[name].path()
 
 
 def _build_network(name: str, n_classes: int) -> tuple[Any, Any]:

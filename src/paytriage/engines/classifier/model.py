@@ -6,7 +6,10 @@ learned state ends in ``_``) so the triage engine can call ``predict_proba(texts
 cross-validation turns its margins into calibrated probabilities, and tickets whose top
 probability is under ``abstain_threshold`` go to a person. The ``finetuned`` feature set also
 fine-tunes the packaged encoder end to end (:mod:`.finetune`) and averages its probabilities
-with the linear model's: the two err on different tickets, so the blend beats either.
+with the linear model's: the two err on different tickets, so the blend beats either. The
+``ensemble`` feature set instead keeps every encoder frozen and trains one logistic regression per
+packaged encoder next to the TF-IDF SVM, averaging their calibrated probabilities: encoders
+trained on different data err on different tickets, and nothing but linear models is fitted.
 """
 
 # ruff: noqa: N803  (X and C are scikit-learn's argument names)
@@ -23,6 +26,7 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
@@ -35,10 +39,19 @@ from paytriage.engines.classifier.encoder import (
     load_encoder,
 )
 
-__all__ = ["FEATURE_SETS", "Features", "Prediction", "ProgressFn", "TicketClassifier", "few_shot_classifier"]
+__all__ = [
+    "ENSEMBLE_ENCODERS",
+    "FEATURE_SETS",
+    "Features",
+    "Prediction",
+    "ProgressFn",
+    "TicketClassifier",
+    "few_shot_classifier",
+]
 
-Features = Literal["tfidf", "embeddings", "combined", "finetuned"]
-FEATURE_SETS: tuple[str, ...] = ("tfidf", "embeddings", "combined", "finetuned")
+Features = Literal["tfidf", "embeddings", "combined", "finetuned", "ensemble"]
+FEATURE_SETS: tuple[str, ...] = ("tfidf", "embeddings", "combined", "finetuned", "ensemble")
+ENSEMBLE_ENCODERS = "all-MiniLM-L6-v2,all-mpnet-base-v2"
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -87,6 +100,11 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     encoder: name of a packaged encoder, or an object with ``encode(texts)`` (tests inject fakes).
     finetune_weight: share of the fine-tuned encoder in ``finetuned``'s blended probabilities.
     finetune_epochs, finetune_frozen_layers: see :class:`.finetune.TransformerFineTuner`.
+    ensemble_encoders: ``ensemble``'s frozen encoders, comma-separated packaged names (or a list of
+        names or encoder objects).
+    dense_share: weight of the encoders' averaged probabilities in ``ensemble``'s blend (the
+        TF-IDF SVM gets the rest).
+    dense_C: inverse regularisation of each encoder's logistic regression.
     """
 
     vectorizer_: FeatureUnion | None
@@ -94,6 +112,7 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     classes_: NDArray[Any]
     calibrated_: bool
     finetuned_: Any = None
+    dense_models_: list[Any] | None = None
 
     def __init__(
         self,
@@ -107,6 +126,9 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         finetune_weight: float = 0.5,
         finetune_epochs: int = 2,
         finetune_frozen_layers: int = 2,
+        ensemble_encoders: Any = ENSEMBLE_ENCODERS,
+        dense_share: float = 0.67,
+        dense_C: float = 10.0,
     ) -> None:
         self.features = features
         self.C = C
@@ -118,6 +140,9 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.finetune_weight = finetune_weight
         self.finetune_epochs = finetune_epochs
         self.finetune_frozen_layers = finetune_frozen_layers
+        self.ensemble_encoders = ensemble_encoders
+        self.dense_share = dense_share
+        self.dense_C = dense_C
 
     # -- features ---------------------------------------------------------------------------
     def _encoder(self) -> Encoder:
@@ -129,9 +154,27 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             return enc
         return self.encoder  # type: ignore[no-any-return]
 
+    def _members(self) -> list[Encoder]:
+        """``ensemble``'s encoders, loaded once per name."""
+        spec = self.ensemble_encoders
+        items = [s.strip() for s in spec.split(",") if s.strip()] if isinstance(spec, str) else list(spec)
+        if not items:
+            raise InputError("ensemble needs at least one encoder", field="ensemble_encoders")
+        cache: dict[str, Encoder] = getattr(self, "_member_cache", {})
+        out: list[Encoder] = []
+        for item in items:
+            if isinstance(item, str):
+                if item not in cache:
+                    cache[item] = load_encoder(item)
+                out.append(cache[item])
+            else:
+                out.append(item)
+        self._member_cache = cache
+        return out
+
     def _transform(self, texts: list[str], progress: ProgressFn | None, *, fit: bool) -> Any:
         blocks: list[Any] = []
-        if self.features in ("tfidf", "combined", "finetuned"):
+        if self.features in ("tfidf", "combined", "finetuned", "ensemble"):
             if progress:
                 progress("tf-idf features", 0, 1)
             if fit:
@@ -177,11 +220,24 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.classes_ = np.asarray(self.model_.classes_, dtype=object)
         self.calibrated_ = folds >= 2
         self.finetuned_ = None
+        self.dense_models_ = None
+        if self.features == "ensemble":
+            self.dense_models_ = [self._fit_member(enc, texts, labels, progress) for enc in self._members()]
         if self.features == "finetuned":
             self.finetuned_ = self._fine_tuner().fit(texts, labels, progress=progress)
             if [str(c) for c in self.finetuned_.classes_] != [str(c) for c in self.classes_]:
                 raise InputError("fine-tuned and linear models disagree on the label set", field="label")
         return self
+
+    def _fit_member(
+        self, encoder: Encoder, texts: list[str], labels: list[str], progress: ProgressFn | None
+    ) -> LogisticRegression:
+        dense = encoder.encode(texts, progress=progress)
+        lr = LogisticRegression(C=self.dense_C, max_iter=2000)
+        lr.fit(dense, np.asarray(labels, dtype=object))
+        if [str(c) for c in lr.classes_] != [str(c) for c in self.classes_]:
+            raise InputError("ensemble members disagree on the label set", field="label")
+        return lr
 
     def _fine_tuner(self) -> Any:
         from paytriage.engines.classifier.finetune import TransformerFineTuner
@@ -211,6 +267,16 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self, "model_")
         texts = _check_texts(X)
         linear = self._linear_proba(self._transform(texts, progress, fit=False))
+        if self.dense_models_:
+            members = self._members()
+            if len(members) != len(self.dense_models_):
+                raise InputError("ensemble encoders differ from the trained members", field="encoders")
+            parts = [
+                lr.predict_proba(enc.encode(texts, progress=progress))
+                for enc, lr in zip(members, self.dense_models_, strict=True)
+            ]
+            s = self.dense_share
+            return np.asarray((1.0 - s) * linear + s * np.mean(parts, axis=0), dtype=np.float64)
         if self.finetuned_ is None:
             return linear
         dense = self.finetuned_.predict_proba(texts, progress=progress)

@@ -54,6 +54,9 @@ _PARAMS = (
     "finetune_weight",
     "finetune_epochs",
     "finetune_frozen_layers",
+    "ensemble_encoders",
+    "dense_share",
+    "dense_C",
 )
 # libraries a fine-tuned model also depends on (the weights package is added by name)
 _DENSE_LIBS = ("torch", "transformers", "safetensors")
@@ -124,6 +127,8 @@ def save_model(
     uses_encoder = model.features != "tfidf"
     if uses_encoder and not isinstance(model.encoder, str):
         raise ModelLoadError("only a packaged encoder (given by name) can be saved with the model")
+    if model.features == "ensemble" and not isinstance(model.ensemble_encoders, str):
+        raise ModelLoadError("only packaged encoders (given by name) can be saved with the model")
     info = ModelInfo(
         format=FORMAT,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -133,12 +138,13 @@ def save_model(
         training_data_sha256=data_hash(texts, labels),
         n_train=len(texts),
         metrics=metrics or {},
-        libraries=library_versions(_dense_libs(model) if model.finetuned_ is not None else ()),
+        libraries=library_versions(_dense_libs(model)),
     )
     state = {
         "vectorizer": model.vectorizer_,
         "model": model.model_,
         "calibrated": bool(model.calibrated_),
+        "dense": list(model.dense_models_ or []),
     }
     sio.dump(state, directory / WEIGHTS)
     if model.finetuned_ is not None:
@@ -150,9 +156,16 @@ def save_model(
 
 
 def _dense_libs(model: TicketClassifier) -> tuple[str, ...]:
-    from paytriage.engines.classifier.encoder import _PACKAGED_MODELS
+    """Libraries a model needs beyond the core install (none for ``tfidf``/``combined``)."""
+    from paytriage.engines.classifier.packaged import PACKAGED_MODELS
 
-    return (*_DENSE_LIBS, _PACKAGED_MODELS[str(model.encoder)][1])
+    if model.finetuned_ is not None:
+        return (*_DENSE_LIBS, *PACKAGED_MODELS[str(model.encoder)].pip_names)
+    if model.dense_models_:
+        names = [n.strip() for n in str(model.ensemble_encoders).split(",") if n.strip()]
+        weights = [pip for n in names if n in PACKAGED_MODELS for pip in PACKAGED_MODELS[n].pip_names[:1]]
+        return ("torch", "sentence-transformers", *weights)
+    return ()
 
 
 def _asdict(info: ModelInfo) -> dict[str, Any]:
@@ -181,7 +194,7 @@ def read_info(directory: Path) -> ModelInfo:
         if here[lib] == "unknown" and lib in dense:
             from paytriage.engines.classifier.encoder import ENABLE_HINT
 
-            raise ModelLoadError(f"{directory} is a fine-tuned model; {lib} is not installed: {ENABLE_HINT}")
+            raise ModelLoadError(f"{directory} needs {lib}, which is not installed: {ENABLE_HINT}")
         if _minor(saved) != _minor(here[lib]):
             raise ModelLoadError(
                 f"{directory} was saved with {lib} {saved} but {here[lib]} is installed; "
@@ -212,6 +225,9 @@ def load_model(directory: Path, *, encoder: Any = None) -> tuple[TicketClassifie
     model.model_ = state["model"]
     model.calibrated_ = bool(state["calibrated"])
     model.classes_ = _classes(model.model_.classes_, info.classes)
+    model.dense_models_ = list(state.get("dense", [])) or None
+    if model.features == "ensemble" and not model.dense_models_:
+        raise ModelLoadError(f"{weights}: an ensemble model without its encoder members")
     if model.features == "finetuned":
         model.finetuned_ = _load_finetuned(directory, info)
     return model, info
