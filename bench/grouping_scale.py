@@ -139,11 +139,12 @@ def generate(n: int, *, seed: int = 7, noise: float = 0.3, days: int = 90) -> It
     ]
     planted.sort(key=lambda x: x.begin)
     begins = [p.begin for p in planted]
+    ends = [p.begin + timedelta(hours=p.hours) for p in planted]
     merchants = [f"merchant-{i}" for i in range(max(50, n // 20))]
     step = days * 24 * 3600 / n
     for i in range(n):
         when = start + timedelta(seconds=i * step)
-        live = list(_window(planted, begins, when))
+        live = _window(begins, ends, when)
         opener, filler = rng.choice(_OPENERS), rng.sample(_FILLER, 2)
         amount = f"{rng.choice(['EUR', 'USD', 'GBP'])} {rng.randrange(5, 5000)}.{rng.randrange(100):02d}"
         if live and rng.random() >= noise:
@@ -175,12 +176,10 @@ def generate(n: int, *, seed: int = 7, noise: float = 0.3, days: int = 90) -> It
         yield ticket, truth
 
 
-def _window(planted: list[_Planted], begins: list[datetime], when: datetime) -> Iterator[int]:
+def _window(begins: list[datetime], ends: list[datetime], when: datetime) -> list[int]:
     """Planted problems live at ``when`` (they last at most 240 h; ``begins`` is sorted)."""
     lo = bisect.bisect_left(begins, when - timedelta(hours=240))
-    for i in range(lo, bisect.bisect_right(begins, when)):
-        if when <= planted[i].begin + timedelta(hours=planted[i].hours):
-            yield i
+    return [i for i in range(lo, bisect.bisect_right(begins, when)) if when <= ends[i]]
 
 
 def _rss_mib() -> float:
