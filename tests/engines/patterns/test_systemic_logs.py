@@ -1,0 +1,106 @@
+"""Log corroboration: an active log alert matching the tickets lowers the evidence they need, never
+retroactively, and never for tickets it does not match."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
+from paytriage.engines.patterns.features import TicketFeatures
+from paytriage.engines.patterns.grouping import ProblemGrouper
+from paytriage.engines.patterns.log_signals import LogIncident
+from paytriage.engines.patterns.systemic import SystemicTracker
+
+START = datetime(2026, 3, 2, tzinfo=UTC)
+CATEGORIES = ["refund", "card_payment_declined", "payout_withdrawal", "login_and_access", "other"]
+AT = START + timedelta(days=4, hours=10)
+
+
+def background(seed: int, days: int = 6) -> list[tuple[TicketFeatures, str]]:
+    rng = random.Random(seed)
+    out = []
+    t = START
+    n = 0
+    while t < START + timedelta(days=days):
+        t += timedelta(hours=rng.expovariate(3.0 * (1.5 if 8 <= t.hour < 20 else 0.4)))
+        n += 1
+        cat = rng.choice(CATEGORIES)
+        out.append(
+            (TicketFeatures(f"b{n}", f"question about {cat} please help", t, frozenset(), f"c{n}"), cat)
+        )
+    return out
+
+
+def planted(n: int = 4) -> list[tuple[TicketFeatures, str]]:
+    """Sign-in failures with no specific key: only their category and their words tie them."""
+    return [
+        (
+            TicketFeatures(
+                f"i{k}",
+                "saml sign in rejected, certificate expired",
+                AT + timedelta(minutes=3 * k),
+                customer_id=f"v{k}",
+            ),
+            "login_and_access",
+        )
+        for k in range(n)
+    ]
+
+
+def incident(at: datetime, words: set[str]) -> LogIncident:
+    alert = Burst("log:identity:template:saml login rejected", at, 1, 12, 0.1, 1e-9, ())
+    return LogIncident("identity", [alert], words=set(words), alert_tokens=[dict.fromkeys(words, at)])
+
+
+def run(logs: list[LogIncident], seed: int = 1) -> SystemicTracker:
+    tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector())
+    tracker.use_logs(logs)
+    for feats, cat in sorted(background(seed) + planted(), key=lambda x: x[0].created_at):
+        tracker.add(feats, category=cat)
+    return tracker
+
+
+def test_weak_burst_alone_is_not_systemic() -> None:
+    assert run([]).systemic() == []
+
+
+def test_matching_log_alert_corroborates_the_weak_burst() -> None:
+    found = run([incident(AT - timedelta(minutes=10), {"saml", "certificate", "rejected"})]).systemic()
+    assert len(found) == 1
+    burst = found[0].first_burst
+    assert "corroborated by log alert" in burst.describe()
+    assert burst.alpha is not None and burst.p_value <= burst.alpha
+    assert burst.observed >= 3 and found[0].detected_at <= AT + timedelta(minutes=9)
+
+
+def test_alert_raised_after_the_tickets_does_not_count() -> None:
+    assert run([incident(AT + timedelta(hours=1), {"saml", "certificate", "rejected"})]).systemic() == []
+
+
+def test_unrelated_log_alert_does_not_count() -> None:
+    assert run([incident(AT - timedelta(minutes=10), {"payout", "settlement", "overdue"})]).systemic() == []
+
+
+def test_stale_alert_does_not_count() -> None:
+    old = AT - timedelta(hours=SystemicTracker().log_active_hours + 1)
+    assert run([incident(old, {"saml", "certificate", "rejected"})]).systemic() == []
+
+
+def test_quarter_hour_window_catches_a_fast_start() -> None:
+    """Three customers on one rare BIN within six minutes: the 15-minute window calls it at the third."""
+    fast = [
+        (
+            TicketFeatures(
+                f"f{k}", "card declined", AT + timedelta(minutes=3 * k), frozenset({"bin:465901"}), f"w{k}"
+            ),
+            "card_payment_declined",
+        )
+        for k in range(3)
+    ]
+    tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector())
+    for feats, cat in sorted(background(2) + fast, key=lambda x: x[0].created_at):
+        tracker.add(feats, category=cat)
+    [found] = tracker.systemic()
+    assert found.detected_at == AT + timedelta(minutes=6)
+    assert found.first_burst.window_hours < 1
