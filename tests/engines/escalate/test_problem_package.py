@@ -162,3 +162,22 @@ def test_a_step_shared_by_representatives_is_listed_once() -> None:
     bodies = [s.split(": ", 1)[1] for s in steps]
     assert steps and len(bodies) == len(set(bodies))
     assert not any(s.startswith("case 13:") for s in steps)
+
+
+def _login_problem(categories: Counter[str], transactions: int = 0) -> ProblemInput:
+    inp = _input()
+    facts = replace(inp.facts, transactions=transactions, money_minor_by_currency={}, categories=categories)
+    return replace(inp, facts=facts, representatives=[])
+
+
+def test_a_login_problem_with_one_misrouted_case_moves_no_money() -> None:
+    pkg = build_problem_package(_login_problem(Counter({"login_and_access": 3, "card_payment_declined": 1})))
+    assert pkg.sections["impact"].value["money_at_stake"].startswith("none: login_and_access")
+    assert not any(a.startswith("impact.") and a != "impact.trend" for a in pkg.completeness.ask_for)
+
+
+def test_money_is_still_asked_when_the_problem_is_not_mostly_about_access() -> None:
+    half = build_problem_package(_login_problem(Counter({"login_and_access": 2, "card_payment_declined": 2})))
+    assert "impact.money_at_stake" in half.completeness.ask_for
+    named = build_problem_package(_login_problem(Counter({"login_and_access": 4}), transactions=2))
+    assert "impact.money_at_stake" in named.completeness.ask_for  # a transaction is named: how much?

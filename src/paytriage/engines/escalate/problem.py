@@ -162,6 +162,16 @@ def _mix(counts: Counter[str], limit: int = 6) -> str:
     return ", ".join(f"{k} ×{n}" for k, n in top) + (f" (+{rest} more)" if rest > 0 else "")
 
 
+def _money_free(categories: Counter[str]) -> list[str]:
+    """The categories of a problem about access or identity, not money: all of its cases, or at least
+    three in four of them (one misrouted case does not make a login problem a money problem)."""
+    total = sum(categories.values())
+    free = sum(n for c, n in categories.items() if c in NO_MONEY_FLOW)
+    if not total or free * 4 < total * 3:
+        return []
+    return sorted(c for c in categories if c in NO_MONEY_FLOW)
+
+
 def _impact(inp: ProblemInput, base: Section) -> Section:
     f = inp.facts
     value: dict[str, Any] = {"tickets": len(inp.tickets), "cases": f.cases}
@@ -188,11 +198,9 @@ def _impact(inp: ProblemInput, base: Section) -> Section:
         f"{f.sla_due_24h} due within 24 h"
     )
     missing = [k for k in ("transactions", "money_at_stake") if not value[k]]
-    cats = set(f.categories)
-    if missing and cats and cats <= NO_MONEY_FLOW and not value["transactions"]:
-        value["money_at_stake"] = (
-            f"none: {', '.join(sorted(cats))} tickets move no money and name no transaction"
-        )
+    cats = _money_free(f.categories)
+    if missing and cats and not value["transactions"]:
+        value["money_at_stake"] = f"none: {', '.join(cats)} tickets move no money and name no transaction"
         sources.append("case categories (no money movement)")
         missing = []
     if "trend" not in value:
