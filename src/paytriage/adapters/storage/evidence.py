@@ -32,6 +32,8 @@ from paytriage.engines.investigate.evidence import LogQuery, TxnQuery
 
 __all__ = ["SqlEvidence"]
 
+_LOG = LogEventRow.__table__
+
 #: Most ids a single ``IN`` list carries (SQLite's parameter limit is far above; plans stay simple).
 _CHUNK = 500
 
@@ -47,21 +49,20 @@ class SqlEvidence:
         """Core rows, not ORM objects: detectors read thousands of them (ORM loading was 5× slower)."""
         t = TransactionRow.__table__
         conds = _txn_conditions(query)
+        conn = self.session.connection()  # Core execution: the ORM layer adds nothing to plain rows
         rows: list[Any] = []
         if query.ids:
             for chunk in _chunks(query.ids):
-                rows += self.session.execute(select(t).where(t.c.external_id.in_(chunk), *conds)).all()
+                rows += conn.execute(select(t).where(t.c.external_id.in_(chunk), *conds)).all()
             rows.sort(key=lambda r: r.created_at, reverse=True)
             rows = rows[:limit]
         else:
-            rows = list(
-                self.session.execute(select(t).where(*conds).order_by(t.c.created_at.desc()).limit(limit))
-            )
+            rows = list(conn.execute(select(t).where(*conds).order_by(t.c.created_at.desc()).limit(limit)))
         lifecycles: dict[int, list[StatusEvent]] = {}
         ev = TransactionEventRow.__table__
         ids = [r.id for r in rows] if events else []
         for k in range(0, len(ids), _CHUNK):
-            for e in self.session.execute(
+            for e in conn.execute(
                 select(ev.c.transaction_id, ev.c.at, ev.c.status, ev.c.code, ev.c.detail)
                 .where(ev.c.transaction_id.in_(ids[k : k + _CHUNK]))
                 .order_by(ev.c.at)
@@ -75,60 +76,62 @@ class SqlEvidence:
     def logs(self, query: LogQuery, *, limit: int) -> list[LogEvent]:
         """Core rows, not ORM objects (template samples read hundreds per case)."""
         rows: dict[int, Any] = {}
-        table = LogEventRow.__table__
-        for stmt in self._log_statements(select(table), query):
-            for r in self.session.execute(stmt.order_by(LogEventRow.timestamp.desc()).limit(limit)):
+        conn = self.session.connection()
+        for stmt in self._log_statements(select(_LOG), query):
+            for r in conn.execute(stmt.order_by(_LOG.c.timestamp.desc()).limit(limit)):
                 rows[r.id] = r
         ordered = sorted(rows.values(), key=lambda r: (r.timestamp, r.id), reverse=True)
         return [_log_event(r) for r in ordered[:limit]]
 
     def first_time(self, query: LogQuery) -> datetime | None:
+        conn = self.session.connection()
         times = [
-            self.session.scalar(stmt)
-            for stmt in self._log_statements(select(func.min(LogEventRow.timestamp)), query)
+            conn.scalar(stmt) for stmt in self._log_statements(select(func.min(_LOG.c.timestamp)), query)
         ]
         found = [t for t in times if t is not None]
         return min(found) if found else None
 
     def count_logs(self, query: LogQuery) -> int:
-        stmts = self._log_statements(select(LogEventRow.id), query)
+        conn = self.session.connection()
+        stmts = self._log_statements(select(_LOG.c.id), query)
         if len(stmts) == 1:
-            return int(self.session.scalar(select(func.count()).select_from(stmts[0].subquery())) or 0)
+            return int(conn.scalar(select(func.count()).select_from(stmts[0].subquery())) or 0)
         ids: set[int] = set()
         for stmt in stmts:
-            ids.update(self.session.scalars(stmt))
+            ids.update(conn.scalars(stmt))
         return len(ids)
 
     def _log_statements(self, base: Select[Any], q: LogQuery) -> list[Select[Any]]:
+        c = _LOG.c  # Core columns: building a statement from ORM attributes costs several times more
         common: list[ColumnElement[bool]] = []
         if q.start is not None:
-            common.append(LogEventRow.timestamp >= q.start)
+            common.append(c.timestamp >= q.start)
         if q.end is not None:
-            common.append(LogEventRow.timestamp < q.end)
+            common.append(c.timestamp < q.end)
         if q.template_ids:
-            common.append(LogEventRow.template_id.in_(q.template_ids))
+            common.append(c.template_id.in_(q.template_ids))
         if q.http_status is not None:
-            common.append(LogEventRow.http_status == q.http_status)
+            common.append(c.http_status == q.http_status)
         if q.service is not None:
-            common.append(LogEventRow.service == q.service)
+            common.append(c.service == q.service)
         alternatives: list[ColumnElement[bool]] = []
         for chunk in _chunks(q.transaction_ids):
-            alternatives.append(LogEventRow.transaction_id.in_(chunk))
+            alternatives.append(c.transaction_id.in_(chunk))
         for chunk in _chunks(q.request_ids):
-            alternatives.append(LogEventRow.request_id.in_(chunk))
+            alternatives.append(c.request_id.in_(chunk))
         for chunk in _chunks(q.merchant_ids):
-            alternatives.append(LogEventRow.merchant_id.in_(chunk))
+            alternatives.append(c.merchant_id.in_(chunk))
         for chunk in _chunks(q.customer_ids):
-            alternatives.append(LogEventRow.customer_id.in_(chunk))
+            alternatives.append(c.customer_id.in_(chunk))
         # No index serves text mentions: one scan of the time range tests them all.
-        scanned = [LogEventRow.message.contains(text, autoescape=True) for text in q.mentions]
+        scanned = [c.message.contains(text, autoescape=True) for text in q.mentions]
         if scanned:
             alternatives.append(or_(*scanned))
         # One statement per level: ``level = ? AND timestamp BETWEEN`` is a range of
         # ix_log_events_level_time in time order; with ``level IN (…)`` the planner walks the whole
         # window on ix_log_events_time instead (14 s for one text search at 10M events).
         by_level: list[list[ColumnElement[bool]]] = (
-            [[LogEventRow.level == lv] for lv in dict.fromkeys(q.levels)] if q.levels else [[]]
+            [[c.level == lv] for lv in dict.fromkeys(q.levels)] if q.levels else [[]]
         )
         return [
             base.where(*alt, *lv, *common) for alt in ([[a] for a in alternatives] or [[]]) for lv in by_level
