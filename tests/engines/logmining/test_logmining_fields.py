@@ -28,6 +28,8 @@ CASES = [
     ("charge ch_3MtwBwLkdIwHu7ix28a3tqPa failed: card_declined customer cus_NffrFeUfNV2Hib",
      "ch_3MtwBwLkdIwHu7ix28a3tqPa", None, None, "cus_NffrFeUfNV2Hib"),
     ("payment_id=A1B2C3D4E5 order=ord_77 amount=100", "A1B2C3D4E5", None, None, None),
+    ("topup tu_0000a91c22f3 status=pending method=bank_transfer", "tu_0000a91c22f3", None, None, None),
+    ("deposit_id=DEP-2291-77 credited late", "DEP-2291-77", None, None, None),
     ("retry scheduled attempt=3 delay_ms=400", None, None, None, None),  # numbers, not ids
     ("card_declined insufficient_funds", None, None, None, None),  # snake words without digits
 ]  # fmt: skip

@@ -55,7 +55,7 @@ KEY_FIELDS: dict[str, IdField] = {
     **_each(
         "txn txn_id tx tx_id trx trx_id transaction transaction_id payment payment_id payment_intent "
         "payment_intent_id charge charge_id refund refund_id payout payout_id transfer transfer_id "
-        "capture_id auth_id",
+        "capture_id auth_id topup topup_id top_up_id deposit deposit_id withdrawal withdrawal_id",
         IdField.TRANSACTION,
     ),
     # The API request that carried the call.
@@ -71,7 +71,7 @@ KEY_FIELDS: dict[str, IdField] = {
 #: Id prefixes (``<prefix>_<body>``) → field. Widely used by payment APIs (Stripe-style ``ch_``/``pi_``/
 #: ``re_``/``po_``/``acct_``/``cus_``) and by the id generators of many platforms (``txn_``, ``req_``).
 PREFIX_FIELDS: dict[str, IdField] = {
-    **_each("pay py ch pi re rf po pyr tr txn tx trx dp payout refund", IdField.TRANSACTION),
+    **_each("pay py ch pi re rf po pyr tr txn tx trx dp tu wd payout refund topup", IdField.TRANSACTION),
     **_each("req request", IdField.REQUEST),
     **_each("m mer merch acct org", IdField.MERCHANT),
     **_each("cus cust cu", IdField.CUSTOMER),
