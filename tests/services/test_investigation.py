@@ -120,6 +120,13 @@ def test_sql_evidence_answers_like_the_memory_port(
         LogQuery(levels=("error", "critical"), start=T0 - timedelta(days=1)),
         LogQuery(mentions=("m_0000002",), merchant_ids=("m_0000004",), start=T0 - timedelta(hours=6), end=T0),
         LogQuery(merchant_ids=("m_0000002",), customer_ids=("cus_000051",), levels=("warning",)),
+        LogQuery(  # id seeks test every level on their rows; the text scan runs once per level
+            mentions=("bin=465901",),
+            merchant_ids=("m_0000002", "m_0000004"),
+            transaction_ids=(some.external_id,),
+            levels=("warning", "error", "critical"),
+            start=T0 - timedelta(hours=6),
+        ),
     ]
     with db.session() as s:
         sql = SqlEvidence(s)

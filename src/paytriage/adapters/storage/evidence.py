@@ -114,28 +114,30 @@ class SqlEvidence:
             common.append(c.http_status == q.http_status)
         if q.service is not None:
             common.append(c.service == q.service)
-        alternatives: list[ColumnElement[bool]] = []
+        seeks: list[ColumnElement[bool]] = []  # alternatives an id index serves
         for chunk in _chunks(q.transaction_ids):
-            alternatives.append(c.transaction_id.in_(chunk))
+            seeks.append(c.transaction_id.in_(chunk))
         for chunk in _chunks(q.request_ids):
-            alternatives.append(c.request_id.in_(chunk))
+            seeks.append(c.request_id.in_(chunk))
         for chunk in _chunks(q.merchant_ids):
-            alternatives.append(c.merchant_id.in_(chunk))
+            seeks.append(c.merchant_id.in_(chunk))
         for chunk in _chunks(q.customer_ids):
-            alternatives.append(c.customer_id.in_(chunk))
+            seeks.append(c.customer_id.in_(chunk))
+        # An id's rows in a window are few: its index range is read once, levels tested on the rows.
+        stmts = [base.where(a, *([c.level.in_(q.levels)] if q.levels else []), *common) for a in seeks]
         # No index serves text mentions: one scan of the time range tests them all.
         scanned = [c.message.contains(text, autoescape=True) for text in q.mentions]
-        if scanned:
-            alternatives.append(or_(*scanned))
-        # One statement per level: ``level = ? AND timestamp BETWEEN`` is a range of
+        if not seeks and not scanned:
+            scanned_alts: list[list[ColumnElement[bool]]] = [[]]
+        else:
+            scanned_alts = [[or_(*scanned)]] if scanned else []
+        # One statement per level for a scan: ``level = ? AND timestamp BETWEEN`` is a range of
         # ix_log_events_level_time in time order; with ``level IN (…)`` the planner walks the whole
         # window on ix_log_events_time instead (14 s for one text search at 10M events).
         by_level: list[list[ColumnElement[bool]]] = (
             [[c.level == lv] for lv in dict.fromkeys(q.levels)] if q.levels else [[]]
         )
-        return [
-            base.where(*alt, *lv, *common) for alt in ([[a] for a in alternatives] or [[]]) for lv in by_level
-        ]
+        return stmts + [base.where(*alt, *lv, *common) for alt in scanned_alts for lv in by_level]
 
     # -- releases -----------------------------------------------------------------------------------
     def releases(self, start: datetime, end: datetime) -> list[Release]:
