@@ -8,11 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 from tests.engines.classifier.conftest import FakeEncoder
 
 from paytriage.domain.errors import InputError
 from paytriage.engines.classifier import ModelLoadError, TicketClassifier, load_model, save_model
+from paytriage.engines.classifier.model import few_shot_classifier, label_prompt
 
 
 class SaltedEncoder(FakeEncoder):
@@ -83,3 +86,38 @@ def test_encoder_objects_cannot_be_saved(tmp_path: Path, corpus: tuple[list[str]
     model = _ensemble().fit(texts, labels)
     with pytest.raises(ModelLoadError, match="packaged encoders"):
         save_model(model, tmp_path / "m", texts=texts, labels=labels)
+
+
+def test_label_prompts_add_one_example_per_class(corpus: tuple[list[str], list[str]]) -> None:
+    texts, labels = corpus
+    seen: list[int] = []
+
+    class Counting(FakeEncoder):
+        def encode(
+            self, texts: Sequence[str], *, progress: Callable[[str, int, int], None] | None = None
+        ) -> NDArray[np.float32]:
+            seen.append(len(texts))
+            return super().encode(texts, progress=progress)
+
+    model = TicketClassifier(features="ensemble", ensemble_encoders=[Counting()], label_prompts=True)
+    model.fit(texts, labels)
+    assert seen == [len(texts), 3]
+
+
+@pytest.mark.parametrize(
+    ("label", "phrase"),
+    [("card_not_working", "card not working"), ("Refund-missing?", "Refund missing"), ("plain", "plain")],
+)
+def test_label_prompt(label: str, phrase: str) -> None:
+    assert label_prompt(label) == phrase
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_label_prompt_is_tidy(label: str) -> None:
+    phrase = label_prompt(label)
+    assert "_" not in phrase and phrase == phrase.strip() and "  " not in phrase
+
+
+def test_few_shot_ensemble_leans_on_encoders() -> None:
+    model = few_shot_classifier(features="ensemble")
+    assert model.label_prompts and model.dense_share == 0.8

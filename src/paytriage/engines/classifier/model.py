@@ -15,6 +15,7 @@ trained on different data err on different tickets, and nothing but linear model
 # ruff: noqa: N803  (X and C are scikit-learn's argument names)
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ __all__ = [
     "ProgressFn",
     "TicketClassifier",
     "few_shot_classifier",
+    "label_prompt",
 ]
 
 Features = Literal["tfidf", "embeddings", "combined", "finetuned", "ensemble"]
@@ -105,6 +107,9 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     dense_share: weight of the encoders' averaged probabilities in ``ensemble``'s blend (the
         TF-IDF SVM gets the rest).
     dense_C: inverse regularisation of each encoder's logistic regression.
+    label_prompts: in ``ensemble``, also train each encoder's model on the category names themselves
+        (``card_not_working`` -> "card not working"): a free example per class that helps most when
+        there are only a few tickets per category.
     """
 
     vectorizer_: FeatureUnion | None
@@ -129,6 +134,7 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ensemble_encoders: Any = ENSEMBLE_ENCODERS,
         dense_share: float = 0.67,
         dense_C: float = 10.0,
+        label_prompts: bool = False,
     ) -> None:
         self.features = features
         self.C = C
@@ -143,6 +149,7 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.ensemble_encoders = ensemble_encoders
         self.dense_share = dense_share
         self.dense_C = dense_C
+        self.label_prompts = label_prompts
 
     # -- features ---------------------------------------------------------------------------
     def _encoder(self) -> Encoder:
@@ -233,8 +240,13 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self, encoder: Encoder, texts: list[str], labels: list[str], progress: ProgressFn | None
     ) -> LogisticRegression:
         dense = encoder.encode(texts, progress=progress)
+        targets = list(labels)
+        if self.label_prompts:
+            names = [str(c) for c in self.classes_]
+            dense = np.vstack([dense, encoder.encode([label_prompt(n) for n in names])])
+            targets += names
         lr = LogisticRegression(C=self.dense_C, max_iter=2000)
-        lr.fit(dense, np.asarray(labels, dtype=object))
+        lr.fit(dense, np.asarray(targets, dtype=object))
         if [str(c) for c in lr.classes_] != [str(c) for c in self.classes_]:
             raise InputError("ensemble members disagree on the label set", field="label")
         return lr
@@ -316,11 +328,21 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return tags
 
 
+def label_prompt(label: str) -> str:
+    """A category name as a phrase: ``card_not_working`` -> ``card not working``."""
+    return " ".join(re.sub(r"[_\-./:?!]+", " ", label).split())
+
+
 def few_shot_classifier(*, prefer_embeddings: bool = True, **params: Any) -> TicketClassifier:
     """Settings for 5–10 labelled tickets per category: add dense embeddings when installed."""
     use_dense = prefer_embeddings and embeddings_available(str(params.get("encoder", DEFAULT_ENCODER)))
     defaults: dict[str, Any] = {"features": "combined" if use_dense else "tfidf", "embedding_weight": 3.0}
     defaults.update(params)
+    if defaults["features"] == "ensemble":
+        # TF-IDF is weak on 10 per class (BANKING77 dev, 2 seeds: 71 % against 83.6 % for MiniLM + LR),
+        # so the encoders carry most of the blend, and the category names add an example per class
+        defaults.setdefault("dense_share", 0.8)
+        defaults.setdefault("label_prompts", True)
     if defaults["features"] == "finetuned":
         # 10 per class: TF-IDF alone is weak (72 %), so lean on the fine-tuned encoder (BANKING77 dev:
         # 83.8 % blended at 0.8 against 79.0 % at 0.5, one seed)

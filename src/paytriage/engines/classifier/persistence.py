@@ -57,6 +57,7 @@ _PARAMS = (
     "ensemble_encoders",
     "dense_share",
     "dense_C",
+    "label_prompts",
 )
 # libraries a fine-tuned model also depends on (the weights package is added by name)
 _DENSE_LIBS = ("torch", "transformers", "safetensors")
