@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score
 
 from paytriage.domain.errors import InputError
-from paytriage.engines.patterns.intents import TextClusterer, estimate_k
+from paytriage.engines.patterns.intents import TextClusterer, estimate_k, smooth_labels
 from paytriage.engines.patterns.intents_io import ClustererLoadError, load_clusterer, save_clusterer
 
 GROUPS = {
@@ -109,3 +109,38 @@ def test_embeddings_hybrid_when_installed() -> None:
     model = TextClusterer(3, features="hybrid", algorithm="kmeans").fit(TEXTS)
     assert model.features_used_ == "hybrid"
     assert adjusted_rand_score(TRUTH, model.labels_) >= 0.6
+
+
+def test_smoothing_gives_a_stray_point_its_neighbours_label() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    x = np.vstack([c + 0.05 * rng.standard_normal((20, 3)) for c in centres])
+    labels = np.array([0] * 20 + [1] * 20, dtype=np.int64)
+    labels[3] = 1  # a boundary text the cut put on the wrong side
+    fixed = smooth_labels(x, labels, 5)
+    assert fixed.tolist() == [0] * 20 + [1] * 20
+    assert smooth_labels(x, labels, 0).tolist() == labels.tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=30).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.floats(-1, 1), min_size=3, max_size=3), min_size=n, max_size=n),
+            st.lists(st.integers(0, 4), min_size=n, max_size=n),
+            st.integers(0, 12),
+        )
+    )
+)
+def test_smoothing_only_uses_existing_labels(data: tuple[list[list[float]], list[int], int]) -> None:
+    rows, labels, k = data
+    x = np.asarray(rows) + 1e-3  # cosine needs non-zero rows
+    out = smooth_labels(x, np.asarray(labels, dtype=np.int64), k)
+    assert out.shape == (len(labels),)
+    assert set(out.tolist()) <= set(labels)
+
+
+def test_smoothing_is_a_saved_parameter(tmp_path: Path) -> None:
+    model = TextClusterer(3, features="tfidf", algorithm="kmeans", smooth_neighbors=2).fit(TEXTS)
+    save_clusterer(model, tmp_path / "m")
+    assert load_clusterer(tmp_path / "m").smooth_neighbors == 2

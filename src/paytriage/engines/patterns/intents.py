@@ -3,9 +3,10 @@
 Why this recipe: TF-IDF over words and character n-grams catches shared vocabulary and spelling
 variants, LSA (truncated SVD) turns it into a dense space k-means can work in, and, when the
 optional embeddings extra is installed, a packaged sentence encoder adds meaning beyond shared
-words. K-means proposes the groups; a few rounds of self-training (a linear classifier fitted on
-the k-means labels, re-predicting every text) then smooth the boundaries k-means draws badly.
-With no ``n_clusters`` the number is chosen by silhouette over a grid of candidates.
+words. Spectral clustering on a k-nearest-neighbour graph (k-means beyond ``spectral_max`` texts)
+proposes the groups; then each text takes the majority group of its nearest neighbours (two
+passes, ``smooth_neighbors``), which mends the ragged boundaries a spectral cut leaves between
+near-synonymous intents. With no ``n_clusters`` the number is chosen by silhouette over a grid.
 
 Follows scikit-learn conventions: ``__init__`` stores parameters, ``fit`` returns ``self``,
 learned state ends in ``_``. :mod:`paytriage.engines.patterns.intents_io` saves it without pickle.
@@ -30,7 +31,7 @@ from sklearn.preprocessing import Normalizer
 
 from paytriage.domain.errors import InputError
 
-__all__ = ["FeatureKind", "TextClusterer", "estimate_k"]
+__all__ = ["FeatureKind", "TextClusterer", "estimate_k", "smooth_labels"]
 
 FeatureKind = Literal["auto", "tfidf", "embeddings", "hybrid"]
 Algorithm = Literal["auto", "spectral", "ward", "kmeans"]
@@ -83,6 +84,9 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     ``features``: ``tfidf`` (always available), ``embeddings`` or ``hybrid`` (need the
     embeddings extra), ``auto`` (hybrid when the extra is installed, else tfidf).
     ``algorithm``: ``auto`` is spectral up to ``spectral_max`` texts, k-means beyond.
+    ``n_neighbors``: the spectral graph's neighbours (a sparser graph cut BANKING77's intents into
+    fragments: NMI 79.1 at 15, 80.7 at 30). ``smooth_neighbors``: neighbours voting in the
+    smoothing passes after clustering (0 = none; never more than half the mean cluster size).
     """
 
     def __init__(
@@ -93,7 +97,8 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         svd_components: int = 200,
         lsa_weight: float = 0.5,
         algorithm: Algorithm = "auto",
-        n_neighbors: int = 15,
+        n_neighbors: int = 30,
+        smooth_neighbors: int = 10,
         spectral_max: int = 50_000,
         n_init: int = 5,
         k_max: int = 200,
@@ -107,6 +112,7 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.lsa_weight = lsa_weight
         self.algorithm = algorithm
         self.n_neighbors = n_neighbors
+        self.smooth_neighbors = smooth_neighbors
         self.spectral_max = spectral_max
         self.n_init = n_init
         self.k_max = k_max
@@ -185,6 +191,10 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         if progress:
             progress("clustering", 0, 1)
         labels = self._cluster(dense, k)
+        # a vote means something only while neighbours are fewer than half a typical cluster
+        voters = min(self.smooth_neighbors, len(texts) // (2 * k))
+        if voters > 0 and k > 1:
+            labels = smooth_labels(dense, labels, voters)
         self.labels_ = _relabel(labels)
         self.n_clusters_ = int(self.labels_.max()) + 1
         self.cluster_centers_ = np.vstack(
@@ -241,6 +251,28 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         share = per / per.sum(axis=0, keepdims=True).clip(1e-12)
         score = per * share
         return [[str(vocab[j]) for j in np.argsort(-row)[:k] if row[j] > 0] for row in score]
+
+
+def smooth_labels(
+    x: Matrix, labels: NDArray[np.int64], n_neighbors: int, *, passes: int = 2
+) -> NDArray[np.int64]:
+    """Each row takes the most common label among itself and its ``n_neighbors`` nearest rows
+    (cosine), ``passes`` times; ties go to the lower label. Why: a graph cut assigns the texts on a
+    boundary almost at random, and their neighbours know better."""
+    n = x.shape[0]
+    if n < 2 or n_neighbors < 1:
+        return labels
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(n_neighbors + 1, n)
+    idx = NearestNeighbors(n_neighbors=k, metric="cosine").fit(x).kneighbors(x, return_distance=False)
+    n_labels = int(labels.max()) + 1
+    out = labels
+    for _ in range(passes):
+        votes = np.zeros((n, n_labels), dtype=np.int64)
+        np.add.at(votes, (np.repeat(np.arange(n), k), out[idx].ravel()), 1)
+        out = np.asarray(np.argmax(votes, axis=1), dtype=np.int64)
+    return out
 
 
 def _validate(texts_in: Sequence[str]) -> list[str]:

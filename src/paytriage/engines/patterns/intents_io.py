@@ -24,7 +24,7 @@ __all__ = ["FORMAT", "ClustererLoadError", "load_clusterer", "save_clusterer"]
 FORMAT = "paytriage-text-clusterer/1"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 _PARAMS = (
-    "n_clusters", "features", "svd_components", "lsa_weight", "algorithm", "n_neighbors",
+    "n_clusters", "features", "svd_components", "lsa_weight", "algorithm", "n_neighbors", "smooth_neighbors",
     "spectral_max", "n_init", "k_max", "min_df", "random_state",
 )  # fmt: skip
 
