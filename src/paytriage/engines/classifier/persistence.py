@@ -195,7 +195,7 @@ def read_info(directory: Path) -> ModelInfo:
         if here[lib] == "unknown" and lib in dense:
             from paytriage.engines.classifier.encoder import ENABLE_HINT
 
-            raise ModelLoadError(f"{directory} needs {lib}, which is not installed: {ENABLE_HINT}")
+            raise ModelLoadError(f"{directory} needs a library; {lib} is not installed: {ENABLE_HINT}")
         if _minor(saved) != _minor(here[lib]):
             raise ModelLoadError(
                 f"{directory} was saved with {lib} {saved} but {here[lib]} is installed; "
