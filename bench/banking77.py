@@ -302,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--dense-shares",
         type=lambda v: [float(x) for x in v.split(",")],
-        default=[0.67],
+        default=[0.8],
         help="encoders' share(s) of the ensemble blend to compare, e.g. 0.5,0.67,0.8",
     )
     parser.add_argument(

@@ -120,4 +120,4 @@ def test_label_prompt_is_tidy(label: str) -> None:
 
 def test_few_shot_ensemble_leans_on_encoders() -> None:
     model = few_shot_classifier(features="ensemble")
-    assert model.label_prompts and model.dense_share == 0.8
+    assert model.label_prompts and model.dense_share == 0.9
