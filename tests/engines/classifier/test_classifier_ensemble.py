@@ -70,6 +70,9 @@ def test_no_encoder_is_refused(corpus: tuple[list[str], list[str]]) -> None:
 
 
 def test_round_trip_keeps_the_members(tmp_path: Path, corpus: tuple[list[str], list[str]]) -> None:
+    # Loading checks that the libraries an ensemble needs are installed (torch, sentence-transformers).
+    pytest.importorskip("torch")
+    pytest.importorskip("sentence_transformers")
     texts, labels = corpus
     model = _ensemble(dense_share=0.5).fit(texts, labels)
     model.ensemble_encoders = "fake-a,fake-b"  # saved by name; the weights come from packages
