@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -20,7 +22,7 @@ from paytriage.engines.triage.triager import Triager
 from paytriage.services.ingest import IngestKind, ingest_file
 from paytriage.services.triage import triage_cases
 
-__all__ = ["case_ids", "regroup", "seed_cases"]
+__all__ = ["attach_problem", "case_ids", "ingest_examples", "regroup", "seed_cases"]
 
 
 def seed_cases(db: Database, tmp_path: Path, *, n: int = 8) -> list[int]:
@@ -77,4 +79,29 @@ def regroup(
             s.flush()
             s.execute(update(CaseRow).where(CaseRow.id.in_(list(group))).values(problem_id=row.id))
             ids.append(row.id)
+    return ids
+
+
+def ingest_examples(db: Database, *, transactions: bool = True) -> None:
+    """The packaged example tickets (and transactions) through the normal ingest door."""
+    ex = Path(str(resources.files("paytriage") / "examples"))
+    if transactions:
+        ingest_file(db, ex / "transactions.csv", IngestKind.TRANSACTIONS, source="ex")
+    ingest_file(db, ex / "tickets.csv", IngestKind.TICKETS, source="ex")
+
+
+def attach_problem(db: Database, n_cases: int) -> tuple[int, list[int]]:
+    """A confirmed "declines" problem holding the first ``n_cases`` stored cases: (problem id, case ids)."""
+    seen = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with db.session() as s:
+        cases = list(s.scalars(select(CaseRow).order_by(CaseRow.id)))[:n_cases]
+        p = ProblemRow(
+            title="declines", status="confirmed", first_seen=seen, last_seen=seen, money_minor_by_currency={}
+        )
+        s.add(p)
+        s.flush()
+        for c in cases:
+            c.problem_id = p.id
+        ids = p.id, [c.id for c in cases]
+        s.commit()
     return ids

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -12,19 +11,17 @@ import pytest
 import typer
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 from tests.contract.fixtures import JIRA_TOKEN, JiraEnv, jira_env
+from tests.services.problem_seed import attach_problem
 from typer.testing import CliRunner
 
 from paytriage.adapters.cli.escalate import _target
 from paytriage.adapters.cli.main import app
 from paytriage.adapters.storage.database import Database
-from paytriage.adapters.storage.orm import CaseRow, ProblemRow
 
 __all__ = ["jira_env"]
 
 runner = CliRunner()
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -38,16 +35,7 @@ def problem(cli_env: Path) -> tuple[int, list[int]]:
     code, out = _run("ingest", "tickets", str(ex / "tickets.csv"))
     assert code == 0, out
     db = Database(f"sqlite:///{cli_env}")
-    with db.session() as s:
-        cases = list(s.scalars(select(CaseRow).order_by(CaseRow.id)))[:2]
-        p = ProblemRow(
-            title="declines", status="confirmed", first_seen=T0, last_seen=T0, money_minor_by_currency={}
-        )
-        s.add(p)
-        s.flush()
-        for c in cases:
-            c.problem_id = p.id
-        out_ids = p.id, [c.id for c in cases]
+    out_ids = attach_problem(db, 2)
     db.dispose()
     return out_ids
 

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from importlib import resources
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import select
+from tests.services.problem_seed import attach_problem, ingest_examples
 
 from paytriage.adapters.connectors.http import RetryPolicy
 from paytriage.adapters.connectors.jira import JiraClient, JiraConfig, JiraCredentials
 from paytriage.adapters.storage.database import Database
-from paytriage.adapters.storage.orm import CaseRow, ProblemRow
 from paytriage.adapters.web.app import create_app
 from paytriage.adapters.web.escalation_api import JiraSetup, get_jira_setup
-from paytriage.services.ingest import IngestKind, ingest_file
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
@@ -64,20 +58,9 @@ def _setup(handler: Handler | None, config: JiraConfig) -> Callable[[], Iterator
 
 @pytest.fixture
 def seeded(db: Database) -> tuple[Database, int, list[int]]:
-    ex = Path(str(resources.files("paytriage") / "examples"))
-    ingest_file(db, ex / "transactions.csv", IngestKind.TRANSACTIONS, source="ex")
-    ingest_file(db, ex / "tickets.csv", IngestKind.TICKETS, source="ex")
-    with db.session() as s:
-        cases = list(s.scalars(select(CaseRow).order_by(CaseRow.id)))[:3]
-        p = ProblemRow(
-            title="declines", status="confirmed", first_seen=T0, last_seen=T0, money_minor_by_currency={}
-        )
-        s.add(p)
-        s.flush()
-        for c in cases:
-            c.problem_id = p.id
-        s.commit()
-        return db, p.id, [c.id for c in cases]
+    ingest_examples(db)
+    pid, case_ids = attach_problem(db, 3)
+    return db, pid, case_ids
 
 
 def _client(db: Database, handler: Handler | None, config: JiraConfig | None = None) -> TestClient:
