@@ -217,3 +217,30 @@ def test_file_types_are_keys() -> None:
     assert {"file:pdf", "file:jpeg"} <= set(features_from_ticket(t).keys)
     t2 = Ticket(source="t", external_id="f2", subject="x", description="pdfs and mypdf", created_at=T0)
     assert not any(k.startswith("file:") for k in features_from_ticket(t2).keys)
+
+
+def _stream_with_code(code: str, n: int, other_codes: int) -> list[TicketFeatures]:
+    """``n`` tickets sharing no word; one in ``other_codes`` carries ``code``, the rest other codes."""
+    out = []
+    for i in range(n):
+        c = code if i % other_codes == 0 else f"X{i % other_codes}"
+        out.append(tk(f"s{i}", f"word{i}a word{i}b", i * 0.01, error=c))  # no shared words
+    return out
+
+
+def test_a_common_code_alone_stops_joining_once_it_is_common() -> None:
+    # Code "05" on every second ticket: after the warm-up it is too common to say "same problem".
+    g = ProblemGrouper(key_warmup=100)
+    g.fit(_stream_with_code("05", 600, 2))
+    late = [g.assignments_[f"s{i}"] for i in range(400, 600, 2)]
+    assert len(set(late)) > 50
+    # With the discount off, the same stream piles every "05" ticket into one problem.
+    off = ProblemGrouper(key_warmup=100, key_common_share=0.0).fit(_stream_with_code("05", 600, 2))
+    assert len({off.assignments_[f"s{i}"] for i in range(400, 600, 2)}) == 1
+
+
+def test_a_rare_code_still_joins_on_its_own() -> None:
+    g = ProblemGrouper(key_warmup=100)
+    tickets = _stream_with_code("Q7", 600, 60)  # one ticket in 60: rarer than key_common_share
+    g.fit(tickets)
+    assert len({g.assignments_[f"s{i}"] for i in range(360, 600, 60)}) == 1

@@ -8,6 +8,11 @@ The match score mixes three kinds of evidence, each visible in the :class:`Expla
     score = (text_weight * cosine(ticket words, problem words) + sum(shared key weights))
             * exp(-hours since the problem's last ticket / time_scale_hours)
 
+A key's weight is its kind's weight (``KEY_WEIGHTS``) discounted by how common the key is, like
+IDF for words: a decline code carried by one ticket in five (``05``, ``51``) says little about
+"same problem", a rare one (an issuer's ``91`` burst, one plugin version) says a lot. Without the
+discount a million tickets collapse into a few problems per common code.
+
 People correct the result with :meth:`ProblemGrouper.merge`, ``split``, ``rename`` and
 ``reject``; rejections are remembered so a refused pairing is never proposed again.
 """
@@ -109,6 +114,9 @@ class ProblemGrouper:
 
     Parameters are stored untouched (scikit-learn style); learned state ends in ``_``.
     ``join_threshold`` is the score at which a ticket joins a problem rather than opening one.
+    ``key_common_share``: a key carried by at most this share of the tickets seen keeps its full
+    weight; a more common one is discounted by log-rarity (``log(n/df) / log(1/share)``), once
+    ``key_warmup`` tickets have been seen (0 share turns the discount off).
     """
 
     def __init__(
@@ -122,6 +130,8 @@ class ProblemGrouper:
         candidates_per_key: int = 8,
         max_candidates: int = 8,
         max_terms: int = 60,
+        key_common_share: float = 0.02,
+        key_warmup: int = 500,
     ) -> None:
         self.join_threshold = join_threshold
         self.text_weight = text_weight
@@ -131,6 +141,8 @@ class ProblemGrouper:
         self.candidates_per_key = candidates_per_key
         self.max_candidates = max_candidates
         self.max_terms = max_terms
+        self.key_common_share = key_common_share
+        self.key_warmup = key_warmup
         self.reset()
 
     # -- state ---------------------------------------------------------------------------------
@@ -140,6 +152,7 @@ class ProblemGrouper:
         self.assignments_: dict[str, int] = {}
         self.df_: Counter[str] = Counter()
         self.n_seen_: int = 0
+        self.key_df_: Counter[str] = Counter()
         self.aliases_: dict[int, int] = {}
         self.rejected_tickets_: set[tuple[str, int]] = set()
         self.rejected_merges_: set[tuple[int, int]] = set()
@@ -178,6 +191,18 @@ class ProblemGrouper:
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {t: v / norm for t, v in vec.items()}
 
+    def _key_weight(self, key: str) -> float:
+        """The kind's weight, discounted when the key is common among the tickets seen so far."""
+        base = _KIND_WEIGHT.get(key.split(":", 1)[0], 0.0)
+        n = self.n_seen_
+        share = self.key_common_share
+        if base <= 0.0 or share <= 0.0 or n < self.key_warmup:
+            return base
+        df = self.key_df_.get(key, 0)
+        if df <= 0 or df <= share * n:
+            return base
+        return base * max(0.0, math.log(n / df) / math.log(1.0 / share))
+
     def _rare_terms(self, vec: Vector) -> list[str]:
         return sorted(vec, key=vec.__getitem__, reverse=True)[: self.index_terms]
 
@@ -187,7 +212,7 @@ class ProblemGrouper:
     ) -> tuple[float, float, float, list[str]]:
         cos = p.cosine(vec)
         shared = p.characteristic(keys, self.key_min_share)
-        key_score = min(1.0, sum(_KIND_WEIGHT.get(k.split(":", 1)[0], 0.0) for k in shared))
+        key_score = min(1.0, sum(self._key_weight(k) for k in shared))
         gap_h = max(0.0, (when - p.last_seen).total_seconds() / 3600.0)
         time_factor = math.exp(-gap_h / self.time_scale_hours) if self.time_scale_hours > 0 else 1.0
         return (self.text_weight * cos + key_score) * time_factor, cos, time_factor, shared
@@ -223,7 +248,7 @@ class ProblemGrouper:
         scale = self.time_scale_hours
         text_weight = self.text_weight
         min_share = self.key_min_share
-        weighted = [(k, _KIND_WEIGHT.get(k.split(":", 1)[0], 0.0)) for k in sorted(keys)]
+        weighted = [(k, self._key_weight(k)) for k in sorted(keys)]
         for pid in candidates:
             p = self.problems_[pid]
             # = p.characteristic(keys, min_share) and its summed weights, in one pass
@@ -253,6 +278,7 @@ class ProblemGrouper:
         if ticket.ticket_id in self.assignments_:
             raise InputError(f"ticket {ticket.ticket_id!r} is already grouped", field="ticket_id")
         vec = self._vector(ticket.text, learn=True, counts=ticket.term_counts)
+        self.key_df_.update(ticket.keys)
         rare = self._rare_terms(vec)
         candidates = self._candidates(rare, ticket.keys, ticket.ticket_id)
         best_pid, best = self._best(vec, ticket.keys, ticket.created_at, candidates)
@@ -390,6 +416,7 @@ class ProblemGrouper:
         del self.assignments_[ticket.ticket_id]
         self.n_seen_ -= 1
         self.df_.subtract(set(tokenize(ticket.text)))
+        self.key_df_.subtract(ticket.keys)
         return self.add(ticket)
 
     def reject_merge(self, a: int, b: int) -> None:
