@@ -127,11 +127,13 @@ class LogSink:
         self.lines = 0
 
     def json(self, name: str, t: float, record: dict[str, Any], *, floats_checked: bool = False) -> None:
-        """A JSON-lines record; ``ts`` is filled in from ``t``.
+        """A JSON-lines record; ``ts`` is filled in from ``t`` (so a record may not carry its own).
 
         ``floats_checked``: the caller guarantees every float is 0 or within [1e-4, 1e16), so orjson's
         output equals json.dumps without the per-record scan (the hot gateway path).
         """
+        if "ts" in record:
+            raise ValueError("a log record's 'ts' is written by the sink from t")
         if floats_checked:
             try:
                 body = orjson.dumps(record).decode()
