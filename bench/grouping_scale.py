@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure
 
 from paytriage.domain import Ticket
 from paytriage.engines.patterns import ProblemGrouper
@@ -235,6 +235,7 @@ def run(n: int, seed: int, *, every: int = 100_000) -> dict[str, object]:
         "problems_found": len(grouper.problems_),
         "problems_with_5plus_tickets": sum(1 for p in grouper.problems_.values() if p.size >= 5),
         "ari": round(float(adjusted_rand_score(truth, pred)), 4),
+        **_purity(truth, pred),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -316,6 +317,13 @@ def _cpu_all() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _purity(truth: list[int], pred: list[int]) -> dict[str, float]:
+    """Homogeneity (a found problem holds one planted problem) and completeness (a planted problem
+    lands in one found problem): ARI alone does not say whether quality goes by merging or splitting."""
+    h, c, _v = homogeneity_completeness_v_measure(truth, pred)
+    return {"homogeneity": round(float(h), 4), "completeness": round(float(c), 4)}
+
+
 def run_job(path: str, limit: int, workers: int, *, every: int = 100_000) -> dict[str, object]:
     """The grouping job over a stored input: features in ``workers`` forks, grouping here."""
     grouper = ProblemGrouper()
@@ -354,6 +362,7 @@ def run_job(path: str, limit: int, workers: int, *, every: int = 100_000) -> dic
         "problems_found": len(grouper.problems_),
         "problems_with_5plus_tickets": sum(1 for p in grouper.problems_.values() if p.size >= 5),
         "ari": round(float(adjusted_rand_score(truth, pred)), 4),
+        **_purity(truth, pred),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 

@@ -244,3 +244,32 @@ def test_a_rare_code_still_joins_on_its_own() -> None:
     tickets = _stream_with_code("Q7", 600, 60)  # one ticket in 60: rarer than key_common_share
     g.fit(tickets)
     assert len({g.assignments_[f"s{i}"] for i in range(360, 600, 60)}) == 1
+
+
+def _version_pair() -> list[TicketFeatures]:
+    text = "webhook never fires since we upgraded the plugin"
+    return [
+        tk("v1", text, 0, plugin="woocommerce@7.6.2"),
+        tk("v2", text, 0.5, plugin="woocommerce@7.6.2"),
+        tk("v3", text + " again", 1, plugin="woocommerce@8.0.1"),
+    ]
+
+
+def test_a_contradicting_key_keeps_same_wording_apart() -> None:
+    # Same words, but the third ticket names another version than the problem's: evidence against.
+    g = ProblemGrouper().fit(_version_pair())
+    assert partition(g) == [{"v1", "v2"}, {"v3"}]
+    # Without the conflict term the wording alone joins it (so the test fails if the rule goes).
+    off = ProblemGrouper(conflict_weight=0.0).fit(_version_pair())
+    assert partition(off) == [{"v1", "v2", "v3"}]
+
+
+def test_no_conflict_when_the_problem_has_no_key_of_that_kind() -> None:
+    text = "refund stuck pending since monday"
+    g = ProblemGrouper().fit([tk("n1", text, 0), tk("n2", text, 1, error="E4280")])
+    assert partition(g) == [{"n1", "n2"}]
+
+
+def test_plugin_keys_drop_the_kind_word() -> None:
+    keys = entity_keys({"plugin": ["WooCommerce plugin", "woocommerce plugin@7.6.2", "stripe-php sdk"]})
+    assert keys == frozenset({"plugin:woocommerce", "plugin:woocommerce@7.6.2", "plugin:stripe-php"})

@@ -52,6 +52,11 @@ def test_amounts(text: str, money: Money) -> None:
         ("mail me at a.b@example.com", EntityKind.EMAIL, "a.b@example.com"),
         ("call +44 20 7946 0958", EntityKind.PHONE, "+44 20 7946 0958"),
         ("card 411111******1111", EntityKind.CARD_BIN, "411111"),
+        ("declines on cards starting 429330 only", EntityKind.CARD_BIN, "429330"),
+        ("cards that begin with 45717360 fail", EntityKind.CARD_BIN, "45717360"),
+        ("BIN range 535522 is hit", EntityKind.CARD_BIN, "535522"),
+        ("API returns error code E4280 from the gateway", EntityKind.DECLINE_CODE, "E4280"),
+        ("processor response code 2046 on every sale", EntityKind.DECLINE_CODE, "2046"),
         ("card ending in 4242", EntityKind.CARD_LAST4, "4242"),
         ("IBAN DE****************3000", EntityKind.IBAN, "DE****************3000"),
         ("on 2026-11-05 at 14:02", EntityKind.DATE, "2026-11-05"),
@@ -72,6 +77,16 @@ def test_entity_table(text: str, kind: EntityKind, value: object) -> None:
 def test_software_with_version() -> None:
     sw = values("after the WooCommerce plugin 8.2.1 update", EntityKind.SOFTWARE)
     assert {"name": "WooCommerce", "version": "8.2.1"} in sw
+
+
+def test_software_version_after_to() -> None:
+    sw = values("since we upgraded WooCommerce plugin to 7.6.2 nothing works", EntityKind.SOFTWARE)
+    assert {"name": "WooCommerce", "version": "7.6.2"} in sw
+
+
+@pytest.mark.parametrize("text", ["error code 2 minutes later", "gateway error code 3.5 seconds"])
+def test_no_gateway_code_from_durations(text: str) -> None:
+    assert values(text, EntityKind.DECLINE_CODE) == []
 
 
 def test_spans_point_into_text() -> None:

@@ -175,6 +175,10 @@ class TicketFeatures:
     term_counts: Mapping[str, int] | None = None
 
 
+#: "WooCommerce plugin" and "WooCommerce" name one plugin: the kind word is not part of the key.
+_PLUGIN_SUFFIX = re.compile(r"[ \-_](?:plugin|sdk|module|extension|library|gateway|app)(?=@|$)")
+
+
 def entity_keys(entities: Mapping[str, Iterable[str] | str | None]) -> frozenset[str]:
     """Normalise ``{kind: value(s)}`` into ``kind:value`` keys; unknown kinds are ignored.
 
@@ -194,6 +198,8 @@ def entity_keys(entities: Mapping[str, Iterable[str] | str | None]) -> frozenset
                 value = re.sub(r"\D", "", value)[:6]
                 if len(value) < 6:
                     continue
+            elif kind == KeyKind.PLUGIN.value:
+                value = _PLUGIN_SUFFIX.sub("", value)
             out.add(f"{kind}:{value}")
     return frozenset(out)
 

@@ -117,6 +117,9 @@ class ProblemGrouper:
     ``key_common_share``: a key carried by at most this share of the tickets seen keeps its full
     weight; a more common one is discounted by log-rarity (``log(n/df) / log(1/share)``), once
     ``key_warmup`` tickets have been seen (0 share turns the discount off).
+    ``conflict_weight``: how much a contradicting key counts against a problem — the ticket names
+    a plugin version, error code, BIN, endpoint, bank or file type and the problem is characterised
+    by a different one of that kind (0 turns it off).
     """
 
     def __init__(
@@ -132,6 +135,7 @@ class ProblemGrouper:
         max_terms: int = 60,
         key_common_share: float = 0.02,
         key_warmup: int = 500,
+        conflict_weight: float = 1.0,
     ) -> None:
         self.join_threshold = join_threshold
         self.text_weight = text_weight
@@ -143,6 +147,7 @@ class ProblemGrouper:
         self.max_terms = max_terms
         self.key_common_share = key_common_share
         self.key_warmup = key_warmup
+        self.conflict_weight = conflict_weight
         self.reset()
 
     # -- state ---------------------------------------------------------------------------------
@@ -203,6 +208,28 @@ class ProblemGrouper:
             return base
         return base * max(0.0, math.log(n / df) / math.log(1.0 / share))
 
+    def _kind_weights(self, weighted: Sequence[tuple[str, float]]) -> dict[str, float]:
+        """Per strong key kind the ticket carries, its heaviest key's (discounted) weight."""
+        out: dict[str, float] = {}
+        for k, w in weighted:
+            if _strong(k):
+                kind = k.split(":", 1)[0]
+                out[kind] = max(w, out.get(kind, 0.0))
+        return out
+
+    def _conflict(self, kinds: Mapping[str, float], shared: Sequence[str], p: ProblemState) -> float:
+        """Evidence against: for each strong kind the ticket names, the problem is characterised by
+        another key of that kind and shares none of the ticket's (``2.4.1`` is not ``2.4.2``)."""
+        if not kinds or self.conflict_weight <= 0.0:
+            return 0.0
+        agreed = {k.split(":", 1)[0] for k in shared}
+        against = sum(
+            w
+            for kind, w in kinds.items()
+            if kind not in agreed and p.has_characteristic_kind(kind, self.key_min_share)
+        )
+        return self.conflict_weight * against
+
     def _rare_terms(self, vec: Vector) -> list[str]:
         return sorted(vec, key=vec.__getitem__, reverse=True)[: self.index_terms]
 
@@ -213,6 +240,7 @@ class ProblemGrouper:
         cos = p.cosine(vec)
         shared = p.characteristic(keys, self.key_min_share)
         key_score = min(1.0, sum(self._key_weight(k) for k in shared))
+        key_score -= self._conflict(self._kind_weights([(k, self._key_weight(k)) for k in keys]), shared, p)
         gap_h = max(0.0, (when - p.last_seen).total_seconds() / 3600.0)
         time_factor = math.exp(-gap_h / self.time_scale_hours) if self.time_scale_hours > 0 else 1.0
         return (self.text_weight * cos + key_score) * time_factor, cos, time_factor, shared
@@ -249,6 +277,7 @@ class ProblemGrouper:
         text_weight = self.text_weight
         min_share = self.key_min_share
         weighted = [(k, self._key_weight(k)) for k in sorted(keys)]
+        kinds = self._kind_weights(weighted)
         for pid in candidates:
             p = self.problems_[pid]
             # = p.characteristic(keys, min_share) and its summed weights, in one pass
@@ -256,6 +285,7 @@ class ProblemGrouper:
             counts = p.key_counts
             shared = [k for k, _ in weighted if counts.get(k, 0) >= floor]
             key_score = min(1.0, sum(w for k, w in weighted if counts.get(k, 0) >= floor)) if shared else 0.0
+            key_score -= self._conflict(kinds, shared, p)
             gap_h = max(0.0, (when - p.last_seen).total_seconds() / 3600.0)
             time_factor = math.exp(-gap_h / scale) if scale > 0 else 1.0
             bound = (text_weight * _COS_BOUND + key_score) * time_factor

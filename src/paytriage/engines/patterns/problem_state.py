@@ -66,6 +66,9 @@ class ProblemState:
     centroid: dict[str, float] = field(default_factory=dict)
     norm2: float = 0.0
     key_counts: Counter[str] = field(default_factory=Counter)
+    #: per key kind (``"plugin"``, ``"error"`` ...), the count of its most frequent key: whether
+    #: the problem has a characteristic key of a kind, without walking every key it ever saw
+    kind_top: dict[str, int] = field(default_factory=dict)
     ticket_ids: list[str] = field(default_factory=list)
     customers: set[str] = field(default_factory=set)
     merchants: set[str] = field(default_factory=set)
@@ -82,6 +85,18 @@ class ProblemState:
             return 0.0
         c = self.centroid
         return sum(w * c.get(t, 0.0) for t, w in vec.items()) / math.sqrt(self.norm2)
+
+    def _recount_kinds(self) -> None:
+        top: dict[str, int] = {}
+        for k, n in self.key_counts.items():
+            kind = k.split(":", 1)[0]
+            if n > top.get(kind, 0):
+                top[kind] = n
+        self.kind_top = top
+
+    def has_characteristic_kind(self, kind: str, min_share: float) -> bool:
+        """Whether at least ``min_share`` of the tickets carry one same key of ``kind``."""
+        return self.kind_top.get(kind, 0) >= min_share * (len(self.ticket_ids) or 1)
 
     def characteristic(self, keys: Iterable[str], min_share: float) -> list[str]:
         """The given keys that at least ``min_share`` of this problem's tickets carry."""
@@ -117,7 +132,12 @@ class ProblemState:
 
     def add(self, t: TicketFeatures, vec: dict[str, float], max_terms: int) -> None:
         self._add_vec(vec, 1.0, max_terms)
-        self.key_counts.update(t.keys)
+        counts, top = self.key_counts, self.kind_top
+        for k in t.keys:
+            n = counts[k] = counts[k] + 1
+            kind = k.split(":", 1)[0]
+            if n > top.get(kind, 0):
+                top[kind] = n
         self.ticket_ids.append(t.ticket_id)
         self.first_seen = min(self.first_seen, t.created_at)
         self.last_seen = max(self.last_seen, t.created_at)
@@ -135,6 +155,7 @@ class ProblemState:
         self._add_vec(vec, -1.0, 10**9)
         self.key_counts.subtract(t.keys)
         self.key_counts = +self.key_counts
+        self._recount_kinds()
         self.ticket_ids.remove(t.ticket_id)
         self.transactions.difference_update(t.transaction_ids)
         self.money.subtract(t.amounts_minor)
@@ -145,6 +166,7 @@ class ProblemState:
     def absorb(self, other: ProblemState, max_terms: int) -> None:
         self._add_vec(other.centroid, 1.0, max_terms)
         self.key_counts.update(other.key_counts)
+        self._recount_kinds()
         self.ticket_ids.extend(other.ticket_ids)
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)

@@ -76,6 +76,17 @@ PATTERNS: list[tuple[EntityKind, re.Pattern[str], float, str | int]] = [
     ),
     (EntityKind.DECLINE_CODE, _rx(rf"\b(?P<v>{ISO20022_CODES})\b", 0), 0.7, "v"),
     (
+        # gateway / processor error codes: "error code E4280", "processor response code 2046"
+        EntityKind.DECLINE_CODE,
+        _rx(
+            r"\b(?:error|err|gateway|processor|acquirer|issuer|response)[ _]?(?:code|no\.?|number|#)\s*"
+            r"(?:is|was|:|#|=)?\s*[\"']?(?P<v>[A-Z]{1,3}[-_]?[0-9]{3,6}|[0-9]{4,5})\b"
+            r"(?!\s*(?:%|ms|seconds|minutes|days|[.,]\d))"
+        ),
+        0.75,
+        "v",
+    ),
+    (
         EntityKind.HTTP_STATUS,
         _rx(
             r"(?:\bhttp(?:/[\d.]+)?|\bstatus(?:[ _]code)?|\bresponse|\breturns?|\breturned|"
@@ -109,8 +120,8 @@ PATTERNS: list[tuple[EntityKind, re.Pattern[str], float, str | int]] = [
             r"\b(?P<v>(?:woocommerce|shopify|magento|prestashop|wordpress|opencart|bigcommerce|wix|drupal|"
             r"stripe[\-. ]?(?:php|node|python|java|ruby|go|js)?|ios|android|react[ -]native|flutter|"
             r"node(?:\.js)?|php|python|java|\.net|ruby)"
-            r"(?:[ \-](?:plugin|sdk|module|extension|library|gateway|app))?)\s*(?:version\s*|v)?"
-            r"(?P<ver>\d+(?:\.\d+){1,3})?\b"
+            r"(?:[ \-](?:plugin|sdk|module|extension|library|gateway|app))?)\s*(?:(?:to|at)\s+)?"
+            r"(?:version\s*|v)?(?P<ver>\d+(?:\.\d+){1,3})?\b"
         ),
         0.7,
         "v",
@@ -118,7 +129,8 @@ PATTERNS: list[tuple[EntityKind, re.Pattern[str], float, str | int]] = [
     (
         EntityKind.SOFTWARE,
         _rx(
-            r"\b(?P<v>[\w\-.]{2,30}?)[ \-](?:plugin|sdk|module|extension|library)\s+(?:version\s*|v)?"
+            r"\b(?P<v>[\w\-.]{2,30}?)[ \-](?:plugin|sdk|module|extension|library)\s+(?:(?:to|at)\s+)?"
+            r"(?:version\s*|v)?"
             r"(?P<ver>\d+(?:\.\d+){1,3})\b"
         ),
         0.85,
@@ -133,7 +145,16 @@ PATTERNS: list[tuple[EntityKind, re.Pattern[str], float, str | int]] = [
         0.85,
         "v",
     ),
-    (EntityKind.CARD_BIN, _rx(r"\b(?:bin|iin)\s*(?:is|:|#)?\s*(?P<v>\d{6,8})\b"), 0.85, "v"),
+    (EntityKind.CARD_BIN, _rx(r"\b(?:bin|iin)(?:\s+range)?\s*(?:is|:|#)?\s*(?P<v>\d{6,8})\b"), 0.85, "v"),
+    (
+        EntityKind.CARD_BIN,
+        _rx(
+            r"\b(?:cards?|card numbers?|pans?)\s+(?:(?:that|which)\s+)?"
+            r"(?:start|starts|starting|begin|begins|beginning)\s+(?:with\s+)?(?P<v>\d{6,8})\b"
+        ),
+        0.8,
+        "v",
+    ),
     (EntityKind.IBAN, _rx(r"\b(?P<v>[A-Z]{2}\*{8,30}[A-Z0-9]{4})\b", 0), 0.95, "v"),
     (
         EntityKind.PHONE,
@@ -176,6 +197,7 @@ GATES: list[tuple[str, ...]] = [
     ("_",),
     ("code", "reason", "rc"),
     (),
+    ("err", "gateway", "processor", "acquirer", "issuer", "response"),
     ("http", "status", "response", "return", "got", "getting", "give", "error"),
     (
         "error",
@@ -219,6 +241,7 @@ GATES: list[tuple[str, ...]] = [
     ("plugin", "sdk", "module", "extension", "library"),
     ("end", "last", "xxxx"),
     ("bin", "iin"),
+    ("start", "begin"),
     ("**",),
     ("+",),
     ("phone", "tel", "mobile", "call me", "number"),
