@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from paytriage.adapters.connectors.jira import EscalationAction, JiraClient, TicketLink
 from paytriage.adapters.storage.database import Database
+from paytriage.adapters.storage.log_services import DISTINCT_SERVICES
 from paytriage.adapters.storage.mapping import case_from_row, ticket_from_row
 from paytriage.adapters.storage.orm import (
     CaseRow,
@@ -176,16 +177,8 @@ def _daily_counts(tickets: list[Ticket]) -> list[tuple[str, int]]:
     return [(d, counts.get(d, 0)) for d in span]
 
 
-#: The distinct log services as one seek per service on ``ix_log_events_service_time`` (a "loose index
-#: scan"): ``SELECT DISTINCT service`` reads every row of the index (seconds at 10M log events).
-_DISTINCT_SERVICES = text(
-    "WITH RECURSIVE svc(name) AS ("
-    " SELECT MIN(service) FROM log_events"
-    " UNION ALL"
-    " SELECT (SELECT MIN(l.service) FROM log_events l WHERE l.service > svc.name) FROM svc"
-    " WHERE svc.name IS NOT NULL"
-    ") SELECT name FROM svc WHERE name IS NOT NULL"
-)
+#: The distinct log services as one seek per service (see :mod:`~paytriage.adapters.storage.log_services`).
+_DISTINCT_SERVICES = DISTINCT_SERVICES
 
 
 def _service_names(session: Session, component: str) -> list[str]:

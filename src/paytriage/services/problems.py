@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from paytriage.adapters.storage.database import Database
+from paytriage.adapters.storage.log_services import service_first_seen
 from paytriage.adapters.storage.mapping import ticket_from_row
 from paytriage.adapters.storage.orm import (
     CaseDefectRow,
@@ -256,6 +257,7 @@ def detect_problems(
 
 def log_incidents(session: Session, detector: LogSignalDetector) -> list[LogIncident]:
     """Log incidents from the stored warning/error lines and HTTP error statuses."""
+    since = service_first_seen(session)
     rows = session.execute(
         select(
             LogEventRow.timestamp,
@@ -274,17 +276,20 @@ def log_incidents(session: Session, detector: LogSignalDetector) -> list[LogInci
         .order_by(LogEventRow.timestamp, LogEventRow.id)
     )
     return detector.detect(
-        LogLine(
-            ensure_utc(r.timestamp),
-            r.service or r.source,
-            r.level,
-            r.message,
-            r.http_status,
-            r.error_code,
-            ids=tuple(i for i in (r.transaction_id, r.merchant_id, r.customer_id) if i),
-            attributes=r.attributes if isinstance(r.attributes, dict) else None,
-        )
-        for r in rows
+        (
+            LogLine(
+                ensure_utc(r.timestamp),
+                r.service or r.source,
+                r.level,
+                r.message,
+                r.http_status,
+                r.error_code,
+                ids=tuple(i for i in (r.transaction_id, r.merchant_id, r.customer_id) if i),
+                attributes=r.attributes if isinstance(r.attributes, dict) else None,
+            )
+            for r in rows
+        ),
+        service_since=since,
     )
 
 

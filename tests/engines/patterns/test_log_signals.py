@@ -86,3 +86,53 @@ def test_any_message_is_safe(messages: list[str]) -> None:
     lines = [LogLine(START + timedelta(minutes=k), "svc", "error", m, 500) for k, m in enumerate(messages)]
     for inc in LogSignalDetector().detect(lines):
         assert len(inc.alert_tokens) == len(inc.alerts)
+
+
+def _payouts_quiet() -> list[LogLine]:
+    """A week of one known warning a day: a service where warnings are rare and all alike."""
+    return [
+        LogLine(START + timedelta(days=d, hours=3), "payouts", "warn", f"bank status poll slow ms={300 + d}")
+        for d in range(7)
+    ]
+
+
+def _overdue(at: datetime, n: int = 1) -> list[LogLine]:
+    return [
+        LogLine(
+            at + timedelta(minutes=25 * k), "payouts", "warn", f"settlement overdue bank=HANSDEFF batches={k}"
+        )
+        for k in range(n)
+    ]
+
+
+def test_a_never_seen_warning_alerts_on_its_first_line() -> None:
+    at = START + timedelta(days=7, hours=8)
+    [inc] = LogSignalDetector().detect(_payouts_quiet() + _overdue(at, 3))
+    assert inc.detected_at == at  # one line is enough: the rate tests would need five
+    assert inc.alerts[0].note.startswith("first seen")
+    assert "hansdeff" in inc.values
+    # the same lines without the novelty rule raise nothing
+    assert LogSignalDetector(novelty_max_share=0.0).detect(_payouts_quiet() + _overdue(at, 3)) == []
+
+
+def test_no_first_seen_alert_before_the_service_has_a_history() -> None:
+    at = START + timedelta(hours=5)
+    assert LogSignalDetector().detect(_payouts_quiet()[:1] + _overdue(at)) == []
+    # history may come from lines of any level the caller knows about (service_since)
+    [inc] = LogSignalDetector().detect(_overdue(at), service_since={"payouts": START - timedelta(days=2)})
+    assert inc.detected_at == at
+
+
+def test_no_first_seen_alert_where_new_warnings_are_routine() -> None:
+    """A chatty service whose every warning is a new template (real logs can be like this)."""
+    chatty = [
+        LogLine(
+            START + timedelta(hours=h),
+            "payouts",
+            "warn",
+            f"job {chr(97 + h // 26)}{chr(97 + h % 26)} failed",  # letters only: a new template each
+        )
+        for h in range(24 * 7)
+    ]
+    at = START + timedelta(days=7, hours=8)
+    assert LogSignalDetector().detect(chatty + _overdue(at)) == []

@@ -16,6 +16,13 @@ problem's keys and top terms. :func:`link_weight` counts each shared token by ho
 (``1 / number of log incidents holding it``), so words every incident shares (``post``, ``eur``)
 cannot tie a ticket problem to an unrelated incident that merely happened earlier.
 
+A slow incident (a partner bank's settlement run stuck, a file type rejected) may log one line an
+hour: no rate test can pass on one line, yet its first line is a warning the service never wrote
+before. Like an error tracker's "first seen" issue, such a line raises an alert on its own when the
+service has logged for ``novelty_warmup_hours`` and new warning templates are not routine in it
+(Good–Turing: the share of its warning lines whose template was seen only once so far, the
+estimated chance that the next line is new, is at most ``novelty_max_share``).
+
 Evidence is gathered from an incident's specific signals (templates, statuses, error codes); its
 bare ``level`` signals, which carry every warning line of the service, only when nothing more
 specific burst.
@@ -40,6 +47,7 @@ __all__ = [
     "link_score",
     "link_weight",
     "log_template",
+    "novelty_key",
     "token_weights",
 ]
 
@@ -161,17 +169,47 @@ def _service(name: str) -> str:
     return _SERVICE_SUFFIX.sub("", name.strip().lower()) or "unknown"
 
 
-def _signals(line: LogLine) -> list[str]:
-    svc = _service(line.service)
+def _signals(line: LogLine, svc: str, template: str | None) -> list[str]:
     out = []
     if line.http_status is not None and line.http_status >= 400:
         out.append(f"log:{svc}:status:{line.http_status}")
     if line.error_code:
         out.append(f"log:{svc}:error:{line.error_code.lower()}")
-    if line.level.lower() in _ALERT_LEVELS:
+    if template is not None:
         out.append(f"log:{svc}:level:{line.level.lower()}")
-        out.append(f"log:{svc}:template:{log_template(line.message)}")
+        out.append(f"log:{svc}:template:{template}")
     return out
+
+
+def novelty_key(template: str) -> str:
+    """A template with every ``key=value`` value and short upper-case word (``EUR``, ``POST``) masked
+    too: a known line with another currency or reason is not a new kind of warning."""
+    out = []
+    for tok in template.split(" "):
+        key, eq, _value = tok.partition("=")
+        if eq and key:
+            tok = f"{key}=<*>"
+        elif 2 <= len(tok) <= 4 and tok.isalpha() and tok.isupper():
+            tok = "<*>"
+        out.append(tok)
+    return " ".join(out)
+
+
+@dataclass(slots=True)
+class _Novelty:
+    """One service's warning templates so far (Good–Turing bookkeeping)."""
+
+    since: datetime
+    lines: int = 0
+    once: int = 0
+    seen: Counter[str] = field(default_factory=Counter)
+
+    def observe(self, template: str) -> bool:
+        """Count a line; True when its template was never seen before."""
+        n = self.seen[template] = self.seen[template] + 1
+        self.lines += 1
+        self.once += 1 if n == 1 else -1 if n == 2 else 0
+        return n == 1
 
 
 class LogSignalDetector:
@@ -185,32 +223,80 @@ class LogSignalDetector:
         alpha: float = 1e-6,
         merge_hours: float = 6.0,
         max_ids: int = 5000,
+        novelty_warmup_hours: float = 24.0,
+        novelty_max_share: float = 0.05,
     ) -> None:
         self.detector = detector
         self.min_count = min_count
         self.alpha = alpha
         self.merge_hours = merge_hours
         self.max_ids = max_ids
+        self.novelty_warmup_hours = novelty_warmup_hours
+        self.novelty_max_share = novelty_max_share
 
-    def detect(self, lines: Iterable[LogLine]) -> list[LogIncident]:
-        """Log incidents, oldest detection first."""
+    def detect(
+        self, lines: Iterable[LogLine], *, service_since: Mapping[str, datetime] | None = None
+    ) -> list[LogIncident]:
+        """Log incidents, oldest detection first.
+
+        ``service_since``: when each service began logging at any level (the lines given here are
+        usually only its warnings); without it a service's history starts at its first line here."""
         detector = self.detector or KeyBurstDetector(
             windows_hours=(1, 3, 6), alpha=self.alpha, min_customers=self.min_count
         )
         detector.reset()
+        since = {_service(k): v for k, v in (service_since or {}).items()}
+        novelty: dict[str, _Novelty] = {}
+        warmup = timedelta(hours=self.novelty_warmup_hours)
         bursts: list[Burst] = []
         evidence: dict[str, list[_Evidence]] = {}
         for n, line in enumerate(sorted(lines, key=lambda x: x.timestamp)):
-            sigs = _signals(line)
+            svc = _service(line.service)
+            template = log_template(line.message) if line.level.lower() in _ALERT_LEVELS else None
+            sigs = _signals(line, svc, template)
             if not sigs:
                 continue
             bursts.extend(detector.observe(str(n), line.timestamp, sigs))
+            if template is not None and self.novelty_max_share > 0:
+                first = self._first_seen(novelty, since, warmup, svc, template, line, str(n))
+                if first is not None:
+                    bursts.append(first)
             found = {m.lower() for m in _ID.findall(line.message)} | {i.lower() for i in line.ids if i}
             words = {w for w in _WORD.findall(log_template(line.message).lower()) if w not in _QUIET_WORDS}
             item = (line.timestamp, found, words, _line_values(line))
             for sig in sigs:
                 evidence.setdefault(sig, []).append(item)
         return self._incidents(bursts, evidence)
+
+    def _first_seen(
+        self,
+        novelty: dict[str, _Novelty],
+        since: Mapping[str, datetime],
+        warmup: timedelta,
+        svc: str,
+        template: str,
+        line: LogLine,
+        line_id: str,
+    ) -> Burst | None:
+        """A first-seen alert for a warning template the service never logged before, or None."""
+        state = novelty.get(svc)
+        if state is None:
+            state = novelty[svc] = _Novelty(min(since.get(svc, line.timestamp), line.timestamp))
+        share = state.once / state.lines if state.lines else 0.0  # chance the next line is new
+        if not state.observe(novelty_key(template)):
+            return None
+        if line.timestamp - state.since < warmup or share > self.novelty_max_share:
+            return None
+        return Burst(
+            signal=f"log:{svc}:template:{template}",
+            detected_at=line.timestamp,
+            window_hours=1.0,
+            observed=1,
+            expected=share,
+            p_value=share,
+            ticket_ids=(line_id,),
+            note=f"first seen: a warning {svc} never logged in {state.lines - 1} earlier warning lines",
+        )
 
     def _incidents(self, bursts: Sequence[Burst], evidence: dict[str, list[_Evidence]]) -> list[LogIncident]:
         out: list[LogIncident] = []
