@@ -13,7 +13,7 @@ from paytriage.adapters.storage.orm import CaseRow, ProblemRow
 from paytriage.engines.triage.triager import Triager
 from paytriage.services import defects
 from paytriage.services.ingest import IngestKind, ingest_file
-from paytriage.services.problems import detect_problems
+from paytriage.services.problems import bank_aliases, detect_problems
 from paytriage.services.triage import triage_cases
 
 
@@ -142,3 +142,34 @@ def test_a_problem_linked_to_a_defect_survives_regrouping_and_a_late_ticket_regr
     assert [r.defect_id for r in found] == [did]
     new_cases = found[0].to_dict()["new_cases"]
     assert new_cases and set(new_cases).isdisjoint(first.case_ids)
+
+
+def test_bank_aliases_learn_the_bic_a_connector_logs_for_a_bank(db: Database, tmp_path: Path) -> None:
+    banks = {"Hanse Handelsbank": "HANSDEFFXXX", "Banca Adriatica": "ADRIITMMXXX"}
+    txns, lines = [], []
+    for i in range(12):
+        for j, (name, bic) in enumerate(banks.items()):
+            tid = f"po_{j}{i:04d}"
+            txns.append(
+                {
+                    "id": tid,
+                    "created_at": f"2026-11-02T10:{i:02d}:0{j}Z",
+                    "kind": "payout",
+                    "amount": "10.00",
+                    "currency": "EUR",
+                    "status": "succeeded",
+                    "merchant_id": f"m_{j}",
+                    "partner_bank": name,
+                }
+            )
+            msg = f"pain.002 accepted transaction_id={tid} bank={bic} status=ACCP ccy=EUR"
+            lines.append(f'2026-11-02T10:{i:02d}:3{j}Z level=info service=bank-connector msg="{msg}"')
+    (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(t) for t in txns) + "\n")
+    (tmp_path / "bank.log").write_text("\n".join(lines) + "\n")
+    ingest_file(db, tmp_path / "t.jsonl", IngestKind.TRANSACTIONS)
+    ingest_file(db, tmp_path / "bank.log", IngestKind.LOGS)
+    with db.session() as session:
+        aliases = bank_aliases(session)
+    assert aliases.expand(["hanse handelsbank"]) == {"hansdeffxxx"}
+    assert aliases.expand(["adriitmmxxx"]) == {"banca adriatica"}
+    assert aliases.expand(["eur", "accp"]) == set()

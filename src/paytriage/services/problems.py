@@ -43,10 +43,12 @@ from paytriage.engines.patterns.log_signals import (
     LogSignalDetector,
     first_link,
     key_tokens,
+    line_values,
     token_weights,
 )
 from paytriage.engines.patterns.problem_state import ProblemState
 from paytriage.engines.patterns.systemic import SystemicTracker
+from paytriage.engines.patterns.value_aliases import ValueAliases
 
 __all__ = ["DetectedProblem", "ProblemRun", "detect_problems", "log_incidents"]
 
@@ -230,6 +232,7 @@ def detect_problems(
             if on_progress is not None:
                 on_progress(len(cases))
         weights = token_weights(run.log_incidents)
+        aliases = bank_aliases(session)
         for sp in tracker.systemic():
             state = grouper.problem(sp.problem_id)
             title = state.summary().title
@@ -250,6 +253,7 @@ def detect_problems(
                 log_lead_hours,
                 min_log_link,
                 weights,
+                aliases,
             )
         _store(session, grouper, detected, case_of, external_of, run)
     return run
@@ -293,15 +297,38 @@ def log_incidents(session: Session, detector: LogSignalDetector) -> list[LogInci
     )
 
 
-def _problem_tokens(state: ProblemState, tracker: SystemicTracker) -> set[str]:
+def bank_aliases(session: Session, *, limit: int = 50_000) -> ValueAliases:
+    """Other names logs use for the partner banks transactions name (``HANSDEFFXXX`` for ``Hanse
+    Handelsbank``), learned from up to ``limit`` log lines that name a transaction with a bank."""
+    bank = TransactionRow.attributes["partner_bank"].as_string()
+    rows = session.execute(
+        select(LogEventRow.message, LogEventRow.attributes, bank)
+        .select_from(TransactionRow)
+        .join(LogEventRow, LogEventRow.transaction_id == TransactionRow.external_id)
+        .where(bank.is_not(None))
+        .limit(limit)
+    )
+    return ValueAliases().fit(
+        (line_values(r.message, r.attributes if isinstance(r.attributes, dict) else None), str(r[2]))
+        for r in rows
+    )
+
+
+def _problem_tokens(
+    state: ProblemState, tracker: SystemicTracker, aliases: ValueAliases | None = None
+) -> set[str]:
     """What a log line could share with a ticket problem: every member's identifiers (transactions,
-    customers, merchants), the values of the keys many members carry, and the top terms."""
+    customers, merchants), the values of the keys many members carry (a bank also by the names the
+    logs give it), and the top terms."""
     feats = [tracker.features_[t] for t in state.ticket_ids if t in tracker.features_]
     tokens = {i for f in feats for i in f.transaction_ids}
     tokens |= {x for f in feats for x in (f.customer_id, f.merchant_id) if x}
     tokens |= key_tokens(k for k in state.key_counts if k.startswith("merchant:"))
     common = max(2.0, 0.1 * state.size)  # keys a few joiners bring along do not speak for the problem
-    tokens |= key_tokens(k for k, n in state.key_counts.items() if n >= common)
+    keys = [k for k, n in state.key_counts.items() if n >= common]
+    tokens |= key_tokens(keys)
+    if aliases is not None:
+        tokens |= aliases.expand(key_tokens(k for k in keys if k.startswith("bank:")))
     tokens |= set(state.top_terms(30))
     return tokens
 
@@ -314,10 +341,11 @@ def _link_logs(
     lead_hours: float,
     min_link: float,
     weights: dict[str, float] | None = None,
+    aliases: ValueAliases | None = None,
 ) -> None:
     """Give a systemic problem the earliest log alert that explains it (see detect_problems)."""
     weights = token_weights(incidents) if weights is None else weights
-    tokens = _problem_tokens(state, tracker)
+    tokens = _problem_tokens(state, tracker, aliases)
     lo = state.first_seen - timedelta(hours=lead_hours)
     best: tuple[datetime, float, LogIncident] | None = None
     for inc in incidents:

@@ -44,6 +44,7 @@ __all__ = [
     "LogSignalDetector",
     "first_link",
     "key_tokens",
+    "line_values",
     "link_score",
     "link_weight",
     "log_template",
@@ -102,18 +103,24 @@ def _split_value(value: str) -> set[str]:
     return out
 
 
+def line_values(message: str, attributes: Mapping[str, object] | None = None) -> set[str]:
+    """The values a message's ``key=value`` pairs and string attributes name, lower case."""
+    out: set[str] = set()
+    for _key, value in _PAIR.findall(message[:500]):
+        out |= _split_value(value)
+    for value in (attributes or {}).values():
+        if isinstance(value, str):
+            out |= _split_value(value)
+    return out
+
+
 def _line_values(line: LogLine) -> set[str]:
     """The values a line names: ``key=value`` pairs, status, error code, string attributes."""
-    out: set[str] = set()
-    for _key, value in _PAIR.findall(line.message[:500]):
-        out |= _split_value(value)
+    out = line_values(line.message, line.attributes)
     if line.http_status is not None:
         out.add(str(line.http_status))
     if line.error_code:
         out |= _split_value(line.error_code)
-    for value in (line.attributes or {}).values():
-        if isinstance(value, str):
-            out |= _split_value(value)
     return out
 
 
