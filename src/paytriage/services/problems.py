@@ -260,6 +260,7 @@ def detect_problems(
                 weights,
                 aliases,
             )
+        _merge_one_outage(detected, grouper)
         _store(session, grouper, detected, case_of, external_of, run)
     return run
 
@@ -363,6 +364,55 @@ def _link_logs(
     if best is not None:
         found.log_detected_at = best[0]
         found.log_signals = [a.signal for a in best[2].alerts if a.detected_at >= best[0]]
+
+
+def _segment_keys(state: ProblemState) -> set[str]:
+    """Keys (not categories) at least 30 % of a problem's tickets carry: the segment it hits."""
+    floor = max(2.0, 0.3 * state.size)
+    return {k for k, n in state.key_counts.items() if n >= floor and not k.startswith("category:")}
+
+
+def _merge_one_outage(
+    detected: dict[int, DetectedProblem],
+    grouper: ProblemGrouper,
+    *,
+    within: timedelta = timedelta(hours=6),
+    log_gap: timedelta = timedelta(minutes=10),
+) -> None:
+    """Fold systemic problems that are one outage seen through different ticket categories.
+
+    Why: an ACS outage reaches support as failed payments, cards that will not bind and
+    verification questions; each category bursts on its own and becomes a problem of its own.
+    Two problems are one when the later is detected within ``within`` of the earlier, the logs
+    explained both from the same moment (log detections at most ``log_gap`` apart), and they hit
+    the same segment (a shared key, not a category, on at least 30 % of each one's tickets).
+    """
+    order = sorted(detected.values(), key=lambda d: (d.detected_at, d.problem_id))
+    kept: list[DetectedProblem] = []
+    for d in order:
+        into = None
+        if d.log_detected_at is not None:
+            seg = _segment_keys(grouper.problem(d.problem_id))
+            for k in kept:
+                if (
+                    k.log_detected_at is not None
+                    and d.detected_at - k.detected_at <= within
+                    and abs(d.log_detected_at - k.log_detected_at) <= log_gap
+                    and seg & _segment_keys(grouper.problem(k.problem_id))
+                ):
+                    into = k
+                    break
+        if into is None:
+            kept.append(d)
+            continue
+        del detected[d.problem_id]
+        old = into.problem_id
+        into.problem_id = grouper.merge(into.problem_id, d.problem_id)
+        if into.problem_id != old:
+            detected[into.problem_id] = detected.pop(old)
+        into.signals += [x for x in d.signals if x not in into.signals]
+        if d.log_detected_at is not None and into.log_detected_at is not None:
+            into.log_detected_at = min(into.log_detected_at, d.log_detected_at)
 
 
 def _onset(ticket_ids: Iterable[str], tracker: SystemicTracker, default: datetime) -> datetime:

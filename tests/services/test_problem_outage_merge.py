@@ -1,0 +1,63 @@
+"""One outage seen through several ticket categories becomes one systemic problem."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from paytriage.engines.patterns.features import TicketFeatures
+from paytriage.engines.patterns.grouping import ProblemGrouper
+from paytriage.services.problems import DetectedProblem, _merge_one_outage
+
+T0 = datetime(2026, 1, 17, 4, 0, tzinfo=UTC)
+
+
+def _problem(grouper: ProblemGrouper, name: str, keys: set[str], n: int = 5) -> int:
+    tickets = [
+        TicketFeatures(f"{name}{i}", f"{name} text {i}", T0 + timedelta(minutes=i), frozenset(keys))
+        for i in range(n)
+    ]
+    for t in tickets:
+        grouper.add(t)
+    return grouper.move(tickets)
+
+
+def _found(pid: int, minutes: float, log_minutes: float | None, signal: str) -> DetectedProblem:
+    log = None if log_minutes is None else T0 + timedelta(minutes=log_minutes)
+    return DetectedProblem(
+        pid, T0 + timedelta(minutes=minutes), "t", [], [], signals=[signal], log_detected_at=log
+    )
+
+
+def test_categories_of_one_outage_merge_into_the_first() -> None:
+    grouper = ProblemGrouper()
+    a = _problem(grouper, "declined", {"country:es", "category:card_payment_declined"})
+    b = _problem(grouper, "binding", {"country:es", "category:payment_method_binding"})
+    detected = {
+        a: _found(a, 3, -20, "category:card_payment_declined|country:es"),
+        b: _found(b, 20, -19, "bin:454313"),
+    }
+    _merge_one_outage(detected, grouper)
+    assert len(detected) == 1
+    (survivor,) = detected.values()
+    assert grouper.resolve(a) == grouper.resolve(b) == survivor.problem_id
+    assert survivor.signals == ["category:card_payment_declined|country:es", "bin:454313"]
+    assert survivor.log_detected_at == T0 - timedelta(minutes=20)
+    assert grouper.problem(survivor.problem_id).size == 10
+
+
+def test_problems_stay_apart_without_shared_segment_log_moment_or_proximity() -> None:
+    grouper = ProblemGrouper()
+    a = _problem(grouper, "declined", {"country:es"})
+    b = _problem(grouper, "login", {"country:fr"})  # another segment
+    c = _problem(grouper, "refund", {"country:es"})  # logs explained it an hour apart
+    d = _problem(grouper, "payout", {"country:es"})  # detected a day later
+    e = _problem(grouper, "upload", {"country:es"})  # no log evidence at all
+    detected = {
+        a: _found(a, 0, -5, "x"),
+        b: _found(b, 10, -5, "y"),
+        c: _found(c, 20, 55, "z"),
+        d: _found(d, 24 * 60, -5, "w"),
+        e: _found(e, 30, None, "v"),
+    }
+    _merge_one_outage(detected, grouper)
+    assert sorted(detected) == sorted([a, b, c, d, e])
