@@ -176,3 +176,37 @@ def test_log_burst_is_one_incident_with_evidence() -> None:
     assert at <= inc.detected_at <= at + timedelta(minutes=5)
     assert "issuer" in inc.words and "pay_x0000001" in inc.ids
     assert link_score(inc, ["pay_x0000001"], ["issuer", "timeout"]) == 3
+
+
+def _outage(
+    prefix: str, at: datetime, text: str, keys: set[str], n: int = 8
+) -> list[tuple[TicketFeatures, str]]:
+    return [
+        (
+            TicketFeatures(
+                f"{prefix}{k}", text, at + timedelta(minutes=6 * k), frozenset(keys), f"{prefix}c{k}"
+            ),
+            "card_payment_declined",
+        )
+        for k in range(n)
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_hub_key_bursting_again_days_later_is_a_new_outage(seed: int) -> None:
+    # one acquirer carries both outages; the second shows first on that key alone, with other words
+    first = START + timedelta(days=2, hours=10)
+    second = START + timedelta(days=4, hours=15)
+    acs = _outage(
+        "a", first, "3-D Secure page times out and the payment fails", {"bank:acq-eu", "bin:454313"}
+    )
+    issuer = _outage("j", second, "issuer unavailable, every card from our bank refused", {"bank:acq-eu"})
+    tracker = run(background(seed, days=6) + acs + issuer)
+    owners = {}
+    for p in tracker.systemic():
+        for t in tracker.grouper_.problem(p.problem_id).ticket_ids:
+            owners[t] = p.problem_id
+    a = {owners.get(f"a{k}") for k in range(8)}
+    j = {owners.get(f"j{k}") for k in range(8)}
+    assert None not in a and None not in j
+    assert not a & j, "the second outage was filed under the first"

@@ -120,7 +120,9 @@ class SystemicTracker:
     ``active_hours``: how long after its last ticket a systemic problem still attracts tickets.
     Log corroboration (see the module docstring): ``corroborated_alpha``, ``min_corroborated``,
     ``min_log_link`` (specificity-weighted shared tokens) and ``log_active_hours`` (how long after
-    an alert it corroborates tickets).
+    an alert it corroborates tickets). ``episode_similarity``: a signal bursting again in a problem
+    without a burst for ``active_hours`` joins it only when the new tickets' mean word similarity
+    to the problem reaches this (a processor key bursts for unrelated outages days apart).
     """
 
     def __init__(
@@ -140,6 +142,7 @@ class SystemicTracker:
         min_corroborated: int = 2,
         min_log_link: float = 2.0,
         log_active_hours: float = 6.0,
+        episode_similarity: float = 0.5,
     ) -> None:
         self.grouper = grouper
         self.detector = detector
@@ -155,6 +158,7 @@ class SystemicTracker:
         self.min_corroborated = min_corroborated
         self.min_log_link = min_log_link
         self.log_active_hours = log_active_hours
+        self.episode_similarity = episode_similarity
         self.reset()
 
     def reset(self) -> SystemicTracker:
@@ -283,7 +287,7 @@ class SystemicTracker:
         target: SystemicProblem | None = None
         recent = self._active(burst.detected_at, self.dedupe_hours)
         for p in recent:
-            if burst.signal in p.signals:
+            if burst.signal in p.signals and self._same_episode(p, burst, members):
                 target = p
                 break
         if target is None:
@@ -298,11 +302,15 @@ class SystemicTracker:
                 p
                 for p in recent
                 if any(_nested(atoms, _atoms(s)) and self.detector_.is_hot(s) for s in p.signals)
+                and self._same_episode(p, burst, members)
             ]
             if bridged:
-                target = bridged[0]
-                for other in bridged[1:]:
-                    if other.detected_at - target.detected_at <= timedelta(hours=self.bridge_hours):
+                # the problem bursting most recently is the incident under way now
+                target = max(bridged, key=lambda p: p.bursts[-1].detected_at)
+                for other in bridged:
+                    if other is target:
+                        continue
+                    if abs(other.detected_at - target.detected_at) <= timedelta(hours=self.bridge_hours):
                         self._merge(target, other)
         if target is None:
             # the same incident seen through another key: the burst's tickets and the problem's
@@ -328,6 +336,17 @@ class SystemicTracker:
             members = free
         target.bursts.append(burst)
         self._take(target, [t for t in members if t not in self.owner_], burst.detected_at)
+
+    def _same_episode(self, p: SystemicProblem, burst: Burst, members: list[str]) -> bool:
+        """A signal bursting again in a problem that has gone quiet for ``active_hours`` (no burst)
+        is the same problem only if the new tickets read like it: a processor or country key
+        bursts for unrelated outages days apart."""
+        if not p.bursts:
+            return True
+        if burst.detected_at - p.bursts[-1].detected_at <= timedelta(hours=self.active_hours):
+            return True
+        sims = [self.grouper_.similarity(self.features_[t], p.problem_id) for t in members]
+        return bool(sims) and sum(sims) / len(sims) >= self.episode_similarity
 
     def _merge(self, into: SystemicProblem, other: SystemicProblem) -> None:
         """One incident found twice: ``other``'s bursts and tickets join ``into`` (the earlier)."""
