@@ -70,10 +70,16 @@ def test_problem_list_detail_rename_reject_and_escalate_link(server: str, tmp_pa
             href = page.locator("#escalate").get_attribute("href")
             assert href is not None and href.endswith("/escalation") and href.startswith("/problems/")
             page.fill("#rename input[name=title]", "Issuer declines, code 91")
-            page.click("#rename button")
+            # each form posts and redirects back: wait for that page before using the next form
+            # (under CI load a click could land on the page the previous post was replacing)
+            with page.expect_navigation():
+                page.click("#rename button")
+            page.wait_for_load_state()
             expect(page.locator("#problem-title")).to_contain_text("Issuer declines, code 91")
             page.select_option("#set-status select", "rejected")
-            page.click("#set-status button")
+            with page.expect_navigation():
+                page.click("#set-status button")
+            page.wait_for_load_state()
             expect(page.locator("#problem-status")).to_have_text("rejected")
             page.screenshot(path=str(tmp_path / "problem.png"))
             page.goto(server + "/problems")
