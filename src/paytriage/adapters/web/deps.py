@@ -20,7 +20,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: ``scope="function"``: the session commits when the route returns, before the response is sent, so
+#: the page a form redirects to (or the next API call) reads what was just written; with the default
+#: scope the commit ran after the redirect reached the browser, which could show the old state.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_cases(session: SessionDep) -> CaseRepository:
