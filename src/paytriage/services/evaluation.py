@@ -106,8 +106,8 @@ def _median(values: list[float]) -> float | None:
 def _detection_summary(
     directory: Path, predictions: dict[str, TicketPrediction], problems: ProblemRun
 ) -> dict[str, Any]:
-    """Medians of time to detect from tickets, and the same incidents timed from the logs alone
-    (a systemic problem's log incident, when one explains it). A log detection more than an hour
+    """Medians of time to detect from tickets, and with logs (each incident at the earlier of its
+    ticket detection and the log incident that explains it, when one does). A log detection more than an hour
     before the incident began is a wrong link by construction: counted apart, never as early."""
     from_logs = [
         DetectedIncident(
@@ -118,11 +118,8 @@ def _detection_summary(
         for d in problems.systemic
     ]
     with_logs = {str(d.problem_id) for d in problems.systemic if d.log_detected_at is not None}
-    log_rows = [
-        r
-        for r in score(directory / "ground_truth", predictions, from_logs)["time_to_detect"] or []
-        if r["detected_as"] in with_logs
-    ]
+    earliest = score(directory / "ground_truth", predictions, from_logs)["time_to_detect"] or []
+    log_rows = [r for r in earliest if r["detected_as"] in with_logs]
     ticket_rows = (
         score(
             directory / "ground_truth",
@@ -136,9 +133,15 @@ def _detection_summary(
         )["time_to_detect"]
         or []
     )
+    # each incident at the earlier of its ticket and log detection (a wrong log link does not count)
+    by_tickets = {r["incident_id"]: r for r in ticket_rows}
+    tol = _LOG_LEAD_TOLERANCE_MIN
+    combined = [by_tickets.get(r["incident_id"], r) if r["minutes"] < -tol else r for r in earliest]
     return {
         "time_to_detect_median_minutes": _median([r["minutes"] for r in ticket_rows]),
         "time_to_detect_median_tickets": _median([r["tickets_seen"] for r in ticket_rows]),
+        "time_to_detect_with_logs_median_minutes": _median([r["minutes"] for r in combined]),
+        "time_to_detect_with_logs_median_tickets": _median([r["tickets_seen"] for r in combined]),
         "log_incidents": len(problems.log_incidents),
         "systemic_with_log_evidence": len(with_logs),
         "time_to_detect_logs": log_rows,
