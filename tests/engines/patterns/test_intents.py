@@ -144,3 +144,11 @@ def test_smoothing_is_a_saved_parameter(tmp_path: Path) -> None:
     model = TextClusterer(3, features="tfidf", algorithm="kmeans", smooth_neighbors=2).fit(TEXTS)
     save_clusterer(model, tmp_path / "m")
     assert load_clusterer(tmp_path / "m").smooth_neighbors == 2
+
+
+def test_estimated_k_is_capped_at_the_square_root_of_the_input() -> None:
+    assert TextClusterer()._k_cap(10_003) == 101
+    assert TextClusterer()._k_cap(100) == 10
+    assert TextClusterer()._k_cap(3) == 2
+    assert TextClusterer()._k_cap(1_000_000) == 200
+    assert TextClusterer(k_max=40)._k_cap(10_003) == 40

@@ -6,7 +6,8 @@ optional embeddings extra is installed, a packaged sentence encoder adds meaning
 words. Spectral clustering on a k-nearest-neighbour graph (k-means beyond ``spectral_max`` texts)
 proposes the groups; then each text takes the majority group of its nearest neighbours (two
 passes, ``smooth_neighbors``), which mends the ragged boundaries a spectral cut leaves between
-near-synonymous intents. With no ``n_clusters`` the number is chosen by silhouette over a grid.
+near-synonymous intents. With no ``n_clusters`` the number is chosen by silhouette over a grid up
+to √n groups (``k_max`` overrides).
 
 Follows scikit-learn conventions: ``__init__`` stores parameters, ``fit`` returns ``self``,
 learned state ends in ``_``. :mod:`paytriage.engines.patterns.intents_io` saves it without pickle.
@@ -14,6 +15,7 @@ learned state ends in ``_``. :mod:`paytriage.engines.patterns.intents_io` saves 
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -101,7 +103,7 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         smooth_neighbors: int = 10,
         spectral_max: int = 50_000,
         n_init: int = 5,
-        k_max: int = 200,
+        k_max: int | None = None,
         min_df: int = 2,
         random_state: int = 0,
         encoder: Any = None,
@@ -185,7 +187,8 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         dense, sparse = self._dense(texts, progress, fit=True)
         self.k_scores_: dict[int, float] = {}
         if self.n_clusters is None:
-            k, self.k_scores_ = estimate_k(dense, k_max=self.k_max, random_state=self.random_state)
+            cap = self._k_cap(len(texts))
+            k, self.k_scores_ = estimate_k(dense, k_max=cap, random_state=self.random_state)
         else:
             k = min(self.n_clusters, len(np.unique(np.round(dense, 6), axis=0)))
         if progress:
@@ -203,6 +206,15 @@ class TextClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.top_terms_ = self._top_terms(sparse, texts)
         self.n_features_in_ = 1
         return self
+
+    def _k_cap(self, n: int) -> int:
+        """Largest k the estimate may pick: ``k_max``, or by default √n (at most 200). Why: on sentence
+        embeddings the silhouette keeps rising with k, so the cap decides; a fixed 200 split
+        BANKING77's 77 intents into 200 groups (NMI 79.5), √n = 101 gives NMI 81.6, and a few
+        hundred tickets are not cut into 200 groups."""
+        if self.k_max is not None:
+            return self.k_max
+        return max(2, min(200, math.ceil(math.sqrt(n))))
 
     def _cluster(self, dense: Matrix, k: int) -> NDArray[np.int64]:
         n = dense.shape[0]
