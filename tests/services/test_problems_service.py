@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import CaseRow, ProblemRow
+from paytriage.engines.patterns.log_signals import LogSignalDetector
 from paytriage.engines.triage.triager import Triager
 from paytriage.services import defects
 from paytriage.services.ingest import IngestKind, ingest_file
-from paytriage.services.problems import bank_aliases, detect_problems
+from paytriage.services.problems import bank_aliases, detect_problems, log_incidents
 from paytriage.services.triage import triage_cases
 
 
@@ -173,3 +174,21 @@ def test_bank_aliases_learn_the_bic_a_connector_logs_for_a_bank(db: Database, tm
     assert aliases.expand(["hanse handelsbank"]) == {"hansdeffxxx"}
     assert aliases.expand(["adriitmmxxx"]) == {"banca adriatica"}
     assert aliases.expand(["eur", "accp"]) == set()
+
+
+def test_log_incidents_read_info_lines_that_carry_amounts(db: Database, tmp_path: Path) -> None:
+    lines = []
+    for i in range(50):  # two days of JPY refunds at ordinary amounts, then a hundred times too small
+        at = datetime(2026, 11, 2, tzinfo=UTC) + timedelta(hours=i)
+        yen = 1500 + 113 * (i % 30) if i < 44 else 15 + i % 7
+        msg = f"Refund re_{i:06d}x created amount={yen} currency=JPY"
+        lines.append(f'{at:%Y-%m-%dT%H:%M:%SZ} level=info service=refund-service msg="{msg}"')
+        lines.append(f'{at:%Y-%m-%dT%H:%M:%SZ} level=info service=refund-service msg="health ok"')
+    (tmp_path / "refunds.log").write_text("\n".join(lines) + "\n")
+    ingest_file(db, tmp_path / "refunds.log", IngestKind.LOGS)
+    with db.session() as session:
+        [inc] = log_incidents(session, LogSignalDetector())
+        assert LogSignalDetector(values=False).detect([]) == []
+        assert log_incidents(session, LogSignalDetector(values=False)) == []
+    assert inc.signals[0].startswith("log:refund-service:value:amount:JPY:")
+    assert {"re_000045x", "re_000049x"} <= inc.ids

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from paytriage.adapters.storage.database import Database
@@ -266,7 +266,8 @@ def detect_problems(
 
 
 def log_incidents(session: Session, detector: LogSignalDetector) -> list[LogIncident]:
-    """Log incidents from the stored warning/error lines and HTTP error statuses."""
+    """Log incidents from the stored warning/error lines, HTTP error statuses and, at any level, the
+    lines that carry amounts (for the value-shift signal)."""
     since = service_first_seen(session)
     rows = session.execute(
         select(
@@ -282,7 +283,14 @@ def log_incidents(session: Session, detector: LogSignalDetector) -> list[LogInci
             LogEventRow.customer_id,
             LogEventRow.attributes,
         )
-        .where(LogEventRow.level.not_in(_QUIET_LEVELS) | (LogEventRow.http_status >= 400))
+        .where(
+            or_(
+                LogEventRow.level.not_in(_QUIET_LEVELS),
+                LogEventRow.http_status >= 400,
+                *(LogEventRow.message.like(f"%{k}%") for k in detector.value_keys),
+                *(LogEventRow.attributes[k].as_string().is_not(None) for k in detector.value_keys),
+            )
+        )
         .order_by(LogEventRow.timestamp, LogEventRow.id)
     )
     return detector.detect(

@@ -136,3 +136,28 @@ def test_no_first_seen_alert_where_new_warnings_are_routine() -> None:
     ]
     at = START + timedelta(days=7, hours=8)
     assert LogSignalDetector().detect(chatty + _overdue(at)) == []
+
+
+def _refunds(at: datetime, amounts: list[int], first: int = 0) -> list[LogLine]:
+    return [
+        LogLine(
+            at + timedelta(minutes=20 * k),
+            "refund-service",
+            "INFO",
+            f"Refund re_{first + k:08d} created for payment pay_{first + k:08d} amount={a} currency=JPY",
+        )
+        for k, a in enumerate(amounts)
+    ]
+
+
+def test_info_lines_whose_amounts_shift_a_hundredfold_make_an_incident_with_their_ids() -> None:
+    normal = [1200 + 97 * (k % 40) for k in range(48)]
+    lines = _refunds(START, normal) + _refunds(START + timedelta(hours=17), [12, 9, 15, 11, 14, 13], 100)
+    [inc] = LogSignalDetector().detect(lines)
+    assert inc.service == "refund-service"
+    assert inc.signals[0].startswith("log:refund-service:value:amount:JPY:")
+    assert "re_00000103" in inc.ids and "jpy" in inc.values
+    assert "re_00000010" not in inc.ids  # lines at the usual amounts are not evidence
+    assert LogSignalDetector(values=False).detect(lines) == []
+    assert LogSignalDetector().value_keys == ("amount",)
+    assert LogSignalDetector(values=False).value_keys == ()

@@ -23,6 +23,11 @@ service has logged for ``novelty_warmup_hours`` and new warning templates are no
 (Good–Turing: the share of its warning lines whose template was seen only once so far, the
 estimated chance that the next line is new, is at most ``novelty_max_share``).
 
+Amounts are watched too (:mod:`.value_shift`): a unit bug moves the amounts one kind of line
+carries in one currency by a power of ten without changing any rate, usually in INFO lines, so
+those lines are fed to the value detector whatever their level (:attr:`LogSignalDetector.value_keys`
+names the fields, for a store to select the lines that carry them).
+
 Evidence is gathered from an incident's specific signals (templates, statuses, error codes); its
 bare ``level`` signals, which carry every warning line of the service, only when nothing more
 specific burst.
@@ -35,8 +40,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
+
+if TYPE_CHECKING:
+    from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
 __all__ = [
     "LogIncident",
@@ -232,6 +241,7 @@ class LogSignalDetector:
         max_ids: int = 5000,
         novelty_warmup_hours: float = 24.0,
         novelty_max_share: float = 0.05,
+        values: ValueShiftDetector | bool | None = True,
     ) -> None:
         self.detector = detector
         self.min_count = min_count
@@ -240,6 +250,20 @@ class LogSignalDetector:
         self.max_ids = max_ids
         self.novelty_warmup_hours = novelty_warmup_hours
         self.novelty_max_share = novelty_max_share
+        self.values = values
+
+    def _value_detector(self) -> ValueShiftDetector | None:
+        if self.values is True:
+            from paytriage.engines.patterns.value_shift import ValueShiftDetector
+
+            return ValueShiftDetector()
+        return self.values or None
+
+    @property
+    def value_keys(self) -> tuple[str, ...]:
+        """Words amount fields contain (``amount``): lines naming them are read at every level."""
+        watcher = self._value_detector()
+        return watcher.keys if watcher is not None else ()
 
     def detect(
         self, lines: Iterable[LogLine], *, service_since: Mapping[str, datetime] | None = None
@@ -252,6 +276,9 @@ class LogSignalDetector:
             windows_hours=(1, 3, 6), alpha=self.alpha, min_customers=self.min_count
         )
         detector.reset()
+        watcher = self._value_detector()
+        if watcher is not None:
+            watcher.reset()
         since = {_service(k): v for k, v in (service_since or {}).items()}
         novelty: dict[str, _Novelty] = {}
         warmup = timedelta(hours=self.novelty_warmup_hours)
@@ -261,9 +288,15 @@ class LogSignalDetector:
             svc = _service(line.service)
             template = log_template(line.message) if line.level.lower() in _ALERT_LEVELS else None
             sigs = _signals(line, svc, template)
-            if not sigs:
+            if watcher is not None:
+                shifted, alerts = watcher.observe(str(n), line.timestamp, svc, line.message, line.attributes)
+                bursts.extend(alerts)
+            else:
+                shifted = []
+            if not sigs and not shifted:
                 continue
-            bursts.extend(detector.observe(str(n), line.timestamp, sigs))
+            if sigs:
+                bursts.extend(detector.observe(str(n), line.timestamp, sigs))
             if template is not None and self.novelty_max_share > 0:
                 first = self._first_seen(novelty, since, warmup, svc, template, line, str(n))
                 if first is not None:
@@ -271,7 +304,7 @@ class LogSignalDetector:
             found = {m.lower() for m in _ID.findall(line.message)} | {i.lower() for i in line.ids if i}
             words = {w for w in _WORD.findall(log_template(line.message).lower()) if w not in _QUIET_WORDS}
             item = (line.timestamp, found, words, _line_values(line))
-            for sig in sigs:
+            for sig in sigs + shifted:
                 evidence.setdefault(sig, []).append(item)
         return self._incidents(bursts, evidence)
 

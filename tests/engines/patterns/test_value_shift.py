@@ -1,0 +1,137 @@
+"""Order-of-magnitude amount shifts in log lines (unit bugs such as JPY handled as two-decimal)."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paytriage.engines.patterns.bursts import Burst
+from paytriage.engines.patterns.value_shift import AmountReading, ValueShiftDetector, amount_readings
+
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def test_readings_take_the_currency_from_a_key_the_next_token_or_any_code() -> None:
+    assert amount_readings("Refund re_1 created amount=25030 currency=JPY requested_by=m_1") == [
+        AmountReading("amount", "JPY", 25030.0)
+    ]
+    assert amount_readings("auth approved txn=pay_1 bin=411111 amount=5000 EUR rc=00") == [
+        AmountReading("amount", "EUR", 5000.0)
+    ]
+    assert amount_readings("payout po_1 USD settled amount=12.5") == [AmountReading("amount", "USD", 12.5)]
+    assert amount_readings("capture amount=700") == [AmountReading("amount", "", 700.0)]
+    # a field whose name contains the word, and structured attributes (numbers or numeric strings)
+    assert amount_readings("refund_amount=30 ccy=gbp") == [AmountReading("refund_amount", "GBP", 30.0)]
+    got = amount_readings("GET /v1/x", {"amount": 12, "fee_amount": "0.5", "currency": "usd", "ok": True})
+    assert got == [AmountReading("amount", "USD", 12.0), AmountReading("fee_amount", "USD", 0.5)]
+
+
+def test_readings_skip_zero_negative_prose_and_non_numbers() -> None:
+    assert amount_readings("transfer tr_1 amount=0 EUR") == []
+    assert amount_readings("reversal amount=-50 EUR") == []
+    assert amount_readings("we charged an amount of 5 EUR") == []
+    assert amount_readings("x", {"amount": "n/a", "flag_amount": True, "amount_list": [1]}) == []
+    assert amount_readings("max_amount=abc") == []
+
+
+@given(
+    st.text(max_size=200),
+    st.dictionaries(
+        st.text(max_size=12),
+        st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), st.text(max_size=8)),
+    ),
+)
+def test_readings_never_raise_and_are_positive_finite(message: str, attributes: dict[str, object]) -> None:
+    for r in amount_readings(message, attributes):
+        assert r.value > 0 and math.isfinite(r.value)
+        assert r.currency == "" or (len(r.currency) == 3 and r.currency.isupper())
+
+
+def _refund(det: ValueShiftDetector, i: int, when: datetime, yen: float) -> tuple[list[str], list[Burst]]:
+    msg = (
+        f"Refund re_{i:06d} created for payment py_{i:06d} amount={round(yen)} currency=JPY requested_by=m_1"
+    )
+    return det.observe(f"re_{i:06d}", when, "refund-service", msg)
+
+
+def _history(det: ValueShiftDetector, n: int = 40, seed: int = 0) -> datetime:
+    rng = random.Random(seed)
+    when = T0
+    for i in range(n):
+        when = T0 + timedelta(hours=i)
+        signals, bursts = _refund(det, i, when, 10 ** rng.uniform(3.0, 4.5))
+        assert bursts == [] and signals == []
+    return when
+
+
+def test_amounts_a_hundred_times_too_small_alert_once_with_the_lines_behind_it() -> None:
+    det = ValueShiftDetector()
+    when = _history(det)
+    alerts: list[Burst] = []
+    evidence = 0
+    rng = random.Random(9)
+    for k in range(10):  # the same kind of refunds, booked as if yen had two decimals
+        yen = 10 ** rng.uniform(3.0, 4.5) / 100
+        signals, bursts = _refund(det, 100 + k, when + timedelta(minutes=5 * (k + 1)), yen)
+        evidence += len(signals)
+        alerts += bursts
+        if k < 3:
+            assert bursts == []  # three lines are not evidence enough
+    assert len(alerts) == 1
+    (alert,) = alerts
+    assert alert.signal.startswith("log:refund-service:value:amount:JPY:Refund <*> created")
+    assert "100× smaller" in alert.note and "JPY" in alert.note
+    assert alert.p_value <= det.alpha and alert.observed >= 4
+    assert set(alert.ticket_ids) <= {f"re_{100 + k:06d}" for k in range(10)}
+    assert evidence == 10  # every shifted line is evidence for the signal
+
+
+def test_a_stable_heavy_tailed_stream_and_a_threefold_drift_do_not_alert() -> None:
+    det = ValueShiftDetector()
+    rng = random.Random(7)
+    alerts = []
+    for i in range(3000):
+        when = T0 + timedelta(minutes=7 * i)
+        factor = 3.0 if i > 2000 else 1.0  # a price rise, not a unit bug
+        alerts += _refund(det, i, when, factor * 10 ** rng.gauss(3.6, 0.5))[1]
+    assert alerts == []
+
+
+def test_one_alert_per_episode_and_a_new_episode_after_recovery() -> None:
+    det = ValueShiftDetector(window_hours=1.0)
+    when = _history(det, n=60)
+    alerts = []
+    for k in range(30):  # two and a half hours of shifted amounts
+        alerts += _refund(det, 200 + k, when + timedelta(minutes=5 * (k + 1)), 20.0 + k)[1]
+    assert len(alerts) == 1
+    rng = random.Random(3)
+    when += timedelta(hours=3)
+    for k in range(20):  # back to normal
+        alerts += _refund(det, 300 + k, when + timedelta(minutes=10 * k), 10 ** rng.uniform(3.0, 4.5))[1]
+    assert len(alerts) == 1
+    when += timedelta(hours=5)
+    for k in range(10):
+        alerts += _refund(det, 400 + k, when + timedelta(minutes=3 * k), 2_000_000.0 + k)[1]
+    assert len(alerts) == 2
+    assert "100× larger" in alerts[1].note or "1,000× larger" in alerts[1].note
+
+
+def test_currencies_are_separate_streams_and_short_history_never_alerts() -> None:
+    det = ValueShiftDetector()
+    rng = random.Random(1)
+    alerts = []
+    for i in range(60):  # EUR cents and JPY yen interleaved: two scales, no shift in either
+        when = T0 + timedelta(minutes=30 * i)
+        cur, scale = ("EUR", 4.0) if i % 2 else ("JPY", 2.0)
+        msg = f"auth approved txn=pay_{i} amount={round(10 ** rng.uniform(scale, scale + 1))} {cur} rc=00"
+        alerts += det.observe(str(i), when, "payments-core", msg)[1]
+    assert alerts == []
+    fresh = ValueShiftDetector()
+    _history(fresh, n=10)  # fewer earlier amounts than min_baseline
+    when = T0 + timedelta(hours=11)
+    for k in range(20):
+        assert _refund(fresh, 500 + k, when + timedelta(minutes=k), 5.0)[1] == []
