@@ -14,7 +14,8 @@ from paytriage.engines.patterns.log_signals import LogSignalDetector
 from paytriage.engines.triage.triager import Triager
 from paytriage.services import defects
 from paytriage.services.ingest import IngestKind, ingest_file
-from paytriage.services.problems import bank_aliases, detect_problems, log_incidents
+from paytriage.services.problem_catalog import get_problem
+from paytriage.services.problems import bank_aliases, detect_problems, log_alert_rows, log_incidents
 from paytriage.services.triage import triage_cases
 
 
@@ -192,3 +193,37 @@ def test_log_incidents_read_info_lines_that_carry_amounts(db: Database, tmp_path
         assert log_incidents(session, LogSignalDetector(values=False)) == []
     assert inc.signals[0].startswith("log:refund-service:value:amount:JPY:")
     assert {"re_000045x", "re_000049x"} <= inc.ids
+
+
+def test_a_problem_stores_how_it_was_detected_and_the_log_alert_that_explains_it(
+    db: Database, tmp_path: Path
+) -> None:
+    _burst_queue(db, tmp_path)
+    lines = [  # two days of ordinary gateway warnings, then issuer errors naming the declined payments
+        {"ts": f"{'2026-10-31' if h < 24 else '2026-11-01'}T{h % 24:02d}:15:00Z", "level": "warn",
+         "service": "api-gateway", "msg": f"GET /v1/customers/{h} 404", "http_status": 404}
+        for h in range(48)
+    ] + [
+        {"ts": f"2026-11-02T14:0{k // 2}:{30 * (k % 2):02d}Z", "level": "error", "service": "api-gateway",
+         "msg": f"POST /v1/payments 502 issuer rc=91 bin=453912 txn=pay_{k % 5}", "http_status": 502}
+        for k in range(12)
+    ]  # fmt: skip
+    (tmp_path / "gateway.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    ingest_file(db, tmp_path / "gateway.jsonl", IngestKind.LOGS)
+    run = detect_problems(db)
+    [found] = run.systemic
+    assert found.log_detected_at is not None and found.log_detected_at < found.detected_at
+    with db.session() as s:
+        problem = s.scalars(select(ProblemRow).where(ProblemRow.status == "confirmed")).one()
+        candidates = s.scalars(select(ProblemRow).where(ProblemRow.status == "candidate")).all()
+        detail = get_problem(s, problem.id)
+    record = problem.detection
+    assert record["detected_at"] == found.detected_at.isoformat() and record["signals"] == found.signals
+    assert record["log"]["service"] == "api-gateway"
+    assert record["log"]["detected_at"] == found.log_detected_at.isoformat()
+    assert any("lines in" in e and "p=" in e for e in record["log"]["evidence"])
+    assert all(c.detection == {} for c in candidates)
+    assert detail.detection == record
+    rows = log_alert_rows(run)
+    assert [r["problem_id"] for r in rows if r["problem_id"] is not None] == [problem.id]
+    assert all(r["service"] and r["first_alert"] for r in rows)

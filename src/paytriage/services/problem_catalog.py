@@ -102,6 +102,8 @@ class ProblemDetail:
     suspected_root_cause: str | None
     root_cause_source: str | None
     defect: dict[str, Any] | None = None
+    #: how the last detection run found it systemic (bursts, explaining log alerts); {} if it did not
+    detection: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -336,6 +338,7 @@ def get_problem(session: Session, problem_id: int, *, now: datetime | None = Non
         suspected_root_cause=cause,
         root_cause_source=source,
         defect=defect,
+        detection=dict(row.detection or {}),
     )
 
 

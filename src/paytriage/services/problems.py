@@ -75,6 +75,10 @@ class DetectedProblem:
     #: when the logs alone had raised the log incident that explains it (None: no log evidence)
     log_detected_at: datetime | None = None
     log_signals: list[str] = field(default_factory=list)
+    #: the service whose log incident explains it, and that incident's alerts in words
+    log_service: str | None = None
+    log_evidence: list[str] = field(default_factory=list)
+    log_incident: LogIncident | None = None
 
 
 @dataclass(slots=True)
@@ -371,7 +375,11 @@ def _link_logs(
             best = (hit[0], hit[1], inc)
     if best is not None:
         found.log_detected_at = best[0]
-        found.log_signals = [a.signal for a in best[2].alerts if a.detected_at >= best[0]]
+        alerts = [a for a in best[2].alerts if a.detected_at >= best[0]]
+        found.log_signals = [a.signal for a in alerts]
+        found.log_service = best[2].service
+        found.log_incident = best[2]
+        found.log_evidence = [a.describe() for a in alerts[:10]]
 
 
 def _segment_keys(state: ProblemState) -> set[str]:
@@ -419,8 +427,14 @@ def _merge_one_outage(
         if into.problem_id != old:
             detected[into.problem_id] = detected.pop(old)
         into.signals += [x for x in d.signals if x not in into.signals]
-        if d.log_detected_at is not None and into.log_detected_at is not None:
-            into.log_detected_at = min(into.log_detected_at, d.log_detected_at)
+        if (
+            d.log_detected_at is not None
+            and into.log_detected_at is not None
+            and (d.log_detected_at < into.log_detected_at)
+        ):  # the earlier log evidence speaks for the merged problem
+            into.log_detected_at, into.log_signals = d.log_detected_at, d.log_signals
+            into.log_service, into.log_evidence = d.log_service, d.log_evidence
+            into.log_incident = d.log_incident
 
 
 def _onset(ticket_ids: Iterable[str], tracker: SystemicTracker, default: datetime) -> datetime:
@@ -440,6 +454,40 @@ def _heir(kept: dict[int, list[int]], members: list[int]) -> int | None:
         if share >= 0.5 and (best is None or share > best[0]):
             best = (share, row_id)
     return None if best is None else best[1]
+
+
+def detection_record(found: DetectedProblem) -> dict[str, Any]:
+    """What a person needs to check a systemic detection: when, which bursts, and the log alerts
+    that explain it (with when the logs alone had it), as stored on the problem row."""
+    record: dict[str, Any] = {
+        "detected_at": found.detected_at.isoformat(),
+        "signals": list(found.signals),
+        "evidence": found.evidence,
+    }
+    if found.log_detected_at is not None:
+        record["log"] = {
+            "detected_at": found.log_detected_at.isoformat(),
+            "service": found.log_service,
+            "signals": list(found.log_signals[:10]),
+            "evidence": list(found.log_evidence),
+        }
+    return record
+
+
+def log_alert_rows(run: ProblemRun) -> list[dict[str, Any]]:
+    """The run's log incidents, newest first, each with its first alert in words and the stored
+    problem it explains (None: raised from logs alone, no ticket problem matches it yet)."""
+    explains = {id(d.log_incident): d.row_id for d in run.systemic if d.log_incident is not None}
+    return [
+        {
+            "detected_at": inc.detected_at,
+            "service": inc.service,
+            "alerts": len(inc.alerts),
+            "first_alert": inc.alerts[0].describe(),
+            "problem_id": explains.get(id(inc)),
+        }
+        for inc in sorted(run.log_incidents, key=lambda i: i.detected_at, reverse=True)
+    ]
 
 
 def _store(
@@ -481,6 +529,7 @@ def _store(
             "affected_merchants": s.affected_merchants,
             "affected_transactions": s.affected_transactions,
             "money_minor_by_currency": s.money_minor_by_currency,
+            "detection": detection_record(found) if found is not None else {},
         }
         heir = _heir(kept, members)
         row = session.get(ProblemRow, heir) if heir is not None else None

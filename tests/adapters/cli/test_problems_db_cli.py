@@ -42,6 +42,8 @@ def test_commands_have_help() -> None:
 def test_detect_list_show_and_a_rename_that_survives(seeded: Database) -> None:
     run = _json(["problems", "detect", "--json"])
     assert run["cases"] == 8 and "notifications" not in run
+    assert run["log_alerts"] == []  # the seed has no log lines
+    assert all("log_detected_at" in d for d in run["systemic"])  # type: ignore[attr-defined]
     listed = _json(["problems", "list", "--json"])
     assert listed["count"] == run["problems"]
     data = listed["data"]

@@ -101,3 +101,30 @@ def test_any_title_is_stored_clean_or_refused_and_escaped_on_the_page(
     page = client.get(f"/problems/{pid}").text
     assert str(escape(clean)) in page
     assert "<script>" not in page
+
+
+def test_detail_shows_how_the_problem_was_detected(seeded: tuple[TestClient, Database, list[int]]) -> None:
+    from paytriage.adapters.storage.orm import ProblemRow
+
+    client, db, cases = seeded
+    pid = next(p for p in _ids(client) if client.get(f"/api/problems/{p}").json()["case_ids"] == cases[:3])
+    assert client.get(f"/api/problems/{pid}").json()["detection"] == {}
+    assert "How it was detected" not in client.get(f"/problems/{pid}").text
+    record = {
+        "detected_at": "2026-11-02T14:12:00+00:00",
+        "signals": ["bin:453912", "error:91"],
+        "evidence": "bin:453912: 3 customers in 0.5 h where 0.01 expected (p=1.0e-07)",
+        "log": {
+            "detected_at": "2026-11-02T14:03:00+00:00",
+            "service": "api-gateway",
+            "signals": ["log:api-gateway:status:502"],
+            "evidence": ["log:api-gateway:status:502: 6 lines in 1 h where 0.02 expected (p=3.0e-12) <b>"],
+        },
+    }
+    with db.session() as s:
+        s.get(ProblemRow, pid).detection = record  # type: ignore[union-attr]
+    assert client.get(f"/api/problems/{pid}").json()["detection"] == record
+    page = client.get(f"/problems/{pid}").text
+    assert "How it was detected" in page and "2026-11-02T14:03" in page and "api-gateway" in page
+    assert "bin:453912, error:91" in page
+    assert str(escape("(p=3.0e-12) <b>")) in page  # log text is escaped, never markup

@@ -82,7 +82,9 @@ def show_cmd(
         emit(doc, json_output=True)
         return
     shown = {
-        k: v for k, v in doc.items() if k not in ("shared_entities", "examples", "daily_cases", "case_ids")
+        k: v
+        for k, v in doc.items()
+        if k not in ("shared_entities", "examples", "daily_cases", "case_ids", "detection")
     }
     shown["top_terms"] = ", ".join(d.top_terms)
     emit(shown, json_output=False, title=f"Problem #{problem_id}")
@@ -90,6 +92,14 @@ def show_cmd(
         emit(d.shared_entities, json_output=False, title="Shared entities")
     emit(d.examples, json_output=False, columns=["case_id", "ticket", "created_at", "status", "title"],
          title="Example tickets")  # fmt: skip
+    found = d.detection
+    if found:
+        emit(f"systemic since {found['detected_at']}: {', '.join(found['signals'])} — {found['evidence']}",
+             json_output=False)  # fmt: skip
+        log = found.get("log")
+        if log:
+            emit([{"alert": e} for e in log["evidence"]], json_output=False,
+                 title=f"Log alerts ({log['service']}, from {log['detected_at']})")  # fmt: skip
 
 
 def detect_stored(*, notify: bool, json_output: bool) -> None:
@@ -97,7 +107,7 @@ def detect_stored(*, notify: bool, json_output: bool) -> None:
     from paytriage.services.defects import check_regressions
     from paytriage.services.notifications import load_notifications, notify_problems
     from paytriage.services.problem_feedback import apply_feedback
-    from paytriage.services.problems import detect_problems
+    from paytriage.services.problems import detect_problems, log_alert_rows
 
     settings = get_settings()
     try:
@@ -122,9 +132,11 @@ def detect_stored(*, notify: bool, json_output: bool) -> None:
                 "title": d.title,
                 "detected_at": d.detected_at,
                 "tickets": len(d.ticket_ids),
+                "log_detected_at": d.log_detected_at,
             }
             for d in run.systemic
         ],
+        "log_alerts": log_alert_rows(run),
         "feedback_applied": replay.applied,
         "feedback_unmatched": len(replay.unmatched),
         "regressions": [r.to_dict() for r in regressions],
@@ -141,10 +153,15 @@ def detect_stored(*, notify: bool, json_output: bool) -> None:
     if json_output:
         emit(result, json_output=True)
         return
-    shown = {k: v for k, v in result.items() if k not in ("systemic", "notifications", "regressions")}
+    hidden = ("systemic", "notifications", "regressions", "log_alerts")
+    shown = {k: v for k, v in result.items() if k not in hidden}
     shown["regressions"] = len(regressions)
+    shown["log_alerts"] = len(result["log_alerts"])
     emit(shown, json_output=False)
     emit(result["systemic"], json_output=False, title="Systemic problems")
+    if result["log_alerts"]:
+        recent = result["log_alerts"][:20]
+        emit(recent, json_output=False, title=f"Log alerts (newest {len(recent)}; --json for all)")
     if plan is not None:
         n = result["notifications"]
         emit(f"notifications: {len(n['sent'])} sent, {len(n['failed'])} failed, "

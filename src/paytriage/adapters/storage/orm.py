@@ -285,6 +285,9 @@ class ProblemRow(Base):
     affected_transactions: Mapped[int] = mapped_column(Integer, default=0)
     money_minor_by_currency: Mapped[dict[str, Any]]
     defect_id: Mapped[int | None] = mapped_column(ForeignKey("defects.id"))
+    #: how the last detection run found it systemic: its bursts and the log alerts that explain it
+    #: (``{}`` for a candidate); see ``services.problems.detection_record``
+    detection: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class ProblemFeedbackRow(Base):

@@ -66,6 +66,10 @@ class ProblemDetailPublic(ProblemPublic):
     suspected_root_cause: str | None
     root_cause_source: str | None
     defect: dict[str, Any] | None
+    detection: dict[str, Any] = Field(
+        description="How it was found systemic: detected_at, burst signals and evidence, and under "
+        "`log` the log alerts that explain it (detected_at, service, signals, evidence); {} if not."
+    )
     escalation_url: str
 
 
@@ -116,6 +120,7 @@ def detail_public(d: ProblemDetail) -> ProblemDetailPublic:
         suspected_root_cause=d.suspected_root_cause,
         root_cause_source=d.root_cause_source,
         defect=d.defect,
+        detection=d.detection,
         escalation_url=f"/problems/{d.problem.id}/escalation",
     )
 

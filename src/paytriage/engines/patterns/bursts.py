@@ -70,8 +70,9 @@ class Burst:
 
     def describe(self) -> str:
         """The evidence in words, for people and for logs."""
+        unit = "lines" if self.signal.startswith("log:") else "customers"
         text = (
-            f"{self.signal}: {self.observed} customers in {self.window_hours:g} h where "
+            f"{self.signal}: {self.observed} {unit} in {self.window_hours:g} h where "
             f"{self.expected:.2f} expected (p={self.p_value:.1e})"
         )
         return f"{text}; {self.note}" if self.note else text
