@@ -10,7 +10,7 @@ from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
 from paytriage.engines.patterns.features import TicketFeatures
 from paytriage.engines.patterns.grouping import ProblemGrouper
 from paytriage.engines.patterns.log_signals import LogIncident
-from paytriage.engines.patterns.systemic import SystemicTracker
+from paytriage.engines.patterns.systemic import SystemicProblem, SystemicTracker
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 CATEGORIES = ["refund", "card_payment_declined", "payout_withdrawal", "login_and_access", "other"]
@@ -104,3 +104,28 @@ def test_quarter_hour_window_catches_a_fast_start() -> None:
     [found] = tracker.systemic()
     assert found.detected_at == AT + timedelta(minutes=6)
     assert found.first_burst.window_hours < 1
+
+
+def test_a_corroborated_signal_backs_later_tickets_with_a_lesser_link() -> None:
+    """Two customers paste what the logs say; the next two only say they cannot sign in with SAML."""
+    strong = "saml sign in rejected, certificate expired"
+    tickets = [
+        (TicketFeatures(f"i{k}", strong if k < 2 else "cannot sign in, saml keeps saying rejected",
+                        AT + timedelta(minutes=3 * k), customer_id=f"v{k}"), "login_and_access")
+        for k in range(4)
+    ]  # fmt: skip
+    logs = [incident(AT - timedelta(minutes=10), {"saml", "certificate", "rejected", "expired"})]
+
+    def found(backed: float) -> list[SystemicProblem]:
+        tracker = SystemicTracker(
+            grouper=ProblemGrouper(), detector=KeyBurstDetector(), min_log_link=3.0, min_backed_link=backed
+        )
+        tracker.use_logs(logs)
+        for feats, cat in sorted(background(1) + tickets, key=lambda x: x[0].created_at):
+            tracker.add(feats, category=cat)
+        return list(tracker.systemic())
+
+    assert found(backed=3.0) == []  # only the two who pasted the error match: not enough
+    [problem] = found(backed=2.0)
+    assert {"i0", "i1", "i2"} <= set(problem.ticket_ids)
+    assert "corroborated by log alert" in problem.first_burst.describe()

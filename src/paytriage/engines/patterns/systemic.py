@@ -18,7 +18,10 @@ before or while the first tickets arrive. A ticket whose identifiers, key values
 what an active log alert's lines named *by then* (each token weighted by its specificity, see
 :func:`~paytriage.engines.patterns.log_signals.link_weight`) is corroborated by that alert; once
 ``min_corroborated`` customers carrying a signal are corroborated by the same log incident, that
-signal's burst test runs at ``corroborated_alpha`` instead of the detector's own level. Two
+signal's burst test runs at ``corroborated_alpha`` instead of the detector's own level, also for
+later tickets carrying it whose link to that incident reaches only ``min_backed_link`` (a customer
+who writes "my card was declined" shares fewer words with the log lines than a developer who pastes
+the error, yet is the same outage once the signal is corroborated). Two
 independent sources agreeing need less evidence from each; the other minimum-evidence rules
 (customers, ratio over baseline) stay.
 """
@@ -119,8 +122,10 @@ class SystemicTracker:
     problems detected this close together that one burst bridges are merged.
     ``active_hours``: how long after its last ticket a systemic problem still attracts tickets.
     Log corroboration (see the module docstring): ``corroborated_alpha``, ``min_corroborated``,
-    ``min_log_link`` (specificity-weighted shared tokens) and ``log_active_hours`` (how long after
-    an alert it corroborates tickets). ``episode_similarity``: a signal bursting again in a problem
+    ``min_log_link`` (specificity-weighted shared tokens), ``min_backed_link`` (the lesser link a
+    later ticket needs to an incident that already backs one of its signals) and
+    ``log_active_hours`` (how long after an alert it corroborates tickets).
+    ``episode_similarity``: a signal bursting again in a problem
     without a burst for ``active_hours`` joins it only when the new tickets' mean word similarity
     to the problem reaches this (a processor key bursts for unrelated outages days apart).
     """
@@ -143,6 +148,7 @@ class SystemicTracker:
         min_log_link: float = 2.0,
         log_active_hours: float = 6.0,
         episode_similarity: float = 0.5,
+        min_backed_link: float = 1.5,
     ) -> None:
         self.grouper = grouper
         self.detector = detector
@@ -159,6 +165,7 @@ class SystemicTracker:
         self.min_log_link = min_log_link
         self.log_active_hours = log_active_hours
         self.episode_similarity = episode_similarity
+        self.min_backed_link = min_backed_link
         self.reset()
 
     def reset(self) -> SystemicTracker:
@@ -171,6 +178,7 @@ class SystemicTracker:
         self._known = 0  # log incidents detected so far (``logs_`` is in detection order)
         self._df: Counter[str] = Counter()
         self._backing: dict[str, deque[tuple[datetime, int, str]]] = {}
+        self._weights: dict[int, float] = {}
         return self
 
     def use_logs(self, incidents: Iterable[LogIncident]) -> SystemicTracker:
@@ -188,6 +196,7 @@ class SystemicTracker:
         while self._known < len(self.logs_) and self.logs_[self._known].detected_at <= now:
             self._df.update(self.logs_[self._known].tokens)
             self._known += 1
+        self._weights = {}
         if not self._known:
             return None
         tokens = {t.lower() for t in ticket.transaction_ids}
@@ -207,6 +216,8 @@ class SystemicTracker:
                 weight = sum(
                     1.0 / self._df[t] for t in tokens if t in mine and mine[t] <= now and self._df[t]
                 )
+                if weight > self._weights.get(idx, 0.0):
+                    self._weights[idx] = weight
                 if weight >= self.min_log_link and (best is None or weight > best[0]):
                     best = (weight, idx, alert.signal)
         return None if best is None else (best[1], best[2])
@@ -229,13 +240,20 @@ class SystemicTracker:
                 continue
             while backing and backing[0][0] <= now - window:
                 backing.popleft()
-            if hit is None:
-                continue
-            customers = {c for _t, idx, c in backing if idx == hit[0]}
-            if len(customers) >= self.min_corroborated:
-                inc = self.logs_[hit[0]]
+            by_incident: dict[int, set[str]] = {}
+            for _t, idx, c in backing:
+                by_incident.setdefault(idx, set()).add(c)
+            # the ticket's own log incident first; else one that already backs the signal and that
+            # the ticket shares evidence worth min_backed_link with
+            floor = self.min_backed_link
+            weak = [i for i in sorted(by_incident, reverse=True) if self._weights.get(i, 0.0) >= floor]
+            order = ([hit[0]] if hit is not None else []) + weak
+            chosen = next((i for i in order if len(by_incident.get(i, ())) >= self.min_corroborated), None)
+            if chosen is not None:
+                inc = self.logs_[chosen]
+                alert = hit[1] if hit is not None and chosen == hit[0] else inc.signals[0]
                 out[name] = (
-                    f"corroborated by log alert {hit[1]} ({inc.service}, {inc.detected_at:%Y-%m-%d %H:%M})"
+                    f"corroborated by log alert {alert} ({inc.service}, {inc.detected_at:%Y-%m-%d %H:%M})"
                 )
         return out
 
