@@ -14,6 +14,7 @@ import uvicorn
 from tests.services.problem_seed import regroup, seed_cases
 
 from paytriage.adapters.storage.database import Database
+from paytriage.adapters.storage.orm import ProblemRow
 from paytriage.adapters.web.app import create_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -26,7 +27,16 @@ pytestmark = [
 @pytest.fixture
 def server(sqlite_db: Database, tmp_path: Path) -> Iterator[str]:
     cases = seed_cases(sqlite_db, tmp_path)
-    regroup(sqlite_db, [cases[:4], cases[4:]])
+    first, _ = regroup(sqlite_db, [cases[:4], cases[4:]])
+    with sqlite_db.session() as s:  # as a detection run records it (services.problems.detection_record)
+        s.get(ProblemRow, first).detection = {  # type: ignore[union-attr]
+            "detected_at": "2026-11-02T14:12:00+00:00",
+            "signals": ["error:91"],
+            "evidence": "error:91: 3 customers in 0.5 h where 0.01 expected (p=1.0e-07)",
+            "log": {"detected_at": "2026-11-02T14:03:00+00:00", "service": "api-gateway",
+                    "signals": ["log:api-gateway:error:issuer_unavailable"],
+                    "evidence": ["log:api-gateway:error:issuer_unavailable: 6 lines in 1 h"]},
+        }  # fmt: skip
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -67,6 +77,8 @@ def test_problem_list_detail_rename_reject_and_escalate_link(server: str, tmp_pa
             assert page.locator("#problem-cases").inner_text() == "4"
             assert "91" in page.locator("#shared-entities").inner_text()
             assert page.locator("#examples tbody tr").count() == 4
+            expect(page.locator("#log-detected-at")).to_have_text("2026-11-02T14:03")
+            assert "issuer_unavailable: 6 lines" in page.locator("#log-evidence").inner_text()
             href = page.locator("#escalate").get_attribute("href")
             assert href is not None and href.endswith("/escalation") and href.startswith("/problems/")
             page.fill("#rename input[name=title]", "Issuer declines, code 91")
