@@ -123,6 +123,7 @@ def test_config_from_yaml_and_env(tmp_path: Path) -> None:
     assert [s.name for s in plan.senders] == ["tier2-slack", "tier2-oncall"]
     assert plan.growth_factor == 2.0 and plan.notify_statuses == (ProblemStatus.CONFIRMED,)
     assert "topsecret" not in repr(plan)
+    assert plan.log_alerts and plan.log_alert_max_age_hours == 24.0
 
 
 @pytest.mark.parametrize(
@@ -137,6 +138,8 @@ def test_config_from_yaml_and_env(tmp_path: Path) -> None:
         ("webhooks: [{name: x, url: 'file:///etc/passwd'}]", "url"),
         ("email: [{name: x, host: h, sender: a@b.c, to: 5}]", "to"),
         ("[1, 2", "cannot read"),
+        ("log_alerts: 5", "log_alerts"),
+        ("log_alerts: {max_age_hours: -1}", "max_age_hours"),
     ],
 )
 def test_bad_config_names_the_field(tmp_path: Path, yaml_text: str, field: str) -> None:

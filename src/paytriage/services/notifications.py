@@ -38,6 +38,7 @@ __all__ = [
     "build_notification",
     "level_for",
     "load_notifications",
+    "mrkdwn",
     "notify_problems",
 ]
 
@@ -55,6 +56,11 @@ class NotificationPlan:
     growth_factor: float = 2.0
     base_url: str = "http://127.0.0.1:8000"
     disabled: list[str] = field(default_factory=list)
+    #: also announce log alerts (raised from logs, often before any ticket): see log_alert_notices
+    log_alerts: bool = True
+    #: only log alerts this recent (before the newest one) are announced, so turning notifications on
+    #: over months of history does not send months of alerts
+    log_alert_max_age_hours: float = 24.0
 
 
 @dataclass(slots=True)
@@ -152,6 +158,11 @@ def load_notifications(path: Path | None = None, *, env: Mapping[str, str] | Non
         growth_factor=factor,
         base_url=str(doc.get("base_url") or "http://127.0.0.1:8000").rstrip("/"),
     )
+    logs = doc.get("log_alerts", {})
+    if not isinstance(logs, dict):
+        raise ConfigurationError(f"{path}: log_alerts must be a mapping (enabled, max_age_hours)")
+    plan.log_alerts = bool(logs.get("enabled", True))
+    plan.log_alert_max_age_hours = _number(logs, "max_age_hours", 24.0, f"{path}: log_alerts")
     for key, build in (("webhooks", _webhook), ("email", _email)):
         entries = doc.get(key) or []
         if not isinstance(entries, list):
@@ -175,7 +186,8 @@ def level_for(size: int, baseline: int, factor: float) -> str:
     return f"grew-x{factor**k:g}"
 
 
-def _mrkdwn(text: str) -> str:
+def mrkdwn(text: str) -> str:
+    """Text safe inside Slack mrkdwn: no ``<!channel>`` mention or ``<url|link>`` can be smuggled in."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -205,8 +217,8 @@ def build_notification(detail: ProblemDetail, level: str, base_url: str) -> Noti
     text = f"{head}: {p.title} — {reach}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{head}: {p.title}"[:150]}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{_mrkdwn(v)}"} for k, v in facts]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn("\n".join(why))}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{mrkdwn(v)}"} for k, v in facts]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn("\n".join(why))}},
         {
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": f"<{link}|Open problem #{p.id}> · {level}"}],
@@ -235,7 +247,7 @@ def build_notification(detail: ProblemDetail, level: str, base_url: str) -> Noti
     subject = f"[paytriage] {head}: {p.title} ({p.cases} cases)"
     # e-mail reads ``text`` (the long body); webhooks post ``payload``, whose short ``text`` wins
     # Slack reads ``text`` as mrkdwn: a title like "<!channel>" must not page everyone
-    return Notification(subject, body, {"text": _mrkdwn(text), "blocks": blocks, "paytriage": facts_json})
+    return Notification(subject, body, {"text": mrkdwn(text), "blocks": blocks, "paytriage": facts_json})
 
 
 @dataclass(slots=True)

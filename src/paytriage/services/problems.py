@@ -483,7 +483,10 @@ def log_alert_rows(run: ProblemRun) -> list[dict[str, Any]]:
             "detected_at": inc.detected_at,
             "service": inc.service,
             "alerts": len(inc.alerts),
+            "signal": inc.alerts[0].signal,
             "first_alert": inc.alerts[0].describe(),
+            "signals": list(dict.fromkeys(inc.signals))[:5],
+            "examples": sorted(inc.ids)[:5],
             "problem_id": explains.get(id(inc)),
         }
         for inc in sorted(run.log_incidents, key=lambda i: i.detected_at, reverse=True)

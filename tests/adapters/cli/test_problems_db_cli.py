@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from paytriage.adapters.cli.main import app
 from paytriage.adapters.storage.database import Database
+from paytriage.services.ingest import IngestKind, ingest_file
 from paytriage.services.problem_feedback import rename_problem
 
 runner = CliRunner()
@@ -70,6 +71,14 @@ def test_detect_notify_posts_to_the_configured_webhook(
 ) -> None:
     from paytriage.config.settings import get_settings
 
+    refunds = tmp_path / "refunds.log"  # JPY refund amounts a hundred times too small: a log alert
+    yen = [1500 + 113 * (i % 30) if i < 40 else 15 + i % 7 for i in range(46)]
+    refunds.write_text("".join(
+        f'2026-11-0{1 + i // 24}T{i % 24:02d}:10:00Z level=info service=refund-service '
+        f'msg="Refund re_{i:06d}x created amount={a} currency=JPY"\n'
+        for i, a in enumerate(yen)
+    ))  # fmt: skip
+    ingest_file(seeded, refunds, IngestKind.LOGS)
     with http_receiver() as hook:
         cfg = tmp_path / "notifications.yaml"
         cfg.write_text("min_cases: 1\nnotify_statuses: [candidate, confirmed]\n"
@@ -81,7 +90,10 @@ def test_detect_notify_posts_to_the_configured_webhook(
         second = _json(["problems", "detect", "--notify", "--json"])
     sent = run["notifications"]["sent"]  # type: ignore[index]
     assert isinstance(run["problems"], int) and run["problems"] >= 1
-    assert len(sent) == len(hook.bodies) == run["problems"]
+    assert len(sent) == len(hook.bodies) == run["problems"] + 1
+    [log_alert] = [b["paytriage"] for b in hook.bodies if b["paytriage"]["level"] == "log-alert"]
+    assert log_alert["service"] == "refund-service" and "100× smaller" in log_alert["first_alert"]
+    assert len(run["log_alerts"]) == 1  # type: ignore[arg-type]
     assert second["notifications"]["sent"] == []  # type: ignore[index]
     assert hook.url not in json.dumps(run)
 

@@ -105,6 +105,7 @@ def show_cmd(
 def detect_stored(*, notify: bool, json_output: bool) -> None:
     """Regroup the stored queue, re-apply people's corrections, optionally notify."""
     from paytriage.services.defects import check_regressions
+    from paytriage.services.log_alert_notices import notify_log_alerts
     from paytriage.services.notifications import load_notifications, notify_problems
     from paytriage.services.problem_feedback import apply_feedback
     from paytriage.services.problems import detect_problems, log_alert_rows
@@ -144,10 +145,11 @@ def detect_stored(*, notify: bool, json_output: bool) -> None:
     if plan is not None:
         with db.session() as session:
             sent = notify_problems(session, plan=plan)
+            logs = notify_log_alerts(session, plan=plan, alerts=result["log_alerts"])
         result["notifications"] = {
-            "sent": sent.sent,
-            "failed": sent.failed,
-            "duplicates_skipped": sent.duplicates_skipped,
+            "sent": sent.sent + logs.sent,
+            "failed": sent.failed + logs.failed,
+            "duplicates_skipped": sent.duplicates_skipped + logs.duplicates_skipped,
             "disabled_channels": sent.disabled,
         }
     if json_output:
