@@ -14,7 +14,7 @@ from paytriage.engines.patterns.log_signals import LogSignalDetector
 from paytriage.engines.triage.triager import Triager
 from paytriage.services import defects
 from paytriage.services.ingest import IngestKind, ingest_file
-from paytriage.services.problem_catalog import get_problem
+from paytriage.services.problem_catalog import get_problem, list_log_alerts
 from paytriage.services.problems import bank_aliases, detect_problems, log_alert_rows, log_incidents
 from paytriage.services.triage import triage_cases
 
@@ -227,3 +227,11 @@ def test_a_problem_stores_how_it_was_detected_and_the_log_alert_that_explains_it
     rows = log_alert_rows(run)
     assert [r["problem_id"] for r in rows if r["problem_id"] is not None] == [problem.id]
     assert all(r["service"] and r["first_alert"] for r in rows)
+    with db.session() as s:  # stored for the pages and the API, replaced by the next run
+        stored = list_log_alerts(s)
+        assert stored.count == len(rows)
+        assert [a.problem_id for a in stored.data] == [r["problem_id"] for r in rows]
+        assert list_log_alerts(s, unexplained=True).count == len(rows) - 1
+    detect_problems(db)
+    with db.session() as s:
+        assert list_log_alerts(s).count == len(rows)

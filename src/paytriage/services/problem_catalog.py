@@ -20,6 +20,7 @@ from paytriage.adapters.storage.orm import (
     CaseRow,
     CaseTicketRow,
     DefectRow,
+    LogAlertRow,
     ProblemRow,
     TicketRow,
     TransactionRow,
@@ -29,10 +30,13 @@ from paytriage.engines.patterns.features import tokenize
 from paytriage.engines.patterns.problem_state import Trend
 
 __all__ = [
+    "LogAlertListing",
+    "LogAlertPage",
     "ProblemDetail",
     "ProblemListing",
     "ProblemPage",
     "get_problem",
+    "list_log_alerts",
     "list_problems",
     "members_by_problem",
     "recount",
@@ -83,6 +87,27 @@ class ProblemListing:
 @dataclass(frozen=True, slots=True)
 class ProblemPage:
     data: list[ProblemListing]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogAlertListing:
+    """A log incident of the last detection run: the early warning, with the problem it explains."""
+
+    id: int
+    detected_at: datetime
+    service: str
+    signal: str
+    first_alert: str
+    alerts: int
+    signals: list[str]
+    examples: list[str]
+    problem_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LogAlertPage:
+    data: list[LogAlertListing]
     count: int
 
 
@@ -164,6 +189,34 @@ def list_problems(
         stmt.order_by(ProblemRow.last_seen.desc(), ProblemRow.id.desc()).limit(limit).offset(offset)
     ).all()
     return ProblemPage([_listing(r, int(c)) for r, c in rows], int(total))
+
+
+def list_log_alerts(
+    session: Session, *, unexplained: bool = False, limit: int = 50, offset: int = 0
+) -> LogAlertPage:
+    """The last run's log alerts, newest first; ``unexplained``: only those no problem matches yet."""
+    stmt = select(LogAlertRow)
+    if unexplained:
+        stmt = stmt.where(LogAlertRow.problem_id.is_(None))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(LogAlertRow.detected_at.desc(), LogAlertRow.id.desc()).limit(limit).offset(offset)
+    )
+    data = [
+        LogAlertListing(
+            r.id,
+            r.detected_at,
+            r.service,
+            r.signal,
+            r.first_alert,
+            r.alerts,
+            [str(x) for x in r.signals],
+            [str(x) for x in r.examples],
+            r.problem_id,
+        )
+        for r in rows
+    ]
+    return LogAlertPage(data, int(total))
 
 
 def _first_tickets(session: Session, case_ids: Sequence[int]) -> dict[int, TicketRow]:

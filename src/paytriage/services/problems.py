@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from paytriage.adapters.storage.database import Database
@@ -27,6 +27,7 @@ from paytriage.adapters.storage.mapping import ticket_from_row
 from paytriage.adapters.storage.orm import (
     CaseDefectRow,
     CaseRow,
+    LogAlertRow,
     LogEventRow,
     ProblemRow,
     TicketRow,
@@ -266,6 +267,7 @@ def detect_problems(
             )
         _merge_one_outage(detected, grouper)
         _store(session, grouper, detected, case_of, external_of, run)
+        _store_log_alerts(session, run)
     return run
 
 
@@ -491,6 +493,13 @@ def log_alert_rows(run: ProblemRun) -> list[dict[str, Any]]:
         }
         for inc in sorted(run.log_incidents, key=lambda i: i.detected_at, reverse=True)
     ]
+
+
+def _store_log_alerts(session: Session, run: ProblemRun) -> None:
+    """The run's log alerts replace the previous run's (pages and the API read them from here)."""
+    session.execute(delete(LogAlertRow))
+    session.add_all(LogAlertRow(**row) for row in log_alert_rows(run))
+    session.flush()
 
 
 def _store(

@@ -128,3 +128,32 @@ def test_detail_shows_how_the_problem_was_detected(seeded: tuple[TestClient, Dat
     assert "How it was detected" in page and "2026-11-02T14:03" in page and "api-gateway" in page
     assert "bin:453912, error:91" in page
     assert str(escape("(p=3.0e-12) <b>")) in page  # log text is escaped, never markup
+
+
+def test_log_alerts_list_newest_first_and_show_on_the_problems_page(
+    seeded: tuple[TestClient, Database, list[int]],
+) -> None:
+    from datetime import UTC, datetime
+
+    from paytriage.adapters.storage.orm import LogAlertRow
+
+    client, db, _ = seeded
+    assert client.get("/api/log-alerts").json() == {"data": [], "count": 0}
+    assert "No log alerts" in client.get("/problems").text
+    pid = _ids(client)[0]
+    with db.session() as s:
+        for hour, problem in ((9, pid), (11, None)):
+            s.add(LogAlertRow(detected_at=datetime(2026, 11, 2, hour, tzinfo=UTC), service="refund-service",
+                              signal="log:refund-service:value:amount:JPY:Refund <*>", alerts=1,
+                              first_alert=f"amount in JPY about 100× smaller <script>{hour}</script>",
+                              signals=["log:refund-service:value:amount:JPY:Refund <*>"],
+                              examples=["re_000101"], problem_id=problem))  # fmt: skip
+    body = client.get("/api/log-alerts").json()
+    assert body["count"] == 2 and [a["problem_id"] for a in body["data"]] == [None, pid]
+    assert body["data"][0]["detected_at"].startswith("2026-11-02T11:00")
+    only = client.get("/api/log-alerts", params={"unexplained": True}).json()
+    assert only["count"] == 1 and only["data"][0]["problem_id"] is None
+    assert client.get("/api/log-alerts", params={"limit": 0}).status_code == 422
+    page = client.get("/problems").text
+    assert "Log alerts" in page and f'href="/problems/{pid}"' in page and "none yet" in page
+    assert "<script>11</script>" not in page and str(escape("<script>11</script>")) in page

@@ -72,6 +72,7 @@ def test_problem_list_detail_rename_reject_and_escalate_link(server: str, tmp_pa
             page.wait_for_url("**/problems")
             assert page.locator("h1").inner_text() == "Problems"
             assert page.locator("#problems tbody tr").count() == 2
+            expect(page.locator("#log-alerts")).to_contain_text("No log alerts")
             page.locator("#problems tbody tr", has_text="auto title 0").locator("a").click()
             page.wait_for_selector("#problem-status")
             assert page.locator("#problem-cases").inner_text() == "4"

@@ -290,6 +290,23 @@ class ProblemRow(Base):
     detection: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
+class LogAlertRow(Base):
+    """A log incident of the last detection run (rewritten by each run, like the problems)."""
+
+    __tablename__ = "log_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    detected_at: Mapped[datetime] = mapped_column(index=True)
+    service: Mapped[str] = mapped_column(String(128))
+    signal: Mapped[str] = mapped_column(Text)
+    first_alert: Mapped[str] = mapped_column(Text)
+    alerts: Mapped[int] = mapped_column(Integer)
+    signals: Mapped[list[Any]]
+    examples: Mapped[list[Any]]
+    #: the problem it explains (None: raised from the logs alone); ids change every run, as do these
+    problem_id: Mapped[int | None] = mapped_column(Integer)
+
+
 class ProblemFeedbackRow(Base):
     """A person's merge/split/rename/status on a problem, keyed by its member cases (row ids change)."""
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from paytriage.adapters.web.deps import SessionDep
 from paytriage.adapters.web.pages import templates
 from paytriage.domain import ProblemStatus
-from paytriage.services.problem_catalog import get_problem, list_problems
+from paytriage.services.problem_catalog import get_problem, list_log_alerts, list_problems
 from paytriage.services.problem_feedback import rename_problem, set_problem_status
 
 __all__ = ["router"]
@@ -52,6 +52,7 @@ def problems_page(
             "status": status if status in known else "",
             "q": q or "",
             "statuses": sorted(known),
+            "log_alerts": list_log_alerts(session, limit=10),
         },
     )
 

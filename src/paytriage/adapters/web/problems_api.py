@@ -6,6 +6,7 @@ survives the next ``detect_problems`` re-run even though problem ids change.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,7 +15,13 @@ from pydantic import BaseModel, Field
 
 from paytriage.adapters.web.deps import SessionDep
 from paytriage.domain import InputError, ProblemStatus
-from paytriage.services.problem_catalog import ProblemDetail, ProblemListing, get_problem, list_problems
+from paytriage.services.problem_catalog import (
+    ProblemDetail,
+    ProblemListing,
+    get_problem,
+    list_log_alerts,
+    list_problems,
+)
 from paytriage.services.problem_feedback import (
     merge_problems,
     rename_problem,
@@ -71,6 +78,23 @@ class ProblemDetailPublic(ProblemPublic):
         "`log` the log alerts that explain it (detected_at, service, signals, evidence); {} if not."
     )
     escalation_url: str
+
+
+class LogAlertPublic(BaseModel):
+    id: int
+    detected_at: datetime
+    service: str
+    signal: str
+    first_alert: str = Field(description="The incident's first alert in words (counts, p-value, note).")
+    alerts: int
+    signals: list[str]
+    examples: list[str] = Field(description="A few identifiers its lines name (transactions, merchants).")
+    problem_id: int | None = Field(description="The problem it explains; null: raised from logs alone.")
+
+
+class LogAlertsPublic(BaseModel):
+    data: list[LogAlertPublic]
+    count: int
 
 
 class ProblemUpdate(BaseModel):
@@ -137,6 +161,18 @@ def problems(
     """Problems, most recently active first; filter by status (repeatable), title text, size."""
     page = list_problems(session, statuses=status, q=q, min_cases=min_cases, limit=limit, offset=offset)
     return ProblemsPublic(data=[problem_public(p) for p in page.data], count=page.count)
+
+
+@router.get("/log-alerts", response_model=LogAlertsPublic)
+def log_alerts(
+    session: SessionDep,
+    unexplained: Annotated[bool, Query(description="Only alerts no problem explains yet.")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> LogAlertsPublic:
+    """Log alerts of the last detection run, newest first (early warnings before the tickets)."""
+    page = list_log_alerts(session, unexplained=unexplained, limit=limit, offset=offset)
+    return LogAlertsPublic(data=[LogAlertPublic(**asdict(a)) for a in page.data], count=page.count)
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemDetailPublic)
