@@ -30,12 +30,23 @@ def test_readings_take_the_currency_from_a_key_the_next_token_or_any_code() -> N
     assert got == [AmountReading("amount", "USD", 12.0), AmountReading("fee_amount", "USD", 0.5)]
 
 
+def test_readings_in_colon_and_json_forms() -> None:
+    assert amount_readings("Refund created, amount: 12.50 EUR") == [AmountReading("amount", "EUR", 12.5)]
+    assert amount_readings('{"id": "re_1", "amount": 1250, "currency": "usd"}') == [
+        AmountReading("amount", "USD", 1250.0)
+    ]
+    assert amount_readings("Amount: 99 USD") == [AmountReading("amount", "USD", 99.0)]
+
+
 def test_readings_skip_zero_negative_prose_and_non_numbers() -> None:
     assert amount_readings("transfer tr_1 amount=0 EUR") == []
     assert amount_readings("reversal amount=-50 EUR") == []
     assert amount_readings("we charged an amount of 5 EUR") == []
     assert amount_readings("x", {"amount": "n/a", "flag_amount": True, "amount_list": [1]}) == []
     assert amount_readings("max_amount=abc") == []
+    # ambiguous numbers are skipped rather than misread
+    assert amount_readings("amount=1,234.50 EUR") == [] and amount_readings("amount=12.5.3") == []
+    assert amount_readings("amount=10:30") == []
 
 
 @given(

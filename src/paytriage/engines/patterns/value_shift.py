@@ -13,7 +13,8 @@ correction for the run lengths tried (so usual amounts logged before the shift b
 it). At least ``min_baseline`` earlier amounts are needed. An alert opens an episode: the stream
 alerts again only after its latest amounts came back within range.
 
-Amount fields are ``key=value`` pairs (``amount=25030``, ``refund_amount=12.5``) or numeric
+Amount fields are ``key=value`` or ``key: value`` pairs (``amount=25030``, ``amount: 12.50 EUR``,
+``"refund_amount": 12.5``) or numeric
 structured attributes whose name contains one of ``keys``; the currency is a ``currency=`` /
 ``ccy=`` value, the ISO 4217 code right after the number (``amount=5000 EUR``) or the first ISO
 4217 code in the line.
@@ -52,8 +53,10 @@ class AmountReading:
 
 def _pair_pattern(keys: Sequence[str]) -> re.Pattern[str]:
     words = "|".join(re.escape(k.lower()) for k in keys)
+    # amount=1250, amount: 12.50 EUR, "amount": 1250 (JSON in the text), refund_amount="7"
     return re.compile(
-        rf"(?<![\w.])((?i:[a-z_]*(?:{words})[a-z_]*))=\"?(-?\d+(?:\.\d+)?)\"?(?:[ \t]+([A-Z]{{3}})\b)?"
+        rf"(?<![\w.])\"?((?i:[a-z_]*(?:{words})[a-z_]*))\"?(?:=|:[ \t]*)"
+        rf"\"?(-?\d+(?:\.\d+)?)(?![\d.]|[,:]\d)\"?(?:[ \t]+([A-Z]{{3}})\b)?"
     )
 
 
@@ -62,7 +65,7 @@ def _named_currency(message: str, attributes: Mapping[str, object] | None) -> st
         value = (attributes or {}).get(key)
         if isinstance(value, str) and value.upper() in CURRENCY_EXPONENTS:
             return value.upper()
-        m = re.search(rf"(?<![\w.]){key}=\"?([A-Za-z]{{3}})\b", message, re.IGNORECASE)
+        m = re.search(rf"(?<![\w.])\"?{key}\"?(?:=|:[ \t]*)\"?([A-Za-z]{{3}})\b", message, re.IGNORECASE)
         if m and m.group(1).upper() in CURRENCY_EXPONENTS:
             return m.group(1).upper()
     for code in _CODE.findall(message):  # a str per match (no groups)
