@@ -58,6 +58,7 @@ __all__ = [
     "link_weight",
     "log_template",
     "novelty_key",
+    "service_name",
     "token_weights",
 ]
 
@@ -181,7 +182,8 @@ class LogIncident:
         return [a.signal for a in sorted(self.alerts, key=lambda a: (a.detected_at, a.signal))]
 
 
-def _service(name: str) -> str:
+def service_name(name: str) -> str:
+    """``payments-core-2`` → ``payments-core``: replicas of one service are one signal source."""
     return _SERVICE_SUFFIX.sub("", name.strip().lower()) or "unknown"
 
 
@@ -279,13 +281,13 @@ class LogSignalDetector:
         watcher = self._value_detector()
         if watcher is not None:
             watcher.reset()
-        since = {_service(k): v for k, v in (service_since or {}).items()}
+        since = {service_name(k): v for k, v in (service_since or {}).items()}
         novelty: dict[str, _Novelty] = {}
         warmup = timedelta(hours=self.novelty_warmup_hours)
         bursts: list[Burst] = []
         evidence: dict[str, list[_Evidence]] = {}
         for n, line in enumerate(sorted(lines, key=lambda x: x.timestamp)):
-            svc = _service(line.service)
+            svc = service_name(line.service)
             template = log_template(line.message) if line.level.lower() in _ALERT_LEVELS else None
             sigs = _signals(line, svc, template)
             if watcher is not None:
