@@ -161,3 +161,11 @@ def test_info_lines_whose_amounts_shift_a_hundredfold_make_an_incident_with_thei
     assert LogSignalDetector(values=False).detect(lines) == []
     assert LogSignalDetector().value_keys == ("amount",)
     assert LogSignalDetector(values=False).value_keys == ()
+
+
+def test_bursts_are_described_in_lines_for_logs_and_customers_for_tickets() -> None:
+    from paytriage.engines.patterns.bursts import Burst
+
+    assert "1 line in 1 h" in Burst("log:payouts:template:x", START, 1.0, 1, 0.0, 0.0, ()).describe()
+    assert "6 lines in 3 h" in Burst("log:payouts:status:502", START, 3.0, 6, 0.1, 1e-9, ()).describe()
+    assert "3 customers in 0.5 h" in Burst("bin:465901", START, 0.5, 3, 0.01, 1e-7, ()).describe()

@@ -70,7 +70,8 @@ class Burst:
 
     def describe(self) -> str:
         """The evidence in words, for people and for logs."""
-        unit = "lines" if self.signal.startswith("log:") else "customers"
+        unit = "line" if self.signal.startswith("log:") else "customer"
+        unit += "" if self.observed == 1 else "s"
         text = (
             f"{self.signal}: {self.observed} {unit} in {self.window_hours:g} h where "
             f"{self.expected:.2f} expected (p={self.p_value:.1e})"
