@@ -13,6 +13,7 @@ country, currency, plugin).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -339,7 +340,7 @@ def _problem_tokens(
 ) -> set[str]:
     """What a log line could share with a ticket problem: every member's identifiers (transactions,
     customers, merchants), the values of the keys many members carry (a bank also by the names the
-    logs give it), and the top terms."""
+    logs give it), the top terms and the concepts (``~3ds``) many members write about."""
     feats = [tracker.features_[t] for t in state.ticket_ids if t in tracker.features_]
     tokens = {i for f in feats for i in f.transaction_ids}
     tokens |= {x for f in feats for x in (f.customer_id, f.merchant_id) if x}
@@ -350,6 +351,8 @@ def _problem_tokens(
     if aliases is not None:
         tokens |= aliases.expand(key_tokens(k for k in keys if k.startswith("bank:")))
     tokens |= set(state.top_terms(30))
+    tagged = Counter(t for f in feats for t in tracker.concepts_.tags(f.text))
+    tokens |= {t for t, n in tagged.items() if n >= common}
     return tokens
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from paytriage.engines.patterns.concepts import Concepts
 from paytriage.engines.patterns.log_signals import (
     LogLine,
     LogSignalDetector,
@@ -47,6 +48,17 @@ def test_values_and_stored_ids_become_evidence() -> None:
     [inc] = LogSignalDetector().detect(lines)
     assert {"465901", "91", "502", "ios-sdk", "5.4.0", "ios-sdk@5.4.0"} <= inc.values
     assert "pay_abc123456" in inc.ids
+
+
+def test_lines_carry_the_payments_concepts_they_name() -> None:
+    """ACS/CReq is 3-D Secure to a cardholder: the incident carries ``~3ds`` for tickets to meet."""
+    at = START + timedelta(days=3, hours=1)
+    lines = _steady() + _spike(at, 12, "ACS did not answer CReq within 10000ms txn=pay_{k}abcdef", 504)
+    [inc] = LogSignalDetector().detect(lines)
+    assert {"~3ds", "~timeout", "creq"} <= inc.words
+    assert all("~3ds" in mine for mine in inc.alert_tokens if mine)
+    [bare] = LogSignalDetector(concepts=Concepts({})).detect(lines)
+    assert not any(w.startswith("~") for w in bare.words)
 
 
 def test_key_tokens_match_what_log_lines_name() -> None:

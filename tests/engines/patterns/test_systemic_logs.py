@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
+from paytriage.engines.patterns.concepts import Concepts
 from paytriage.engines.patterns.features import TicketFeatures
 from paytriage.engines.patterns.grouping import ProblemGrouper
 from paytriage.engines.patterns.log_signals import LogIncident
@@ -54,7 +55,8 @@ def incident(at: datetime, words: set[str]) -> LogIncident:
 
 
 def run(logs: list[LogIncident], seed: int = 1) -> SystemicTracker:
-    tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector())
+    # the corroboration rule alone: linked tickets are not also a signal of their own here
+    tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector(), alert_signals=False)
     tracker.use_logs(logs)
     for feats, cat in sorted(background(seed) + planted(), key=lambda x: x[0].created_at):
         tracker.add(feats, category=cat)
@@ -118,7 +120,11 @@ def test_a_corroborated_signal_backs_later_tickets_with_a_lesser_link() -> None:
 
     def found(backed: float) -> list[SystemicProblem]:
         tracker = SystemicTracker(
-            grouper=ProblemGrouper(), detector=KeyBurstDetector(), min_log_link=3.0, min_backed_link=backed
+            grouper=ProblemGrouper(),
+            detector=KeyBurstDetector(),
+            min_log_link=3.0,
+            min_backed_link=backed,
+            alert_signals=False,
         )
         tracker.use_logs(logs)
         for feats, cat in sorted(background(1) + tickets, key=lambda x: x[0].created_at):
@@ -129,3 +135,88 @@ def test_a_corroborated_signal_backs_later_tickets_with_a_lesser_link() -> None:
     [problem] = found(backed=2.0)
     assert {"i0", "i1", "i2"} <= set(problem.ticket_ids)
     assert "corroborated by log alert" in problem.first_burst.describe()
+
+
+def acs_incident(at: datetime) -> LogIncident:
+    words = {"acs", "did", "answer", "creq", "within", "cres", "none", "~3ds", "~timeout", "gb"}
+    alert = Burst("log:acs:template:ACS did not answer CReq within <*>", at, 1, 14, 0.1, 1e-9, ())
+    return LogIncident("acs", [alert], words=words, alert_tokens=[dict.fromkeys(words, at)])
+
+
+def three_ds_tickets(at: datetime, n: int = 3) -> list[tuple[TicketFeatures, str]]:
+    """Cardholders who never name what the logs name, filed by Tier 1 under three categories."""
+    texts = [
+        "The Verified by Visa page never loads and the shop says my card failed",
+        "I approved it in my banking app but the checkout timed out",
+        "stuck on the 3D Secure screen, it times out every time",
+    ]
+    cats = ["card_payment_declined", "payment_pending", "fraud_and_security"]
+    return [
+        (
+            TicketFeatures(
+                f"a{k}", texts[k % 3], at + timedelta(minutes=4 * k), frozenset({"country:gb"}), f"h{k}"
+            ),
+            cats[k % 3],
+        )
+        for k in range(n)
+    ]
+
+
+def track(
+    tickets: list[tuple[TicketFeatures, str]], logs: list[LogIncident], **kw: object
+) -> SystemicTracker:
+    tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector(), **kw)  # type: ignore[arg-type]
+    tracker.use_logs(logs)
+    for feats, cat in sorted(background(3) + tickets, key=lambda x: x[0].created_at):
+        tracker.add(feats, category=cat)
+    return tracker
+
+
+def test_tickets_linked_to_one_log_alert_across_categories_are_one_problem() -> None:
+    """Each category sees one ticket, no key bursts; what they share is the log alert they match
+    (through the payments concepts: "Verified by Visa page never loads" ~ "ACS did not answer")."""
+    tickets = three_ds_tickets(AT)
+    logs = [acs_incident(AT - timedelta(minutes=5))]
+    assert track(tickets, logs, alert_signals=False).systemic() == []
+    [problem] = track(tickets, logs).systemic()
+    assert problem.ticket_ids == {"a0", "a1", "a2"}
+    assert problem.first_burst.signal == "alert:acs"
+    assert "3 customers linked to acs's log alerts" in problem.first_burst.describe()
+    assert problem.detected_at == AT + timedelta(minutes=8)
+
+
+def test_without_concepts_the_same_tickets_match_no_alert() -> None:
+    tickets = three_ds_tickets(AT)
+    logs = [acs_incident(AT - timedelta(minutes=5))]
+    assert track(tickets, logs, concepts=Concepts({})).systemic() == []
+
+
+def test_tickets_of_another_alert_of_the_same_service_open_their_own_problem() -> None:
+    """One busy service, two unrelated alerts hours apart: the service's signal is shared, the
+    problem is not."""
+    first = {"acs", "creq", "~3ds", "~timeout", "gb"}
+    second = {"rate", "limit", "exceeded", "~rate_limit", "429"}
+    at2 = AT + timedelta(hours=3)
+    alerts = [
+        Burst("log:acs:template:ACS did not answer CReq", AT - timedelta(minutes=5), 1, 14, 0.1, 1e-9, ()),
+        Burst("log:acs:status:429", at2 - timedelta(minutes=5), 1, 14, 0.1, 1e-9, ()),
+    ]
+    inc = LogIncident(
+        "acs",
+        alerts,
+        words=first | second,
+        alert_tokens=[
+            dict.fromkeys(first, alerts[0].detected_at),
+            dict.fromkeys(second, alerts[1].detected_at),
+        ],
+    )
+    text = "we hit the rate limit, 429 Too Many Requests"
+    limited = [
+        (
+            TicketFeatures(f"r{k}", text, at2 + timedelta(minutes=4 * k), frozenset(), f"m{k}"),
+            "api_integration",
+        )
+        for k in range(3)
+    ]
+    found = track(three_ds_tickets(AT) + limited, [inc]).systemic()
+    assert [p.ticket_ids for p in found] == [{"a0", "a1", "a2"}, {"r0", "r1", "r2"}]

@@ -72,6 +72,8 @@ class Burst:
         """The evidence in words, for people and for logs."""
         unit = "line" if self.signal.startswith("log:") else "customer"
         unit += "" if self.observed == 1 else "s"
+        if self.signal.startswith("alert:"):
+            unit += f" linked to {self.signal[6:]}'s log alerts"
         text = (
             f"{self.signal}: {self.observed} {unit} in {self.window_hours:g} h where "
             f"{self.expected:.2f} expected (p={self.p_value:.1e})"

@@ -43,6 +43,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
+from paytriage.engines.patterns.concepts import Concepts, load_concepts
 
 if TYPE_CHECKING:
     from paytriage.engines.patterns.value_shift import ValueShiftDetector
@@ -244,6 +245,7 @@ class LogSignalDetector:
         novelty_warmup_hours: float = 24.0,
         novelty_max_share: float = 0.05,
         values: ValueShiftDetector | bool | None = True,
+        concepts: Concepts | None = None,
     ) -> None:
         self.detector = detector
         self.min_count = min_count
@@ -253,6 +255,7 @@ class LogSignalDetector:
         self.novelty_warmup_hours = novelty_warmup_hours
         self.novelty_max_share = novelty_max_share
         self.values = values
+        self.concepts = concepts
 
     def _value_detector(self) -> ValueShiftDetector | None:
         if self.values is True:
@@ -286,6 +289,8 @@ class LogSignalDetector:
         warmup = timedelta(hours=self.novelty_warmup_hours)
         bursts: list[Burst] = []
         evidence: dict[str, list[_Evidence]] = {}
+        concepts = self.concepts if self.concepts is not None else load_concepts()
+        tagged: dict[str, set[str]] = {}  # template -> its words and concept tokens
         for n, line in enumerate(sorted(lines, key=lambda x: x.timestamp)):
             svc = service_name(line.service)
             template = log_template(line.message) if line.level.lower() in _ALERT_LEVELS else None
@@ -304,7 +309,13 @@ class LogSignalDetector:
                 if first is not None:
                     bursts.append(first)
             found = {m.lower() for m in _ID.findall(line.message)} | {i.lower() for i in line.ids if i}
-            words = {w for w in _WORD.findall(log_template(line.message).lower()) if w not in _QUIET_WORDS}
+            shape = template if template is not None else log_template(line.message)
+            words = tagged.get(shape)  # lines of one template differ only in values
+            if words is None:
+                words = {w for w in _WORD.findall(shape.lower()) if w not in _QUIET_WORDS}
+                words |= concepts.tags(line.message)
+                if len(tagged) < 100_000:
+                    tagged[shape] = words
             item = (line.timestamp, found, words, _line_values(line))
             for sig in sigs + shifted:
                 evidence.setdefault(sig, []).append(item)

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 from paytriage.domain.errors import InputError
 from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
+from paytriage.engines.patterns.concepts import Concepts, load_concepts
 from paytriage.engines.patterns.features import KeyKind, TicketFeatures, tokenize
 from paytriage.engines.patterns.grouping import Assignment, ProblemGrouper
 from paytriage.engines.patterns.log_signals import LogIncident, key_tokens
@@ -104,6 +105,8 @@ class SystemicProblem:
     bursts: list[Burst] = field(default_factory=list)
     last_seen: datetime | None = None
     ticket_ids: set[str] = field(default_factory=set)
+    #: how many of its tickets link to each log alert (incident index, alert signal)
+    links: Counter[tuple[int, str]] = field(default_factory=Counter)
 
     @property
     def signals(self) -> dict[str, Burst]:
@@ -124,7 +127,9 @@ class SystemicTracker:
     Log corroboration (see the module docstring): ``corroborated_alpha``, ``min_corroborated``,
     ``min_log_link`` (specificity-weighted shared tokens), ``min_backed_link`` (the lesser link a
     later ticket needs to an incident that already backs one of its signals) and
-    ``log_active_hours`` (how long after an alert it corroborates tickets).
+    ``log_active_hours`` (how long after an alert it corroborates tickets); ``concepts`` (default:
+    the packaged payments vocabulary) tags tickets as the log lines are tagged, so "3D Secure page
+    never loads" can meet "ACS did not answer CReq".
     ``episode_similarity``: a signal bursting again in a problem
     without a burst for ``active_hours`` joins it only when the new tickets' mean word similarity
     to the problem reaches this (a processor key bursts for unrelated outages days apart).
@@ -136,7 +141,7 @@ class SystemicTracker:
         grouper: ProblemGrouper | None = None,
         detector: KeyBurstDetector | None = None,
         min_tickets: int = 3,
-        overlap: float = 0.34,
+        overlap: float = 1 / 3,
         bridge_hours: float = 6.0,
         join_purity: float = 0.6,
         min_text_similarity: float = 0.25,
@@ -149,6 +154,8 @@ class SystemicTracker:
         log_active_hours: float = 6.0,
         episode_similarity: float = 0.5,
         min_backed_link: float = 1.5,
+        concepts: Concepts | None = None,
+        alert_signals: bool = True,
     ) -> None:
         self.grouper = grouper
         self.detector = detector
@@ -166,19 +173,25 @@ class SystemicTracker:
         self.log_active_hours = log_active_hours
         self.episode_similarity = episode_similarity
         self.min_backed_link = min_backed_link
+        self.concepts = concepts
+        self.alert_signals = alert_signals
         self.reset()
 
     def reset(self) -> SystemicTracker:
         self.grouper_ = self.grouper if self.grouper is not None else ProblemGrouper()
         self.detector_ = self.detector if self.detector is not None else KeyBurstDetector()
+        self.concepts_ = self.concepts if self.concepts is not None else load_concepts()
         self.problems_: list[SystemicProblem] = []
         self.features_: dict[str, TicketFeatures] = {}
+        self.category_: dict[str, str] = {}
         self.owner_: dict[str, SystemicProblem] = {}
         self.logs_: list[LogIncident] = []
         self._known = 0  # log incidents detected so far (``logs_`` is in detection order)
         self._df: Counter[str] = Counter()
         self._backing: dict[str, deque[tuple[datetime, int, str]]] = {}
         self._weights: dict[int, float] = {}
+        self._alert_of: dict[int, str] = {}  # log incident -> its alert the ticket links to best
+        self.links_: dict[str, frozenset[tuple[int, str]]] = {}  # ticket -> (log incident, alert)
         return self
 
     def use_logs(self, incidents: Iterable[LogIncident]) -> SystemicTracker:
@@ -197,11 +210,12 @@ class SystemicTracker:
             self._df.update(self.logs_[self._known].tokens)
             self._known += 1
         self._weights = {}
+        self._alert_of = {}
         if not self._known:
             return None
         tokens = {t.lower() for t in ticket.transaction_ids}
         tokens |= {x.lower() for x in (ticket.customer_id, ticket.merchant_id) if x}
-        tokens |= key_tokens(ticket.keys) | set(tokenize(ticket.text))
+        tokens |= key_tokens(ticket.keys) | set(tokenize(ticket.text)) | self.concepts_.tags(ticket.text)
         edge = now - timedelta(hours=self.log_active_hours)
         best: tuple[float, int, str] | None = None
         for idx in range(self._known - 1, -1, -1):
@@ -218,6 +232,7 @@ class SystemicTracker:
                 )
                 if weight > self._weights.get(idx, 0.0):
                     self._weights[idx] = weight
+                    self._alert_of[idx] = alert.signal
                 if weight >= self.min_log_link and (best is None or weight > best[0]):
                     best = (weight, idx, alert.signal)
         return None if best is None else (best[1], best[2])
@@ -263,9 +278,18 @@ class SystemicTracker:
             raise InputError("overlap must be in (0, 1]", field="overlap")
         assignment = self.grouper_.add(ticket)
         self.features_[ticket.ticket_id] = ticket
+        if category:
+            self.category_[ticket.ticket_id] = category
         group = self.grouper_.resolve(assignment.problem_id) if self.group_signals else None
         signals = ticket_signals(ticket.keys, category, group=group)
         notes = self._corroborated(ticket, signals)
+        if self.alert_signals:
+            linked = frozenset(
+                (i, self._alert_of[i]) for i, w in self._weights.items() if w >= self.min_log_link
+            )
+            if linked:
+                self.links_[ticket.ticket_id] = linked
+                signals |= {f"alert:{self.logs_[i].service}" for i, _ in linked}
         bursts = self.detector_.observe(
             ticket.ticket_id,
             ticket.created_at,
@@ -296,6 +320,10 @@ class SystemicTracker:
                     continue
                 if _broad(name) and self.grouper_.similarity(ticket, p.problem_id) < self.min_text_similarity:
                     continue
+                if name.startswith("alert:") and not any(
+                    p.links[k] >= self.min_corroborated for k in self.links_.get(ticket.ticket_id, ())
+                ):
+                    continue  # linked to another alert of that service than the problem's tickets are
                 best = (purity, p)
         if best is not None:
             self._take(best[1], [ticket.ticket_id], ticket.created_at)
@@ -304,10 +332,24 @@ class SystemicTracker:
         members = [t for t in burst.ticket_ids if t in self.features_]
         target: SystemicProblem | None = None
         recent = self._active(burst.detected_at, self.dedupe_hours)
+        incident = self._shared_incident(members)
         for p in recent:
             if burst.signal in p.signals and self._same_episode(p, burst, members):
+                if burst.signal.startswith("alert:") and (
+                    incident is None or self._linked_to(p, incident) < self.min_corroborated
+                ):
+                    continue  # another incident of the same service
                 target = p
                 break
+        if target is None and incident is not None:
+            # tickets linked to the log incident that tickets of a problem already link to: the
+            # same outage, whatever key or category each group happened to burst on
+            counts = [(self._linked_to(p, incident), p) for p in recent]
+            best = max(counts, key=lambda x: (x[0], x[1].detected_at), default=None)
+            if best is not None and best[0] >= self.min_corroborated:
+                target = best[1]
+        if target is None and burst.signal.startswith("alert:"):
+            target = self._explained(burst, members, recent)
         if target is None:
             # a refinement (or generalisation) of a signal that is bursting right now in a problem,
             # e.g. category:refund|currency:jpy next to category:refund: the same incident
@@ -340,7 +382,7 @@ class SystemicTracker:
                     held[id(owner)] = held.get(id(owner), 0) + 1
             for p in recent:
                 shared = held.get(id(p), 0)
-                if shared and shared >= self.overlap * min(len(members), len(p.ticket_ids)):
+                if shared >= max(2, self.overlap * min(len(members), len(p.ticket_ids))):
                     target = p
                     break
         if target is None:
@@ -354,6 +396,35 @@ class SystemicTracker:
             members = free
         target.bursts.append(burst)
         self._take(target, [t for t in members if t not in self.owner_], burst.detected_at)
+
+    def _explained(
+        self, burst: Burst, members: Sequence[str], recent: Sequence[SystemicProblem]
+    ) -> SystemicProblem | None:
+        """The problem detected within ``bridge_hours`` whose hot signals most of these log-linked
+        tickets carry: the tickets behind a category burst often name nothing the logs do, so
+        the log-linked ones that follow are the same outage seen through the logs."""
+        best: tuple[int, SystemicProblem] | None = None
+        for p in recent:
+            if abs(burst.detected_at - p.detected_at) > timedelta(hours=self.bridge_hours):
+                continue
+            hot = {s for s in p.signals if not s.startswith("alert:") and self.detector_.is_hot(s)}
+            n = sum(1 for t in members if hot & ticket_signals(self.features_[t].keys, self.category_.get(t)))
+            if 2 * n > len(members) and (best is None or n > best[0]):
+                best = (n, p)
+        return None if best is None else best[1]
+
+    def _shared_incident(self, members: Sequence[str]) -> tuple[int, str] | None:
+        """The log alert (incident, alert signal) most of these tickets link to best, if
+        ``min_corroborated`` of them do. The alert, not only the incident: one busy service's
+        alerts merge into a days-long incident (rate limits, then authentication failures)."""
+        counts = Counter(k for t in members for k in self.links_.get(t, ()))
+        if not counts:
+            return None
+        key, n = max(counts.items(), key=lambda x: (x[1], x[0]))
+        return key if n >= self.min_corroborated else None
+
+    def _linked_to(self, p: SystemicProblem, incident: tuple[int, str]) -> int:
+        return p.links[incident]
 
     def _same_episode(self, p: SystemicProblem, burst: Burst, members: list[str]) -> bool:
         """A signal bursting again in a problem that has gone quiet for ``active_hours`` (no burst)
@@ -378,7 +449,9 @@ class SystemicTracker:
             p.problem_id = self.grouper_.move([self.features_[t] for t in ticket_ids], p.problem_id)
         for t in ticket_ids:
             self.owner_[t] = p
-            p.ticket_ids.add(t)
+            if t not in p.ticket_ids:
+                p.ticket_ids.add(t)
+                p.links.update(self.links_.get(t, ()))
         p.last_seen = when if p.last_seen is None else max(p.last_seen, when)
 
     def systemic(self) -> list[SystemicProblem]:
