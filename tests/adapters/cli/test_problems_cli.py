@@ -101,3 +101,47 @@ def test_detect_bad_timestamp_names_line(app: typer.Typer, tmp_path: Path) -> No
     events.write_text("signal,ts\na,2024-01-01T00:00:00\na,yesterday\n")
     res = runner.invoke(app, ["problems", "detect", "--input", str(events)])
     assert res.exit_code == 1 and "line 3" in res.output and "ts" in res.output
+
+
+def _log_rows(t0: datetime, spike_at: int = 200) -> list[dict[str, object]]:
+    """Ten days of a gateway's routine 404s and an ACS connector's ordinary warnings; from hour
+    ``spike_at`` the connector's timeouts climb sevenfold."""
+    rows: list[dict[str, object]] = []
+    for h in range(10 * 24):
+        at = t0 + timedelta(hours=h)
+        rows += [
+            {"ts": (at + timedelta(minutes=10 * k)).isoformat(), "service": "api-gateway", "level": "warn",
+             "message": f"GET /v1/payments/p{h}x{k} 404 resource_missing", "http_status": 404}
+            for k in range(3)
+        ]  # fmt: skip
+        rows += [
+            {"ts": (at + timedelta(minutes=7 * k + 1)).isoformat(), "service": "acs-connector-2",
+             "level": "WARNING", "message": f"ACS did not answer CReq within 10000ms txn=pay_{h}a{k}"}
+            for k in range(3 if h < spike_at else 21)
+        ]  # fmt: skip
+    return rows
+
+
+def test_detect_log_lines_alerts_on_the_template_whose_rate_climbs(app: typer.Typer, tmp_path: Path) -> None:
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text("".join(json.dumps(r) + "\n" for r in _log_rows(t0)))
+    res = runner.invoke(
+        app, ["problems", "detect", "--input", str(logs), "--log-lines", "--time-column", "ts", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    alerts = json.loads(res.stdout)["alerts"]
+    assert {a["signal"] for a in alerts} == {
+        "log:acs-connector:level:warning",
+        "log:acs-connector:template:ACS did not answer CReq within <*> txn=<*>",
+    }
+    assert {a["start"] for a in alerts} == {(t0 + timedelta(hours=200)).isoformat()}
+
+
+def test_detect_log_lines_bad_row_names_line_and_field(app: typer.Typer, tmp_path: Path) -> None:
+    logs = tmp_path / "logs.csv"
+    logs.write_text("timestamp,service,level,message,http_status\n"
+                    "2024-01-01T00:00:00Z,gw,warn,GET /x 500,500\n"
+                    "2024-01-01T00:01:00Z,gw,warn,GET /y 500,five hundred\n")  # fmt: skip
+    res = runner.invoke(app, ["problems", "detect", "--input", str(logs), "--log-lines"])
+    assert res.exit_code == 1 and "line 3" in res.output and "http_status" in res.output

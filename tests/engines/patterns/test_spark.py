@@ -68,3 +68,51 @@ def test_spark_and_inprocess_agree(tmp_path: Path) -> None:
     )
     assert assigned == local.assignments_
     assert assigned["0"] == assigned["1"] and assigned["2"] == assigned["3"] != assigned["0"]
+
+
+def test_spark_log_lines_agree_with_inprocess(tmp_path: Path) -> None:
+    """Raw log lines to alerts on Spark: the same signals and alerts as the in-process path."""
+    import pandas as pd
+
+    from paytriage.engines.patterns.log_signals import LogLine, line_signals
+    from paytriage.engines.patterns.spark import detect_log_parquet, spark_session
+
+    rows: list[tuple[datetime, str, str, str, int | None, str | None]] = []
+    for h in range(10 * 24):
+        at = START + timedelta(hours=h)
+        rows += [
+            (
+                at + timedelta(minutes=10 * k),
+                "api-gateway",
+                "warn",
+                f"GET /v1/p/{h}x{k} 404 missing",
+                404,
+                None,
+            )
+            for k in range(3)
+        ]
+        timeout = "ACS did not answer CReq within 10000ms txn=pay_{}"
+        rows += [
+            (at + timedelta(minutes=7 * k + 1), "acs-connector-2", "WARNING", timeout.format(f"{h}a{k}"),
+             None, "acs_timeout" if k % 2 else None)
+            for k in range(3 if h < 180 else 21)
+        ]  # fmt: skip
+        rows.append((at + timedelta(minutes=30), "payouts", "info", "batch sent", None, None))
+    cols = ["timestamp", "service", "level", "message", "http_status", "error_code"]
+    frame = pd.DataFrame(rows, columns=cols).astype({"http_status": "Int64"})
+    frame.to_parquet(tmp_path / "logs.parquet", **US)
+
+    det = EmergingIssueDetector(min_history_hours=72)
+    spark = spark_session()
+    try:
+        got = detect_log_parquet(spark, str(tmp_path / "logs.parquet"), det)
+    finally:
+        spark.stop()
+    events = [(s, r[0]) for r in rows for s in line_signals(LogLine(*r))]
+    want = det.detect_many(hourly_counts(events))
+    assert [(a.signal, a.start, a.observed) for a in got] == [(a.signal, a.start, a.observed) for a in want]
+    assert {a.signal for a in want} >= {
+        "log:acs-connector:template:ACS did not answer CReq within <*> txn=<*>",
+        "log:acs-connector:error:acs_timeout",
+    }
+    assert all(a.start == START + timedelta(hours=180) for a in want)

@@ -1,10 +1,10 @@
 """`paytriage problems cluster|group|detect|list|show`: pattern recognition over files and the queue.
 
 ``cluster`` discovers intents in any text column; ``group`` groups ticket rows into problems;
-``detect --input`` finds emerging issues in event rows (and the impact of releases), while plain
-``detect`` regroups the stored queue into problems (``--notify`` announces new and escalating
-ones); ``list``/``show`` read stored problems (``problems_db``). ``--engine spark`` runs ``group``
-and ``detect --input`` through PySpark over Parquet.
+``detect --input`` finds emerging issues in event rows or raw log lines (``--log-lines``) and the
+impact of releases, while plain ``detect`` regroups the stored queue into problems (``--notify``
+announces new and escalating ones); ``list``/``show`` read stored problems (``problems_db``).
+``--engine spark`` runs ``group`` and ``detect --input`` through PySpark over Parquet.
 """
 
 from __future__ import annotations
@@ -241,6 +241,21 @@ def group(
     emit(summaries, json_output=False, columns=cols, title=f"{len(grouper.problems_)} problems")
 
 
+def _log_line_events(path: Path, time_col: str) -> list[tuple[str, Any]]:
+    """(signal, time) for each rate signal of each log line in a CSV/JSONL/Parquet file."""
+    from paytriage.adapters.connectors.rows import log_from_record
+    from paytriage.engines.patterns.log_signals import LogLine, line_signals
+
+    out: list[tuple[str, Any]] = []
+    for n, r in _rows(path):
+        row = {("timestamp" if k == time_col else k): v for k, v in r.items()}
+        ev = log_from_record(row, line=n, source=path.name)
+        line = LogLine(ev.timestamp, ev.service or ev.source, ev.level.value, ev.message, ev.http_status,
+                       ev.error_code)  # fmt: skip
+        out += [(s, ev.timestamp) for s in line_signals(line)]
+    return out
+
+
 @problems_app.command("detect")
 def detect(
     input_path: Annotated[
@@ -250,7 +265,17 @@ def detect(
         ),
     ] = None,
     signal_column: Annotated[str, typer.Option("--signal-column")] = "signal",
-    time_column: Annotated[str, typer.Option("--time-column")] = "ts",
+    time_column: Annotated[
+        str | None, typer.Option("--time-column", help="Default: ts (events), timestamp (--log-lines).")
+    ] = None,
+    log_lines: Annotated[
+        bool,
+        typer.Option(
+            "--log-lines",
+            help="Rows are log lines (timestamp, service, level, message; optional http_status, error_code): "
+            "alert on each service's template, status, error-code and level rates.",
+        ),
+    ] = False,
     releases: Annotated[
         Path | None, typer.Option(help="Releases CSV/JSONL (component, version, released_at).")
     ] = None,
@@ -278,18 +303,27 @@ def detect(
     from paytriage.engines.patterns.releases import release_impact
 
     detector = EmergingIssueDetector(alpha=alpha, min_count=min_count, min_ratio=min_ratio)
+    time_col = time_column or ("timestamp" if log_lines else "ts")
     try:
-        if engine == Engine.SPARK:
+        if engine == Engine.SPARK and log_lines:
+            from paytriage.engines.patterns.spark import detect_log_parquet, spark_session
+
+            alerts = detect_log_parquet(spark_session(), str(input_path), detector, time_col=time_col)
+            series: list[Any] = []
+        elif engine == Engine.SPARK:
             from paytriage.engines.patterns.spark import detect_parquet, spark_session
 
             alerts = detect_parquet(spark_session(), str(input_path), detector, signal_col=signal_column,
-                                    time_col=time_column)  # fmt: skip
+                                    time_col=time_col)  # fmt: skip
             series = []
         else:
-            events = [
-                (str(r.get(signal_column)), parse_timestamp(r.get(time_column), field=time_column, line=n))
-                for n, r in _rows(input_path)
-            ]
+            if log_lines:
+                events = _log_line_events(input_path, time_col)
+            else:
+                events = [
+                    (str(r.get(signal_column)), parse_timestamp(r.get(time_col), field=time_col, line=n))
+                    for n, r in _rows(input_path)
+                ]
             series = hourly_counts(events)
             alerts = detector.detect_many(series)
         impact = []

@@ -54,6 +54,7 @@ __all__ = [
     "LogSignalDetector",
     "first_link",
     "key_tokens",
+    "line_signals",
     "line_values",
     "link_score",
     "link_weight",
@@ -198,6 +199,14 @@ def _signals(line: LogLine, svc: str, template: str | None) -> list[str]:
         out.append(f"log:{svc}:level:{line.level.lower()}")
         out.append(f"log:{svc}:template:{template}")
     return out
+
+
+def line_signals(line: LogLine) -> list[str]:
+    """The rate signals one log line feeds: its HTTP error status and error code, and for a warning
+    or error its level and template (``log:payments-core:template:auth declined bin=<*>``). The
+    same names as the streaming detector's, for batch jobs (hourly rates on Spark) over raw lines."""
+    template = log_template(line.message) if line.level.lower() in _ALERT_LEVELS else None
+    return _signals(line, service_name(line.service), template)
 
 
 def novelty_key(template: str) -> str:

@@ -2,9 +2,12 @@
 
 Detection distributes fully: Spark buckets events into hourly counts per signal and runs the same
 :class:`EmergingIssueDetector` on each signal's series inside the executors (``applyInPandas``),
-so results equal the in-process engine's. Grouping is sequential by nature (a ticket joins the
-problems opened before it): Spark reads, projects and time-sorts the tickets and streams them to
-the driver, where the same :class:`ProblemGrouper` assigns them; Spark then writes the result.
+so results equal the in-process engine's. Raw log lines become events in the executors too (each
+line's template, status, error-code and level signals, ``mapInPandas``).
+
+Grouping is sequential by nature (a ticket joins the problems opened before it): Spark reads,
+projects and time-sorts the tickets and streams them to the driver, where the same
+:class:`ProblemGrouper` assigns them; Spark then writes the result.
 PySpark is optional: import this module only when ``--engine spark`` is asked for.
 """
 
@@ -18,12 +21,19 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from paytriage.domain.errors import ConfigurationError
+from paytriage.domain.errors import ConfigurationError, InputError
 from paytriage.engines.patterns.detection import Alert, EmergingIssueDetector, hourly_counts
 from paytriage.engines.patterns.features import TicketFeatures
 from paytriage.engines.patterns.grouping import ProblemGrouper
 
-__all__ = ["detect_parquet", "group_parquet", "spark_available", "spark_session"]
+__all__ = [
+    "detect_log_parquet",
+    "detect_parquet",
+    "group_parquet",
+    "log_signal_events",
+    "spark_available",
+    "spark_session",
+]
 
 _ALERT_SCHEMA = (
     "signal string, start timestamp, detected_at timestamp, window_hours int, observed long, "
@@ -77,19 +87,83 @@ def detect_parquet(
     component_col: str | None = None,
 ) -> list[Alert]:
     """Alerts for every signal in an events Parquet (one row per event), computed in executors."""
-    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
     from pyspark.sql import functions as sf
 
     df = spark.read.parquet(path)
-    bounds = df.agg(sf.min(time_col).alias("lo"), sf.max(time_col).alias("hi")).collect()[0]
-    if bounds["lo"] is None:
-        return []
-    lo, hi = _utc(bounds["lo"]), _utc(bounds["hi"])
+    _require(df, path, {signal_col, time_col} | ({component_col} if component_col else set()))
     cols = [sf.col(signal_col).alias("signal"), sf.col(time_col).alias("ts")]
     cols.append(
         sf.col(component_col).alias("component") if component_col else sf.lit(None).alias("component")
     )
-    events = df.select(*cols)
+    return _detect(df.select(*cols), detector)
+
+
+def log_signal_events(spark: Any, path: str, *, time_col: str = "timestamp") -> Any:
+    """``(signal, ts)`` rows from a log-lines Parquet (``timestamp``, ``service``, ``level``,
+    ``message``; optional ``http_status``, ``error_code``), one per rate signal a line feeds (see
+    :func:`~paytriage.engines.patterns.log_signals.line_signals`), derived in the executors: the
+    templates of billions of lines are never brought to the driver."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    from pyspark.sql import functions as sf
+
+    from paytriage.engines.patterns.log_signals import LogLine, line_signals
+
+    df = spark.read.parquet(path)
+    _require(df, path, {time_col, "service", "level", "message"})
+    names = set(df.columns)
+    cols = [
+        sf.col(time_col).alias("ts"),
+        sf.col("service").cast("string").alias("service"),
+        sf.col("level").cast("string").alias("level"),
+        sf.col("message").cast("string").alias("message"),
+        (sf.col("http_status") if "http_status" in names else sf.lit(None)).cast("int").alias("http_status"),
+        (sf.col("error_code") if "error_code" in names else sf.lit(None)).cast("string").alias("error_code"),
+    ]
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            signals: list[str] = []
+            times: list[Any] = []
+            for ts, service, level, message, status, code in pdf.itertuples(index=False, name=None):
+                line = LogLine(
+                    ts, service or "", level or "", message or "",
+                    None if pd.isna(status) else int(status), None if pd.isna(code) else str(code),
+                )  # fmt: skip
+                for name in line_signals(line):
+                    signals.append(name)
+                    times.append(ts)
+            yield pd.DataFrame({"signal": signals, "ts": pd.Series(times, dtype="datetime64[us, UTC]")})
+
+    events = (
+        df.select(*cols)
+        .where(sf.col("ts").isNotNull())
+        .mapInPandas(run, schema="signal string, ts timestamp")
+    )
+    return events.withColumn("component", sf.lit(None).cast("string"))
+
+
+def detect_log_parquet(
+    spark: Any, path: str, detector: EmergingIssueDetector, *, time_col: str = "timestamp"
+) -> list[Alert]:
+    """Alerts on the template, status, error-code and level rates of a log-lines Parquet."""
+    return _detect(log_signal_events(spark, path, time_col=time_col), detector)
+
+
+def _require(df: Any, path: str, columns: set[str]) -> None:
+    missing = sorted(columns - set(df.columns))
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}", field=missing[0])
+
+
+def _detect(events: Any, detector: EmergingIssueDetector) -> list[Alert]:
+    """Hourly counts per signal and the detector on each signal's series, inside the executors."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    from pyspark.sql import functions as sf
+
+    bounds = events.agg(sf.min("ts").alias("lo"), sf.max("ts").alias("hi")).collect()[0]
+    if bounds["lo"] is None:
+        return []
+    lo, hi = _utc(bounds["lo"]), _utc(bounds["hi"])
     params = detector.__dict__.copy()
 
     def run(pdf: pd.DataFrame) -> pd.DataFrame:
