@@ -123,6 +123,13 @@ class _Baseline:
         return np.exp(_design(times, self.design_weekday) @ self.params)
 
 
+def _counts(s: CountSeries) -> NDArray[np.float64]:
+    x = np.asarray(s.counts, dtype=np.float64)
+    if np.any(x < 0) or not np.all(np.isfinite(x)):
+        raise InputError(f"{s.signal}: counts must be finite and non-negative", field="counts")
+    return x
+
+
 def fit_baseline(times: Sequence[datetime], counts: NDArray[np.float64]) -> _Baseline:
     """Poisson GLM (statsmodels) with hour and, given two weeks, weekday effects.
 
@@ -204,6 +211,9 @@ class EmergingIssueDetector:
 
     def detect(self, series: CountSeries) -> list[Alert]:
         """All alert episodes in ``series``, oldest first."""
+        self._check()
+        if _counts(series).sum() < self.min_count:
+            return []  # no window can hold min_count events: skip the baseline fits
         return self._run(series)[0]
 
     def detect_many(self, many: Iterable[CountSeries]) -> list[Alert]:
@@ -212,9 +222,7 @@ class EmergingIssueDetector:
 
     def _run(self, s: CountSeries) -> tuple[list[Alert], NDArray[np.float64]]:
         self._check()
-        x = np.asarray(s.counts, dtype=np.float64)
-        if np.any(x < 0) or not np.all(np.isfinite(x)):
-            raise InputError(f"{s.signal}: counts must be finite and non-negative", field="counts")
+        x = _counts(s)
         n = len(x)
         times = [s.time(i) for i in range(n)]
         mu = np.full(n, np.nan)
@@ -222,15 +230,22 @@ class EmergingIssueDetector:
         alerts: list[Alert] = []
         episode: _Episode | None = None
         base: _Baseline | None = None
+        known = 0  # mu is computed up to here, a day's hours in one call after each (re)fit
         for t in range(n):
             if t >= self.min_history_hours and (base is None or times[t].hour == 0):
                 lo = max(0, t - self.history_hours)
                 keep = np.flatnonzero(~excluded[lo:t]) + lo
                 if len(keep) >= 24:
                     base = fit_baseline([times[i] for i in keep], x[keep])
+                    known = t
             if base is None:
                 continue
-            mu[t] = float(base.mean([times[t]])[0])
+            if t >= known:
+                end = t + 1
+                while end < n and times[end].hour != 0:
+                    end += 1
+                mu[t:end] = base.mean(times[t:end])
+                known = end
             best: tuple[float, int, float, float] | None = None
             for w in self.windows:
                 if t - w + 1 < 0 or np.isnan(mu[t - w + 1]):

@@ -1,0 +1,127 @@
+"""Log-line rate alerts at scale: the Spark job against the in-process path on the same lines.
+
+    .venv/bin/python bench/log_rates_spark.py /tmp/g/sb7 /tmp/g/sb11 ... [--copies 4]
+
+Each sandbox's log files are ingested into a temporary SQLite database (the product's parsers:
+plain text, key=value, JSON, multi-line stack traces) and read back as log lines. The sandboxes
+share one calendar, so together they are one bigger platform's month; ``--copies K`` repeats that
+month K times, each copy 30 days after the previous one, for a longer input. The lines are written
+once to Parquet (``timestamp, service, level, message, http_status, error_code``), then:
+
+* **in-process**: ``line_signals`` per line, ``hourly_counts``, ``EmergingIssueDetector.detect_many``
+  (what ``paytriage problems detect --input FILE --log-lines`` does after reading the file);
+* **spark**: ``detect_log_parquet`` on a local[2] session (what ``--engine spark`` does), timed
+  without the session start, which is reported apart.
+
+Printed as JSON: lines, alerts of each path and whether they are the same, wall seconds, lines per
+second, and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from paytriage.adapters.storage.database import Database
+from paytriage.adapters.storage.orm import LogEventRow
+from paytriage.domain.clock import ensure_utc
+from paytriage.engines.patterns.detection import EmergingIssueDetector, hourly_counts
+from paytriage.engines.patterns.log_signals import LogLine, line_signals
+from paytriage.services.ingest import IngestKind, ingest_file
+
+COLUMNS = ["timestamp", "service", "level", "message", "http_status", "error_code"]
+
+
+def _frame(sandbox: Path, workdir: Path) -> pd.DataFrame:
+    db = Database(f"sqlite:///{workdir / (sandbox.name + '.db')}")
+    db.migrate()
+    for path in sorted((sandbox / "logs").iterdir()):
+        ingest_file(db, path, IngestKind.LOGS)
+    with db.session() as s:
+        rows = s.execute(
+            select(LogEventRow.timestamp, LogEventRow.service, LogEventRow.source, LogEventRow.level,
+                   LogEventRow.message, LogEventRow.http_status, LogEventRow.error_code)
+        ).all()  # fmt: skip
+    db.dispose()
+    return pd.DataFrame(
+        [(ensure_utc(r[0]), r[1] or r[2], str(r[3]), r[4], r[5], r[6]) for r in rows], columns=COLUMNS
+    )
+
+
+def _inprocess(frame: pd.DataFrame, detector: EmergingIssueDetector) -> list[Any]:
+    events = []
+    for ts, service, level, message, status, code in frame.itertuples(index=False, name=None):
+        line = LogLine(ts, service, level, message, None if pd.isna(status) else int(status),
+                       None if code is None or pd.isna(code) else code)  # fmt: skip
+        events += [(s, ts) for s in line_signals(line)]
+    return detector.detect_many(hourly_counts(events))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sandboxes", nargs="+", type=Path)
+    ap.add_argument("--copies", type=int, default=1, help="repeat the month this many times (default 1)")
+    args = ap.parse_args(argv)
+
+    from paytriage.engines.patterns.spark import detect_log_parquet, spark_session
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        month = pd.concat([_frame(s, work) for s in args.sandboxes], ignore_index=True)
+        frame = pd.concat(
+            [month.assign(timestamp=month["timestamp"] + timedelta(days=30 * k)) for k in range(args.copies)],
+            ignore_index=True,
+        ).sort_values("timestamp", kind="stable")
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        frame = frame.astype({"http_status": "Int64"})
+        parquet = work / "logs.parquet"
+        frame.to_parquet(parquet, coerce_timestamps="us", allow_truncated_timestamps=True)
+        prepare_s = time.perf_counter() - t0
+
+        detector = EmergingIssueDetector()
+        t0 = time.perf_counter()
+        local = _inprocess(frame, detector)
+        local_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        spark = spark_session()
+        start_s = time.perf_counter() - t0
+        try:
+            t0 = time.perf_counter()
+            distributed = detect_log_parquet(spark, str(parquet), detector)
+            spark_s = time.perf_counter() - t0
+        finally:
+            spark.stop()
+
+    def key(alerts: list[Any]) -> list[tuple[str, str, int]]:
+        return [(a.signal, a.start.isoformat(), a.observed) for a in alerts]
+
+    n = len(frame)
+    print(json.dumps({
+        "sandboxes": [s.name for s in args.sandboxes],
+        "copies": args.copies,
+        "lines": n,
+        "days": round((frame["timestamp"].max() - frame["timestamp"].min()).total_seconds() / 86400, 1),
+        "prepare_seconds": round(prepare_s, 1),
+        "inprocess": {"alerts": len(local), "seconds": round(local_s, 2), "lines_per_s": round(n / local_s)},
+        "spark_local2": {"alerts": len(distributed), "seconds": round(spark_s, 2),
+                         "lines_per_s": round(n / spark_s), "session_start_seconds": round(start_s, 1)},
+        "same_alerts": key(local) == key(distributed),
+        "spark_over_inprocess_time": round(spark_s / local_s, 2),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+    }, indent=1))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
