@@ -181,3 +181,10 @@ def test_bursts_are_described_in_lines_for_logs_and_customers_for_tickets() -> N
     assert "1 line in 1 h" in Burst("log:payouts:template:x", START, 1.0, 1, 0.0, 0.0, ()).describe()
     assert "6 lines in 3 h" in Burst("log:payouts:status:502", START, 3.0, 6, 0.1, 1e-9, ()).describe()
     assert "3 customers in 0.5 h" in Burst("bin:465901", START, 0.5, 3, 0.01, 1e-7, ()).describe()
+    first = Burst(
+        "log:payouts:template:x", START, 1.0, 1, 0.0, 0.0, (), note="first seen: a warning payouts never"
+    )
+    assert first.describe() == (
+        "log:payouts:template:x: 1 line; first seen: a warning payouts never (new templates: 0.0% of them)"
+    )
+    assert "p=" not in first.describe()

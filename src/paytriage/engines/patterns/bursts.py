@@ -74,6 +74,11 @@ class Burst:
         unit += "" if self.observed == 1 else "s"
         if self.signal.startswith("alert:"):
             unit += f" linked to {self.signal[6:]}'s log alerts"
+        if self.note.startswith("first seen"):
+            # a single line has no rate to test: its evidence is that the service's warnings are
+            # rarely new (Good-Turing share), not a p-value
+            share = f"new templates: {self.p_value:.1%} of them"
+            return f"{self.signal}: {self.observed} {unit}; {self.note} ({share})"
         text = (
             f"{self.signal}: {self.observed} {unit} in {self.window_hours:g} h where "
             f"{self.expected:.2f} expected (p={self.p_value:.1e})"
