@@ -188,3 +188,28 @@ def test_bursts_are_described_in_lines_for_logs_and_customers_for_tickets() -> N
         "log:payouts:template:x: 1 line; first seen: a warning payouts never (new templates: 0.0% of them)"
     )
     assert "p=" not in first.describe()
+
+
+def test_a_value_alert_on_a_rare_currency_keeps_the_lines_logged_before_it_could_be_tested() -> None:
+    """Two yen refunds ever, yen payments elsewhere: the 100× smaller refunds alert against the
+    payments' amounts, and the first of them (logged before the stream had a history to compare
+    with) are the incident's evidence too, so the first customers' refunds link to it."""
+    payments = [
+        LogLine(
+            START + timedelta(minutes=45 * k),
+            "payments-core",
+            "INFO",
+            f"auth approved txn=pay_9{k:07d} amount={3000 + 211 * (k % 30)} JPY rc=00",
+        )
+        for k in range(60)
+    ]
+    at = START + timedelta(hours=46)
+    lines = (
+        payments
+        + _refunds(at, [5400, 7100])
+        + _refunds(at + timedelta(hours=2), [54, 71, 38, 60, 49, 66], 100)
+    )
+    [inc] = LogSignalDetector().detect(lines)
+    assert inc.signals[0].startswith("log:refund-service:value:amount:JPY:")
+    assert {f"re_{100 + k:08d}" for k in range(6)} <= inc.ids
+    assert "re_00000000" not in inc.ids and "re_00000001" not in inc.ids

@@ -220,3 +220,54 @@ def test_tickets_of_another_alert_of_the_same_service_open_their_own_problem() -
     ]
     found = track(three_ds_tickets(AT) + limited, [inc]).systemic()
     assert [p.ticket_ids for p in found] == [{"a0", "a1", "a2"}, {"r0", "r1", "r2"}]
+
+
+def _refund_incidents(signal: str) -> list[LogIncident]:
+    """The refund service's alert naming three refunds, and two other incidents that also speak of
+    refunds (so the words alone are weak evidence)."""
+    ids = {"re_1", "re_2", "re_3"}
+    out = []
+    for n, sig in enumerate((signal, "log:refund-service:status:500", "log:ledger:template:refund <*> late")):
+        words = {"refund", "~refund"} | ({"created", "payment"} if n == 0 else {"failed"})
+        toks = words | (ids if n == 0 else set())
+        at = AT - timedelta(hours=2 - n / 2)
+        alert = Burst(sig, at, 1, 5, 0.1, 1e-9, ())
+        out.append(
+            LogIncident(
+                sig.split(":")[1],
+                [alert],
+                ids=ids if n == 0 else set(),
+                words=words,
+                alert_tokens=[dict.fromkeys(toks, at)],
+            )
+        )
+    return out
+
+
+def _refund_tickets() -> list[tuple[TicketFeatures, str]]:
+    text = "I got my refund but it is way less than I paid"
+    return [
+        (
+            TicketFeatures(
+                f"y{k}",
+                text,
+                AT + timedelta(minutes=4 * k),
+                customer_id=f"z{k}",
+                transaction_ids=(f"re_{k + 1}",),
+            ),
+            "refund",
+        )
+        for k in range(3)
+    ]
+
+
+def test_tickets_naming_a_transaction_whose_logged_amount_was_off_are_linked_by_that_alone() -> None:
+    """A value-shift alert's lines are the anomalous amounts themselves: a customer whose refund is
+    one of them is that incident whatever words they use; the same ids in a busy template's window
+    are bystanders and need the words too."""
+    value = "log:refund-service:value:amount:JPY:Refund <*> created for payment <*> amount=<*>"
+    [problem] = track(_refund_tickets(), _refund_incidents(value)).systemic()
+    assert {"y0", "y1", "y2"} <= problem.ticket_ids
+    assert problem.first_burst.signal == "alert:refund-service"
+    template = "log:refund-service:template:Refund <*> created for payment <*> amount=<*>"
+    assert track(_refund_tickets(), _refund_incidents(template)).systemic() == []

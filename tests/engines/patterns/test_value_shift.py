@@ -146,3 +146,61 @@ def test_currencies_are_separate_streams_and_short_history_never_alerts() -> Non
     when = T0 + timedelta(hours=11)
     for k in range(20):
         assert _refund(fresh, 500 + k, when + timedelta(minutes=k), 5.0)[1] == []
+
+
+def _currency_history(det: ValueShiftDetector, n: int = 60, seed: int = 4) -> datetime:
+    """Yen amounts of other kinds of line (payments, top-ups), and two refunds of usual size."""
+    rng = random.Random(seed)
+    when = T0
+    for i in range(n):
+        when = T0 + timedelta(minutes=40 * i)
+        kind = "auth approved txn=pay_{i} amount={a} JPY rc=00" if i % 2 else "topup tu_{i} amount={a} JPY"
+        msg = kind.format(i=i, a=round(10 ** rng.uniform(3.3, 4.3)))
+        assert det.observe(f"p{i}", when, "payments-core", msg)[1] == []
+    for k in range(2):
+        assert _refund(det, k, when + timedelta(minutes=k + 1), 10 ** rng.uniform(3.5, 4.0))[1] == []
+    return when + timedelta(hours=1)
+
+
+def test_a_rare_currency_is_tested_against_its_other_lines_until_it_has_a_baseline() -> None:
+    """Two yen refunds in days: no baseline of their own, but yen amounts elsewhere show what a
+    refund should look like; 100× smaller refunds alert, and every one of them stays evidence."""
+    det = ValueShiftDetector()
+    when = _currency_history(det)
+    alerts: list[Burst] = []
+    evidence = 0
+    for k in range(12):
+        signals, bursts = _refund(det, 100 + k, when + timedelta(minutes=50 * k), 30.0 + 7 * k)
+        evidence += len(signals)
+        alerts += bursts
+    [alert] = alerts
+    assert alert.signal.startswith("log:refund-service:value:amount:JPY:Refund <*> created")
+    assert "100× smaller" in alert.note and "JPY amounts of all kinds of line" in alert.note
+    assert alert.p_value <= det.alpha
+    assert evidence == 8  # from the first refund tested on: none becomes the stream's own history
+    # without the other lines' amounts the same refunds are not enough
+    alone = ValueShiftDetector()
+    for k in range(2):
+        _refund(alone, k, T0 + timedelta(hours=k), 5000.0)
+    assert not any(
+        _refund(alone, 100 + k, when + timedelta(minutes=50 * k), 30.0 + 7 * k)[1] for k in range(12)
+    )
+
+
+def test_the_pool_does_not_flag_a_new_kind_of_line_or_one_whose_amounts_always_spread_wide() -> None:
+    det = ValueShiftDetector()
+    when = _currency_history(det)
+    alerts: list[Burst] = []
+    # tips have always been small: their own history disagrees with the pool, so it is not used
+    for k in range(12):
+        msg = f"tip tp_{k} added amount={50 + k} JPY"
+        alerts += det.observe(f"t{k}", when + timedelta(minutes=20 * k), "payments-core", msg)[1]
+    # a line with no history of its own is never tested against the pool
+    for k in range(12):
+        msg = f"verification charge vc_{k} amount={10 + k} JPY"
+        alerts += det.observe(f"v{k}", when + timedelta(minutes=20 * k), "payments-core", msg)[1]
+    # payouts ranged from 2,000 to 900,000 yen: a run of large ones is inside what they logged
+    for k, yen in enumerate([2_000, 900_000, 15_000, 40_000, 3_000, 600_000] + [500_000] * 8):
+        msg = f"payout po_{k} submitted amount={yen} JPY"
+        alerts += det.observe(f"o{k}", when + timedelta(hours=4 * k), "payouts", msg)[1]
+    assert alerts == []

@@ -36,7 +36,7 @@ specific burst.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -184,6 +184,14 @@ class LogIncident:
         return [a.signal for a in sorted(self.alerts, key=lambda a: (a.detected_at, a.signal))]
 
 
+def _names_amount(line: LogLine, keys: Sequence[str]) -> bool:
+    """Whether a line may carry an amount the value-shift detector reads (a cheap pre-check)."""
+    text = line.message[:500].lower()
+    return any(k in text for k in keys) or any(
+        k in str(a).lower() for a in (line.attributes or {}) for k in keys
+    )
+
+
 def service_name(name: str) -> str:
     """``payments-core-2`` → ``payments-core``: replicas of one service are one signal source."""
     return _SERVICE_SUFFIX.sub("", name.strip().lower()) or "unknown"
@@ -300,16 +308,22 @@ class LogSignalDetector:
         evidence: dict[str, list[_Evidence]] = {}
         concepts = self.concepts if self.concepts is not None else load_concepts()
         tagged: dict[str, set[str]] = {}  # template -> its words and concept tokens
+        # the latest lines naming an amount: a value alert's lines include some logged before its
+        # stream had a baseline to call them off, and they are its evidence too
+        amounts: OrderedDict[str, _Evidence] = OrderedDict()
+        keys = tuple(k.lower() for k in watcher.keys) if watcher is not None else ()
         for n, line in enumerate(sorted(lines, key=lambda x: x.timestamp)):
             svc = service_name(line.service)
             template = log_template(line.message) if line.level.lower() in _ALERT_LEVELS else None
             sigs = _signals(line, svc, template)
+            alerts: list[Burst] = []
             if watcher is not None:
                 shifted, alerts = watcher.observe(str(n), line.timestamp, svc, line.message, line.attributes)
                 bursts.extend(alerts)
             else:
                 shifted = []
-            if not sigs and not shifted:
+            named = bool(keys) and _names_amount(line, keys)
+            if not sigs and not shifted and not named:
                 continue
             if sigs:
                 bursts.extend(detector.observe(str(n), line.timestamp, sigs))
@@ -328,6 +342,17 @@ class LogSignalDetector:
             item = (line.timestamp, found, words, _line_values(line))
             for sig in sigs + shifted:
                 evidence.setdefault(sig, []).append(item)
+            if named:
+                amounts[str(n)] = item
+                if len(amounts) > self.max_ids:
+                    amounts.popitem(last=False)
+            for alert in alerts:
+                known = evidence.setdefault(alert.signal, [])
+                mine = {id(x) for x in known}
+                known.extend(
+                    amounts[i] for i in alert.ticket_ids if i in amounts and id(amounts[i]) not in mine
+                )
+                known.sort(key=lambda x: x[0])
         return self._incidents(bursts, evidence)
 
     def _first_seen(

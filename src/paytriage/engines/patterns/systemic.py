@@ -23,7 +23,9 @@ later tickets carrying it whose link to that incident reaches only ``min_backed_
 who writes "my card was declined" shares fewer words with the log lines than a developer who pastes
 the error, yet is the same outage once the signal is corroborated). Two
 independent sources agreeing need less evidence from each; the other minimum-evidence rules
-(customers, ratio over baseline) stay.
+(customers, ratio over baseline) stay. A value-shift alert's lines are only those whose own amount
+is off, so a ticket naming one of their transactions is linked by that alone (a refund 100× too
+small is the customer's complaint, whatever words they use).
 """
 
 from __future__ import annotations
@@ -89,6 +91,11 @@ def _atoms(signal: str) -> frozenset[str]:
 
 def _nested(a: frozenset[str], b: frozenset[str]) -> bool:
     return a < b or b < a
+
+
+def _direct(signal: str) -> bool:
+    """A value-shift alert: its lines are only those whose own amount is off (see value_shift)."""
+    return signal.startswith("log:") and ":value:" in signal
 
 
 def _broad(signal: str) -> bool:
@@ -213,7 +220,8 @@ class SystemicTracker:
         self._alert_of = {}
         if not self._known:
             return None
-        tokens = {t.lower() for t in ticket.transaction_ids}
+        txns = {t.lower() for t in ticket.transaction_ids}
+        tokens = set(txns)
         tokens |= {x.lower() for x in (ticket.customer_id, ticket.merchant_id) if x}
         tokens |= key_tokens(ticket.keys) | set(tokenize(ticket.text)) | self.concepts_.tags(ticket.text)
         edge = now - timedelta(hours=self.log_active_hours)
@@ -230,6 +238,10 @@ class SystemicTracker:
                 weight = sum(
                     1.0 / self._df[t] for t in tokens if t in mine and mine[t] <= now and self._df[t]
                 )
+                if _direct(alert.signal):
+                    # the ticket's own transaction logged an amount orders of magnitude off: that
+                    # line is the anomaly itself, not a bystander in a busy template's window
+                    weight += self.min_log_link * sum(1 for t in txns if t in mine and mine[t] <= now)
                 if weight > self._weights.get(idx, 0.0):
                     self._weights[idx] = weight
                     self._alert_of[idx] = alert.signal

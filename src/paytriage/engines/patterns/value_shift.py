@@ -13,6 +13,15 @@ correction for the run lengths tried (so usual amounts logged before the shift b
 it). At least ``min_baseline`` earlier amounts are needed. An alert opens an episode: the stream
 alerts again only after its latest amounts came back within range.
 
+A unit bug hits the rare currencies first (a European processor's JPY or KRW refunds), and their
+streams log too few lines to build a baseline of their own. Until a stream has ``min_baseline``
+earlier amounts it is tested against the amounts every other kind of line logged in the same field
+and currency (what yen amounts look like here: payments, top-ups, payouts) — but only if it has a
+history of its own of at least ``min_own`` amounts whose median sits within ``min_decades`` of that
+pool's, and the run is that far from the pool's median and beyond every amount of that history: a
+shift, not a new kind of line that simply carries smaller numbers (a tip, a verification charge) nor
+a line whose amounts always spread wide (payouts).
+
 Amount fields are ``key=value`` or ``key: value`` pairs (``amount=25030``, ``amount: 12.50 EUR``,
 ``"refund_amount": 12.5``) or numeric
 structured attributes whose name contains one of ``keys``; the currency is a ``currency=`` /
@@ -108,6 +117,8 @@ def amount_readings(
 @dataclass(slots=True)
 class _Stream:
     baseline: deque[float]
+    #: the field and currency the stream's amounts are in, e.g. ``amount:JPY`` (its pool)
+    pool: str = ""
     #: (time, log10 value, line id) of the last ``window_hours``
     recent: deque[tuple[datetime, float, str]] = field(default_factory=deque)
     alerting: bool = False
@@ -136,6 +147,7 @@ class ValueShiftDetector:
         window_hours: float = 3.0,
         min_count: int = 5,
         min_baseline: int = 20,
+        min_own: int = 2,
         max_baseline: int = 500,
         max_recent: int = 200,
         max_scan: int = 50,
@@ -146,15 +158,19 @@ class ValueShiftDetector:
         self.window_hours = window_hours
         self.min_count = min_count
         self.min_baseline = min_baseline
+        self.min_own = min_own
         self.max_baseline = max_baseline
         self.max_recent = max_recent
         self.max_scan = max_scan
         self.min_decades = min_decades
         self.alpha = alpha
         self.streams_: dict[str, _Stream] = {}
+        #: ``field:currency`` -> the latest baseline amounts of every stream in it
+        self.pools_: dict[str, deque[float]] = {}
 
     def reset(self) -> None:
         self.streams_ = {}
+        self.pools_ = {}
 
     def observe(
         self,
@@ -177,27 +193,63 @@ class ValueShiftDetector:
             signal = f"log:{service}:value:{r.key}:{r.currency or '-'}:{template}"
             st = self.streams_.get(signal)
             if st is None:
-                st = self.streams_[signal] = _Stream(deque(maxlen=self.max_baseline))
+                st = _Stream(deque(maxlen=self.max_baseline), f"{r.key}:{r.currency}" if r.currency else "")
+                self.streams_[signal] = st
+            pool = self.pools_.setdefault(st.pool, deque(maxlen=self.max_baseline)) if st.pool else None
             # the window keeps at least min_count - 1 earlier amounts, so a stream logging a
             # few amounts a day can still be tested on its latest ones
             while len(st.recent) >= self.min_count and (
                 st.recent[0][0] < horizon or len(st.recent) >= self.max_recent
             ):
-                st.baseline.append(st.recent.popleft()[1])
+                old = st.recent.popleft()[1]
+                if st.alerting and self._quarantined(st, pool, old):
+                    continue
+                st.baseline.append(old)
+                if pool is not None:
+                    pool.append(old)
             value = math.log10(r.value)
             st.recent.append((when, value, line_id))
-            if len(st.baseline) < self.min_baseline:
+            base = self._baseline(st, pool)
+            if base is None:
                 continue
-            centre = median(st.baseline)
+            centre = median(base)
             if abs(value - centre) >= self.min_decades:
                 evidence.append(signal)
-            burst = self._test(signal, st, when, centre, r)
+            burst = self._test(signal, st, base, when, centre, r)
             if burst is not None:
                 bursts.append(burst)
         return evidence, bursts
 
+    def _quarantined(self, st: _Stream, pool: deque[float] | None, value: float) -> bool:
+        """During an episode found against the pool, the stream's far-off amounts stay out of its
+        short history and the pool: a few of them would make the history disagree with the pool
+        and hide the rest of the episode (the complaints that name those transactions come later)."""
+        return (
+            len(st.baseline) < self.min_baseline
+            and pool is not None
+            and len(pool) >= self.min_baseline
+            and abs(value - median(pool)) >= self.min_decades
+        )
+
+    def _baseline(self, st: _Stream, pool: deque[float] | None) -> deque[float] | None:
+        """The stream's own baseline once it is long enough, else its field and currency's pool
+        when the stream's own shorter history agrees with that pool; None while neither will do."""
+        if len(st.baseline) >= self.min_baseline:
+            return st.baseline
+        if pool is None or len(pool) < self.min_baseline or len(st.baseline) < self.min_own:
+            return None
+        if abs(median(st.baseline) - median(pool)) >= self.min_decades:
+            return None  # this kind of line has always carried other amounts than the rest
+        return pool
+
     def _test(
-        self, signal: str, st: _Stream, when: datetime, centre: float, r: AmountReading
+        self,
+        signal: str,
+        st: _Stream,
+        baseline: deque[float],
+        when: datetime,
+        centre: float,
+        r: AmountReading,
     ) -> Burst | None:
         values = [v for _t, v, _i in st.recent]
         if len(values) < self.min_count:
@@ -208,14 +260,21 @@ class ValueShiftDetector:
             return None
         if abs(values[-1] - centre) < self.min_decades:
             return None  # only a line that is itself far off can complete an alert
+        pooled = baseline is not st.baseline
+        own = median(st.baseline) if pooled else centre
+        low, high = (min(st.baseline), max(st.baseline)) if pooled else (centre, centre)
         # The shift began somewhere inside the window: test each run of the latest m amounts
         # (Bonferroni over the lengths tried), so usual amounts from before it do not dilute it.
-        base = list(st.baseline)
+        base = list(baseline)
         lengths = range(self.min_count, min(len(values), self.max_scan) + 1)
         best: tuple[float, int, float] | None = None
         for m in lengths:
             shift = median(values[-m:]) - centre
-            if abs(shift) < self.min_decades:
+            # against the pool, the run must also lie beyond everything the stream itself logged
+            edge = low if shift < 0 else high
+            if abs(shift) < self.min_decades or (
+                (median(values[-m:]) - edge) * math.copysign(1, shift) < self.min_decades
+            ):
                 continue
             side = "less" if shift < 0 else "greater"
             # exact: scipy's normal approximation (its choice when values tie) is far too
@@ -233,6 +292,12 @@ class ValueShiftDetector:
         far = [i for _t, v, i in tail if (v - centre) * sign >= self.min_decades]
         share = sum(1 for v in base if (v - centre) * sign >= self.min_decades) / len(base)
         where = f" in {r.currency}" if r.currency else ""
+        against = (
+            f"{_amount(centre)} over {len(base)} earlier {r.currency} amounts of all kinds of line "
+            f"(this one's {len(st.baseline)} earlier: {_amount(own)})"
+            if pooled
+            else f"{_amount(centre)} over {len(base)} earlier ones"
+        )
         return Burst(
             signal=signal,
             detected_at=when,
@@ -244,7 +309,6 @@ class ValueShiftDetector:
             alpha=self.alpha,
             note=(
                 f"{r.key}{where} {_times(shift)} {'smaller' if shift < 0 else 'larger'} than usual: "
-                f"median {_amount(median(values[-m:]))} over the last {m} lines against "
-                f"{_amount(centre)} over {len(base)} earlier ones"
+                f"median {_amount(median(values[-m:]))} over the last {m} lines against {against}"
             ),
         )
