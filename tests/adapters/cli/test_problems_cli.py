@@ -138,6 +138,73 @@ def test_detect_log_lines_alerts_on_the_template_whose_rate_climbs(app: typer.Ty
     assert {a["start"] for a in alerts} == {(t0 + timedelta(hours=200)).isoformat()}
 
 
+def _yen_refunds(t0: datetime) -> list[dict[str, object]]:
+    yen = [4000 + 137 * (k % 20) for k in range(60)] + [40 + k for k in range(10)]
+    rows = [
+        {"ts": (t0 + timedelta(minutes=50 * k)).isoformat(), "service": "refund-service", "level": "info",
+         "message": f"Refund re_{k} created amount={a} currency=JPY"}
+        for k, a in enumerate(yen)
+    ]  # fmt: skip
+    return rows
+
+
+def test_detect_log_lines_reports_amounts_that_drop_a_hundredfold(app: typer.Typer, tmp_path: Path) -> None:
+    """INFO refund lines whose yen amounts become 100× too small: no rate moves, the amounts do."""
+    rows = _yen_refunds(datetime(2024, 1, 1, tzinfo=UTC))
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = runner.invoke(
+        app, ["problems", "detect", "--input", str(logs), "--log-lines", "--time-column", "ts", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["alerts"] == []
+    [shift] = out["value_shifts"]
+    assert shift["signal"].startswith("log:refund-service:value:amount:JPY:Refund <*> created")
+    assert "100× smaller" in shift["evidence"] and shift["lines"] >= 5
+    text = runner.invoke(
+        app, ["problems", "detect", "--input", str(logs), "--log-lines", "--time-column", "ts"]
+    )
+    assert text.exit_code == 0 and "1 amount shifts" in text.output
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning", "ignore::ResourceWarning")
+def test_detect_log_lines_on_spark_reports_the_same_amount_shift(app: typer.Typer, tmp_path: Path) -> None:
+    from paytriage.engines.patterns.spark import spark_available
+
+    if not spark_available():
+        pytest.skip("pyspark or java not installed")
+    import pandas as pd
+
+    rows = _yen_refunds(datetime(2024, 1, 1, tzinfo=UTC))
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    frame = (
+        pd.DataFrame(rows).assign(timestamp=lambda f: pd.to_datetime(f["ts"], utc=True)).drop(columns="ts")
+    )
+    frame.to_parquet(tmp_path / "logs.parquet", coerce_timestamps="us", allow_truncated_timestamps=True)
+    local = runner.invoke(
+        app, ["problems", "detect", "-i", str(logs), "--log-lines", "--time-column", "ts", "--json"]
+    )
+    spark = runner.invoke(
+        app,
+        [
+            "problems",
+            "detect",
+            "-i",
+            str(tmp_path / "logs.parquet"),
+            "--log-lines",
+            "--engine",
+            "spark",
+            "--json",
+        ],
+    )
+    assert spark.exit_code == 0, spark.output
+    want, got = json.loads(local.stdout)["value_shifts"], json.loads(spark.stdout)["value_shifts"]
+    assert len(want) == 1 and got == want
+
+
 def test_detect_log_lines_bad_row_names_line_and_field(app: typer.Typer, tmp_path: Path) -> None:
     logs = tmp_path / "logs.csv"
     logs.write_text("timestamp,service,level,message,http_status\n"

@@ -116,3 +116,78 @@ def test_spark_log_lines_agree_with_inprocess(tmp_path: Path) -> None:
         "log:acs-connector:error:acs_timeout",
     }
     assert all(a.start == START + timedelta(hours=180) for a in want)
+
+
+def test_spark_value_shifts_agree_with_inprocess(tmp_path: Path) -> None:
+    """Amount shifts on Spark, one group per field and currency: the same alerts as streaming the
+    lines in-process, including a rare currency tested against its other lines' amounts."""
+    import random
+
+    import pandas as pd
+
+    from paytriage.engines.patterns.log_signals import service_name
+    from paytriage.engines.patterns.spark import spark_session, value_shifts_parquet
+    from paytriage.engines.patterns.value_shift import ValueShiftDetector
+
+    rng = random.Random(5)
+    rows: list[tuple[datetime, str, str]] = []
+    for k in range(400):  # euro payments and refunds, yen payments, two yen refunds
+        at = START + timedelta(minutes=37 * k)
+        cur, scale = ("JPY", 3.7) if k % 3 == 0 else ("EUR", 3.4)
+        rows.append(
+            (
+                at,
+                "payments-core-1",
+                f"auth approved txn=pay_{k} amount={round(10 ** rng.gauss(scale, 0.3))} {cur}",
+            )
+        )
+        if k % 4 == 1:
+            rows.append(
+                (
+                    at + timedelta(seconds=7),
+                    "refund-service",
+                    f"Refund re_{k} created amount={round(10 ** rng.gauss(3.4, 0.3))} currency=EUR",
+                )
+            )
+    rows += [
+        (
+            START + timedelta(hours=200 + k),
+            "refund-service",
+            f"Refund re_y{k} created amount={5000 + 900 * k} currency=JPY",
+        )
+        for k in range(2)
+    ]
+    late = START + timedelta(hours=250)
+    rows += [
+        (
+            late + timedelta(minutes=20 * k),
+            "refund-service",
+            f"Refund re_z{k} created amount={40 + 3 * k} currency=JPY",
+        )
+        for k in range(8)
+    ]
+    rows += [
+        (
+            late + timedelta(minutes=20 * k + 5),
+            "refund-service",
+            f"Refund re_w{k} created amount={12 + k} currency=EUR",
+        )
+        for k in range(8)
+    ]
+    rows.sort(key=lambda r: r[0])
+    frame = pd.DataFrame(rows, columns=["timestamp", "service", "message"])
+    frame.to_parquet(tmp_path / "logs.parquet", **US)
+
+    spark = spark_session()
+    try:
+        got = value_shifts_parquet(spark, str(tmp_path / "logs.parquet"))
+    finally:
+        spark.stop()
+    det = ValueShiftDetector()
+    want = [
+        b for n, (at, svc, msg) in enumerate(rows) for b in det.observe(str(n), at, service_name(svc), msg)[1]
+    ]
+    key = [(b.signal, b.detected_at, b.observed, b.p_value, b.note) for b in want]
+    assert [(b.signal, b.detected_at, b.observed, b.p_value, b.note) for b in got] == key
+    assert [b.signal.split(":")[4] for b in want] == ["JPY", "EUR"]
+    assert [b.ticket_ids for b in got] == [b.ticket_ids for b in want]  # one partition: ids are row numbers

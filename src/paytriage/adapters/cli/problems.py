@@ -241,19 +241,29 @@ def group(
     emit(summaries, json_output=False, columns=cols, title=f"{len(grouper.problems_)} problems")
 
 
-def _log_line_events(path: Path, time_col: str) -> list[tuple[str, Any]]:
-    """(signal, time) for each rate signal of each log line in a CSV/JSONL/Parquet file."""
+def _log_line_events(path: Path, time_col: str) -> tuple[list[tuple[str, Any]], list[Any]]:
+    """(signal, time) for each rate signal of each log line in a CSV/JSONL/Parquet file, and the
+    amount shifts the lines show (value-shift alerts, lines fed in time order)."""
     from paytriage.adapters.connectors.rows import log_from_record
-    from paytriage.engines.patterns.log_signals import LogLine, line_signals
+    from paytriage.engines.patterns.log_signals import LogLine, line_signals, service_name
+    from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
     out: list[tuple[str, Any]] = []
+    lines: list[tuple[Any, int, str, str, Any]] = []
     for n, r in _rows(path):
         row = {("timestamp" if k == time_col else k): v for k, v in r.items()}
         ev = log_from_record(row, line=n, source=path.name)
         line = LogLine(ev.timestamp, ev.service or ev.source, ev.level.value, ev.message, ev.http_status,
                        ev.error_code)  # fmt: skip
         out += [(s, ev.timestamp) for s in line_signals(line)]
-    return out
+        lines.append((ev.timestamp, n, service_name(line.service), ev.message, ev.attributes))
+    watcher = ValueShiftDetector()
+    shifts = [
+        b
+        for at, n, svc, message, attrs in sorted(lines, key=lambda x: (x[0], x[1]))
+        for b in watcher.observe(str(n), at, svc, message, attrs)[1]
+    ]
+    return out, shifts
 
 
 @problems_app.command("detect")
@@ -273,7 +283,8 @@ def detect(
         typer.Option(
             "--log-lines",
             help="Rows are log lines (timestamp, service, level, message; optional http_status, error_code): "
-            "alert on each service's template, status, error-code and level rates.",
+            "alert on each service's template, status, error-code and level rates, and on amounts that "
+            "move by orders of magnitude (unit bugs).",
         ),
     ] = False,
     releases: Annotated[
@@ -304,11 +315,18 @@ def detect(
 
     detector = EmergingIssueDetector(alpha=alpha, min_count=min_count, min_ratio=min_ratio)
     time_col = time_column or ("timestamp" if log_lines else "ts")
+    shifts: list[Any] = []
     try:
         if engine == Engine.SPARK and log_lines:
-            from paytriage.engines.patterns.spark import detect_log_parquet, spark_session
+            from paytriage.engines.patterns.spark import (
+                detect_log_parquet,
+                spark_session,
+                value_shifts_parquet,
+            )
 
-            alerts = detect_log_parquet(spark_session(), str(input_path), detector, time_col=time_col)
+            spark = spark_session()
+            alerts = detect_log_parquet(spark, str(input_path), detector, time_col=time_col)
+            shifts = value_shifts_parquet(spark, str(input_path), time_col=time_col)
             series: list[Any] = []
         elif engine == Engine.SPARK:
             from paytriage.engines.patterns.spark import detect_parquet, spark_session
@@ -318,7 +336,7 @@ def detect(
             series = []
         else:
             if log_lines:
-                events = _log_line_events(input_path, time_col)
+                events, shifts = _log_line_events(input_path, time_col)
             else:
                 events = [
                     (str(r.get(signal_column)), parse_timestamp(r.get(time_col), field=time_col, line=n))
@@ -333,11 +351,22 @@ def detect(
     except PaytriageError as exc:
         fail(str(exc))
     found = [asdict(a) for a in alerts]
+    moved = [
+        {"signal": b.signal, "detected_at": b.detected_at, "p_value": b.p_value, "lines": len(b.ticket_ids),
+         "evidence": b.note}
+        for b in shifts
+    ]  # fmt: skip
     if json_output:
-        emit({"alerts": found, "releases": impact}, json_output=True)
+        out: dict[str, Any] = {"alerts": found, "releases": impact}
+        if log_lines:
+            out["value_shifts"] = moved
+        emit(out, json_output=True)
         return
     cols = ["signal", "start", "detected_at", "observed", "expected", "ratio", "score", "ended_at"]
     emit(found, json_output=False, columns=cols, title=f"{len(found)} alerts")
+    if moved:
+        emit(moved, json_output=False, columns=["signal", "detected_at", "evidence"],
+             title=f"{len(moved)} amount shifts")  # fmt: skip
     for rep in impact:
         hits = [c for c in rep["changes"] if c["significant"]]
         emit(f"release {rep['component']} {rep['version']}: {len(hits)} signals up, "

@@ -3,7 +3,10 @@
 Detection distributes fully: Spark buckets events into hourly counts per signal and runs the same
 :class:`EmergingIssueDetector` on each signal's series inside the executors (``applyInPandas``),
 so results equal the in-process engine's. Raw log lines become events in the executors too (each
-line's template, status, error-code and level signals, ``mapInPandas``).
+line's template, status, error-code and level signals, ``mapInPandas``). Amount shifts in log lines
+(unit bugs) run there as well: lines naming amounts are read in the executors and each field and
+currency (the unit a stream's baseline pool is kept in) is streamed through the same
+:class:`ValueShiftDetector` inside one group.
 
 Grouping is sequential by nature (a ticket joins the problems opened before it): Spark reads,
 projects and time-sorts the tickets and streams them to the driver, where the same
@@ -22,9 +25,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from paytriage.domain.errors import ConfigurationError, InputError
+from paytriage.engines.patterns.bursts import Burst
 from paytriage.engines.patterns.detection import Alert, EmergingIssueDetector, hourly_counts
 from paytriage.engines.patterns.features import TicketFeatures
 from paytriage.engines.patterns.grouping import ProblemGrouper
+from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
 __all__ = [
     "detect_log_parquet",
@@ -33,6 +38,7 @@ __all__ = [
     "log_signal_events",
     "spark_available",
     "spark_session",
+    "value_shifts_parquet",
 ]
 
 _ALERT_SCHEMA = (
@@ -132,7 +138,8 @@ def log_signal_events(spark: Any, path: str, *, time_col: str = "timestamp") -> 
                 for name in line_signals(line):
                     signals.append(name)
                     times.append(ts)
-            yield pd.DataFrame({"signal": signals, "ts": pd.Series(times, dtype="datetime64[us, UTC]")})
+            if signals:  # an empty frame's untyped columns fail Arrow's conversion
+                yield pd.DataFrame({"signal": signals, "ts": pd.Series(times, dtype="datetime64[us, UTC]")})
 
     events = (
         df.select(*cols)
@@ -147,6 +154,90 @@ def detect_log_parquet(
 ) -> list[Alert]:
     """Alerts on the template, status, error-code and level rates of a log-lines Parquet."""
     return _detect(log_signal_events(spark, path, time_col=time_col), detector)
+
+
+_SHIFT_SCHEMA = (
+    "signal string, detected_at timestamp, window_hours double, observed long, expected double, "
+    "p_value double, alpha double, note string, lines string"
+)
+
+
+def value_shifts_parquet(
+    spark: Any, path: str, detector: ValueShiftDetector | None = None, *, time_col: str = "timestamp"
+) -> list[Burst]:
+    """Order-of-magnitude amount shifts in a log-lines Parquet (``timestamp``, ``service``,
+    ``message``): the same alerts as feeding the lines to ``detector`` in time order in-process.
+    A burst's ``ticket_ids`` are the off lines' ids, increasing in the file's read order (row
+    numbers when the file is read as one partition)."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    from pyspark.sql import functions as sf
+
+    from paytriage.engines.patterns.log_signals import service_name
+    from paytriage.engines.patterns.value_shift import amount_readings
+
+    detector = detector or ValueShiftDetector()
+    params = {k: v for k, v in detector.__dict__.items() if not k.endswith("_")}
+    keys = detector.keys
+    df = spark.read.parquet(path)
+    _require(df, path, {time_col, "service", "message"})
+    lines = (
+        df.select(
+            sf.col(time_col).alias("ts"),
+            sf.col("service").cast("string").alias("service"),
+            sf.col("message").cast("string").alias("message"),
+        )
+        .where(sf.col("ts").isNotNull())
+        .withColumn("line", sf.monotonically_increasing_id())
+    )
+
+    def read(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            rows = [
+                (f"{r.key}:{r.currency}", ts, service, message, line)
+                for ts, service, message, line in pdf.itertuples(index=False, name=None)
+                for r in amount_readings(message or "", None, keys)
+            ]
+            if rows:
+                frame = pd.DataFrame(rows, columns=["pool", "ts", "service", "message", "line"])
+                frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+                yield frame
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        det = ValueShiftDetector(**params)
+        key, _, currency = str(pdf["pool"].iloc[0]).partition(":")
+        out = []
+        for ts, service, message, line in pdf.sort_values(["ts", "line"])[
+            ["ts", "service", "message", "line"]
+        ].itertuples(index=False, name=None):
+            svc = service_name(service or "")
+            mine = f"log:{svc}:value:{key}:{currency or '-'}:"
+            for b in det.observe(str(line), _utc(ts), svc, message or "")[1]:
+                if b.signal.startswith(mine):  # the line's other fields are another group's
+                    out.append((b.signal, b.detected_at, b.window_hours, b.observed, b.expected,
+                                b.p_value, b.alpha, b.note, " ".join(b.ticket_ids)))  # fmt: skip
+        frame = pd.DataFrame(out, columns=[c.split()[0] for c in _SHIFT_SCHEMA.split(", ")])
+        frame["detected_at"] = pd.to_datetime(frame["detected_at"], utc=True)
+        return frame
+
+    readings = lines.mapInPandas(
+        read, schema="pool string, ts timestamp, service string, message string, line long"
+    )
+    rows = readings.groupBy("pool").applyInPandas(run, schema=_SHIFT_SCHEMA).collect()
+    shifts = [
+        Burst(
+            r["signal"],
+            _utc(r["detected_at"]),
+            r["window_hours"],
+            r["observed"],
+            r["expected"],
+            r["p_value"],
+            tuple(r["lines"].split()),
+            r["alpha"],
+            r["note"],
+        )
+        for r in rows
+    ]
+    return sorted(shifts, key=lambda b: (b.detected_at, b.signal))
 
 
 def _require(df: Any, path: str, columns: set[str]) -> None:
