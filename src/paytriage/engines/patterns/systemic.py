@@ -137,6 +137,11 @@ class SystemicTracker:
     ``log_active_hours`` (how long after an alert it corroborates tickets); ``concepts`` (default:
     the packaged payments vocabulary) tags tickets as the log lines are tagged, so "3D Secure page
     never loads" can meet "ACS did not answer CReq".
+    ``watched_kinds`` / ``silent_factor``: a partner bank is the platform's own counterparty, and
+    its connector logs every file, acknowledgement and notification exchanged with it; when tickets
+    naming a bank burst while no log alert backs them, that silence is evidence against an outage
+    on the bank's side, so such a signal is tested at ``silent_factor`` times the detector's level
+    (only when logs are given at all: no logs, no silence).
     ``episode_similarity``: a signal bursting again in a problem
     without a burst for ``active_hours`` joins it only when the new tickets' mean word similarity
     to the problem reaches this (a processor key bursts for unrelated outages days apart).
@@ -163,6 +168,8 @@ class SystemicTracker:
         min_backed_link: float = 1.5,
         concepts: Concepts | None = None,
         alert_signals: bool = True,
+        watched_kinds: frozenset[str] = frozenset({KeyKind.BANK.value}),
+        silent_factor: float = 0.1,
     ) -> None:
         self.grouper = grouper
         self.detector = detector
@@ -182,6 +189,8 @@ class SystemicTracker:
         self.min_backed_link = min_backed_link
         self.concepts = concepts
         self.alert_signals = alert_signals
+        self.watched_kinds = watched_kinds
+        self.silent_factor = silent_factor
         self.reset()
 
     def reset(self) -> SystemicTracker:
@@ -223,7 +232,12 @@ class SystemicTracker:
         txns = {t.lower() for t in ticket.transaction_ids}
         tokens = set(txns)
         tokens |= {x.lower() for x in (ticket.customer_id, ticket.merchant_id) if x}
-        tokens |= key_tokens(ticket.keys) | set(tokenize(ticket.text)) | self.concepts_.tags(ticket.text)
+        # one key is one fact however many tokens it reads as (plugin:magento@2.4.1 is "magento",
+        # "2.4.1" and "magento@2.4.1" in log lines): its tokens count once, by the most specific
+        groups = [g for g in (frozenset(key_tokens([k])) for k in ticket.keys) if g]
+        grouped = frozenset().union(*groups) if groups else frozenset()
+        tokens |= set(tokenize(ticket.text)) | self.concepts_.tags(ticket.text)
+        tokens -= grouped
         edge = now - timedelta(hours=self.log_active_hours)
         best: tuple[float, int, str] | None = None
         for idx in range(self._known - 1, -1, -1):
@@ -235,9 +249,8 @@ class SystemicTracker:
                     break
                 if alert.detected_at < edge:
                     continue
-                weight = sum(
-                    1.0 / self._df[t] for t in tokens if t in mine and mine[t] <= now and self._df[t]
-                )
+                weight = sum(self._specificity(t, mine, now) for t in tokens)
+                weight += sum(max(self._specificity(t, mine, now) for t in g) for g in groups)
                 if _direct(alert.signal):
                     # the ticket's own transaction logged an amount orders of magnitude off: that
                     # line is the anomaly itself, not a bystander in a busy template's window
@@ -248,6 +261,12 @@ class SystemicTracker:
                 if weight >= self.min_log_link and (best is None or weight > best[0]):
                     best = (weight, idx, alert.signal)
         return None if best is None else (best[1], best[2])
+
+    def _specificity(self, token: str, mine: dict[str, datetime], now: datetime) -> float:
+        """1 / (known log incidents holding the token) if the alert's lines named it by now."""
+        when = mine.get(token)
+        df = self._df[token] if when is not None and when <= now else 0
+        return 1.0 / df if df else 0.0
 
     def _corroborated(self, ticket: TicketFeatures, signals: set[str]) -> dict[str, str]:
         """Signals now backed by one log incident for ``min_corroborated`` customers → why."""
@@ -307,13 +326,26 @@ class SystemicTracker:
             ticket.created_at,
             signals,
             ticket.customer_id,
-            alphas={name: max(self.corroborated_alpha, self.detector_.alpha) for name in notes},
+            alphas=self._alphas(signals, notes),
             notes=notes,
         )
         self._join(ticket, signals)
         for burst in bursts:
             self._on_burst(burst)
         return assignment
+
+    def _alphas(self, signals: set[str], notes: dict[str, str]) -> dict[str, float]:
+        """Per-signal significance levels: looser where a log alert corroborates the tickets,
+        stricter (``silent_factor``) where they name a key the platform's own logs watch
+        (``watched_kinds``) and no alert backs them — only when logs were given at all."""
+        base = self.detector_.alpha
+        out: dict[str, float] = {}
+        if self.logs_ and self.silent_factor < 1:
+            for name in signals - notes.keys():
+                if any(a.partition(":")[0] in self.watched_kinds for a in _atoms(name)):
+                    out[name] = base * self.silent_factor
+        out.update({name: max(self.corroborated_alpha, base) for name in notes})
+        return out
 
     def _active(self, now: datetime, hours: float) -> list[SystemicProblem]:
         edge = now - timedelta(hours=hours)
