@@ -13,6 +13,9 @@ once to Parquet (``timestamp, service, level, message, http_status, error_code``
 * **spark**: ``detect_log_parquet`` on a local[2] session (what ``--engine spark`` does), timed
   without the session start, which is reported apart.
 
+Amount shifts (unit bugs) the same way: ``ValueShiftDetector`` streamed over the lines in time order
+in-process against ``value_shifts_parquet`` (one Spark group per field and currency).
+
 Printed as JSON: lines, alerts of each path and whether they are the same, wall seconds, lines per
 second, and the ratio.
 """
@@ -36,7 +39,8 @@ from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import LogEventRow
 from paytriage.domain.clock import ensure_utc
 from paytriage.engines.patterns.detection import EmergingIssueDetector, hourly_counts
-from paytriage.engines.patterns.log_signals import LogLine, line_signals
+from paytriage.engines.patterns.log_signals import LogLine, line_signals, service_name
+from paytriage.engines.patterns.value_shift import ValueShiftDetector
 from paytriage.services.ingest import IngestKind, ingest_file
 
 COLUMNS = ["timestamp", "service", "level", "message", "http_status", "error_code"]
@@ -67,13 +71,23 @@ def _inprocess(frame: pd.DataFrame, detector: EmergingIssueDetector) -> list[Any
     return detector.detect_many(hourly_counts(events))
 
 
+def _inprocess_values(frame: pd.DataFrame) -> list[Any]:
+    watcher = ValueShiftDetector()
+    rows = frame[["timestamp", "service", "message"]].itertuples(index=False, name=None)
+    return [
+        b
+        for n, (ts, svc, msg) in enumerate(rows)
+        for b in watcher.observe(str(n), ts, service_name(svc), msg)[1]
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sandboxes", nargs="+", type=Path)
     ap.add_argument("--copies", type=int, default=1, help="repeat the month this many times (default 1)")
     args = ap.parse_args(argv)
 
-    from paytriage.engines.patterns.spark import detect_log_parquet, spark_session
+    from paytriage.engines.patterns.spark import detect_log_parquet, spark_session, value_shifts_parquet
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -93,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         t0 = time.perf_counter()
         local = _inprocess(frame, detector)
         local_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        local_values = _inprocess_values(frame)
+        local_values_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         spark = spark_session()
@@ -101,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             t0 = time.perf_counter()
             distributed = detect_log_parquet(spark, str(parquet), detector)
             spark_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            spark_values = value_shifts_parquet(spark, str(parquet))
+            spark_values_s = time.perf_counter() - t0
         finally:
             spark.stop()
 
@@ -119,6 +139,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                          "lines_per_s": round(n / spark_s), "session_start_seconds": round(start_s, 1)},
         "same_alerts": key(local) == key(distributed),
         "spark_over_inprocess_time": round(spark_s / local_s, 2),
+        "value_shifts": {
+            "inprocess": {"alerts": len(local_values), "seconds": round(local_values_s, 2)},
+            "spark_local2": {"alerts": len(spark_values), "seconds": round(spark_values_s, 2)},
+            "same_alerts": [(b.signal, b.detected_at, b.p_value) for b in local_values]
+            == [(b.signal, b.detected_at, b.p_value) for b in spark_values],
+            "spark_over_inprocess_time": round(spark_values_s / local_values_s, 2),
+        },
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
     }, indent=1))  # fmt: skip
 
