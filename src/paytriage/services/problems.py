@@ -380,7 +380,9 @@ def _link_logs(
             best = (hit[0], hit[1], inc)
     if best is not None:
         found.log_detected_at = best[0]
-        alerts = [a for a in best[2].alerts if a.detected_at >= best[0]]
+        # from the alert whose lines tied it (the link may be timed by a line logged after it)
+        first = max((a.detected_at for a in best[2].alerts if a.detected_at <= best[0]), default=best[0])
+        alerts = [a for a in best[2].alerts if a.detected_at >= first]
         found.log_signals = [a.signal for a in alerts]
         found.log_service = best[2].service
         found.log_incident = best[2]

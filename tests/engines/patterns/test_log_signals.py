@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from paytriage.engines.patterns.bursts import Burst
 from paytriage.engines.patterns.concepts import Concepts
 from paytriage.engines.patterns.log_signals import (
+    LogIncident,
     LogLine,
     LogSignalDetector,
     first_link,
@@ -213,3 +215,17 @@ def test_a_value_alert_on_a_rare_currency_keeps_the_lines_logged_before_it_could
     assert inc.signals[0].startswith("log:refund-service:value:amount:JPY:")
     assert {f"re_{100 + k:08d}" for k in range(6)} <= inc.ids
     assert "re_00000000" not in inc.ids and "re_00000001" not in inc.ids
+
+
+def test_a_link_is_timed_by_the_lines_that_make_it_not_by_an_earlier_alert() -> None:
+    """An alert's evidence window runs on after it: lines logged an hour later, naming the
+    problem's merchants, tie it to the problem only from the moment they were logged."""
+    at = START + timedelta(days=3)
+    alert = Burst("log:api-gateway:status:429", at, 1, 5, 0.1, 1e-9, ())
+    later = at + timedelta(hours=1)
+    mine = {"429": at, "m_1": later, "m_2": later + timedelta(minutes=5)}
+    inc = LogIncident("api-gateway", [alert], values=set(mine), alert_tokens=[mine])
+    weights = {"429": 0.5, "m_1": 1.0, "m_2": 1.0}
+    assert first_link(inc, {"429", "m_1", "m_2"}, weights, 2.0) == (later + timedelta(minutes=5), 2.5)
+    assert first_link(inc, {"429", "m_1", "m_2"}, weights, 2.0, until=later) is None
+    assert first_link(inc, {"429", "m_1", "m_2"}, weights, 1.5) == (later, 2.5)

@@ -237,6 +237,16 @@ class KeyBurstDetector:
                 best = max(best, 1.0 - self._expected(sig, when, w, others) / customers)
         return best
 
+    def share(self, signal: str, when: datetime) -> float:
+        """The signal's share of all tickets in the trailing history before ``when`` (0 if unseen):
+        how common the key is, whatever is bursting now."""
+        sig = self.signals_.get(signal)
+        if sig is None:
+            return 0.0
+        lo = when - self.history_hours * HOUR
+        n_all = self._count(self.times_, lo, when)
+        return self._count(sig.times, lo, when) / n_all if n_all else 0.0
+
     def _expected(self, sig: _Signal, when: datetime, w: float, others: int) -> float:
         lo = when - self.history_hours * HOUR
         cut = when - w * HOUR

@@ -443,15 +443,30 @@ def first_link(
     min_link: float,
     until: datetime | None = None,
 ) -> tuple[datetime, float] | None:
-    """The earliest alert of the incident (up to ``until``) whose own lines share evidence worth
-    ``min_link`` with a ticket problem, and that weight. Alerts of one service merged into one
-    incident can be unrelated (an idempotency spike, then an issuer outage): the link is timed by
-    the alert that explains the problem, not by the incident's first."""
+    """When the incident's alerts first tied it to a ticket problem (up to ``until``), and the
+    weight of that evidence: the earliest moment an alert had been raised and its own lines, as
+    logged by then, shared evidence worth ``min_link`` with the problem. Alerts of one service
+    merged into one incident can be unrelated (an idempotency spike, then an issuer outage): the
+    link is timed by the alert that explains the problem, not by the incident's first; and by the
+    lines that explain it, not by an earlier alert whose window later lines fell into."""
     wanted = {t.lower() for t in tokens}
+    best: tuple[datetime, float] | None = None
     for alert, mine in zip(incident.alerts, incident.alert_tokens, strict=False):
         if until is not None and alert.detected_at > until:
             break
-        weight = sum(weights.get(t, 1.0) for t in wanted.intersection(mine))
-        if weight >= min_link:
-            return alert.detected_at, weight
-    return None
+        if best is not None and alert.detected_at >= best[0]:
+            break
+        shared = sorted(
+            (mine[t], weights.get(t, 1.0))
+            for t in wanted.intersection(mine)
+            if until is None or mine[t] <= until
+        )
+        weight = 0.0
+        for when, w in shared:
+            weight += w
+            if weight >= min_link:
+                at = max(alert.detected_at, when)
+                if (until is None or at <= until) and (best is None or at < best[0]):
+                    best = (at, sum(x for _t, x in shared))
+                break
+    return best

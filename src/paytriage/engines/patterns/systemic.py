@@ -137,6 +137,10 @@ class SystemicTracker:
     ``log_active_hours`` (how long after an alert it corroborates tickets); ``concepts`` (default:
     the packaged payments vocabulary) tags tickets as the log lines are tagged, so "3D Secure page
     never loads" can meet "ACS did not answer CReq".
+    ``broad_share``: a key on at least this share of all tickets (an acquirer, a big country) is
+    as common as a category; a ticket joins a problem through it, like through a bare category,
+    only when its words match the problem too (during an outage at one acquirer, another
+    incident's tickets processed there are not part of it).
     ``watched_kinds`` / ``silent_factor``: a partner bank is the platform's own counterparty, and
     its connector logs every file, acknowledgement and notification exchanged with it; when tickets
     naming a bank burst while no log alert backs them, that silence is evidence against an outage
@@ -168,6 +172,7 @@ class SystemicTracker:
         min_backed_link: float = 1.5,
         concepts: Concepts | None = None,
         alert_signals: bool = True,
+        broad_share: float = 0.05,
         watched_kinds: frozenset[str] = frozenset({KeyKind.BANK.value}),
         silent_factor: float = 0.1,
     ) -> None:
@@ -189,6 +194,7 @@ class SystemicTracker:
         self.min_backed_link = min_backed_link
         self.concepts = concepts
         self.alert_signals = alert_signals
+        self.broad_share = broad_share
         self.watched_kinds = watched_kinds
         self.silent_factor = silent_factor
         self.reset()
@@ -362,7 +368,9 @@ class SystemicTracker:
                 purity = self.detector_.excess_share(name, ticket.created_at)
                 if purity < self.join_purity or (best is not None and purity <= best[0]):
                     continue
-                if _broad(name) and self.grouper_.similarity(ticket, p.problem_id) < self.min_text_similarity:
+                if (
+                    _broad(name) or self.detector_.share(name, ticket.created_at) >= self.broad_share
+                ) and self.grouper_.similarity(ticket, p.problem_id) < self.min_text_similarity:
                     continue
                 if name.startswith("alert:") and not any(
                     p.links[k] >= self.min_corroborated for k in self.links_.get(ticket.ticket_id, ())
