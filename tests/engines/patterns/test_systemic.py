@@ -210,3 +210,54 @@ def test_a_hub_key_bursting_again_days_later_is_a_new_outage(seed: int) -> None:
     j = {owners.get(f"j{k}") for k in range(8)}
     assert None not in a and None not in j
     assert not a & j, "the second outage was filed under the first"
+
+
+def _acquirer_day(seed: int) -> list[tuple[TicketFeatures, str]]:
+    """Everyday tickets, a third of them processed by one acquirer (its key is everywhere)."""
+    rng = random.Random(seed)
+    out = []
+    for feats, cat in background(seed, 4):
+        if rng.random() < 0.35:
+            feats = TicketFeatures(feats.ticket_id, feats.text, feats.created_at,
+                                   feats.keys | {"bank:acq-eu"}, feats.customer_id)  # fmt: skip
+        out.append((feats, cat))
+    return out
+
+
+def test_a_key_on_many_tickets_joins_only_tickets_that_read_like_the_problem() -> None:
+    """A yen refund outage at the biggest acquirer makes its key burst too; a rate-limit ticket
+    processed there an hour later is not part of it, a refund ticket worded like it is."""
+    at = START + timedelta(days=3, hours=10)
+    outage = [
+        (
+            TicketFeatures(
+                f"y{k}",
+                "my refund is way less than i paid",
+                at + timedelta(minutes=2 * k),
+                frozenset({"bank:acq-eu", "currency:jpy"}),
+                f"y{k}",
+            ),
+            "refund",
+        )
+        for k in range(15)
+    ]
+    later = at + timedelta(minutes=45)
+    api = TicketFeatures(
+        "api", "we hit 429 too many requests on the api", later, frozenset({"bank:acq-eu"}), "dev"
+    )
+    alike = TicketFeatures(
+        "alike", "refund way less than what i paid", later, frozenset({"bank:acq-eu"}), "z"
+    )
+
+    def run(**kw: float) -> set[str]:
+        tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector(), **kw)  # type: ignore[arg-type]
+        extra = [(api, "api_integration"), (alike, "refund")]
+        for feats, cat in sorted(_acquirer_day(2) + outage + extra, key=lambda x: x[0].created_at):
+            tracker.add(feats, category=cat)
+        [problem] = [p for p in tracker.systemic() if "y0" in p.ticket_ids]
+        assert any(b.signal == "bank:acq-eu" for b in problem.bursts)
+        return problem.ticket_ids
+
+    members = run()
+    assert "alike" in members and "api" not in members
+    assert "api" in run(broad_share=1.0)  # without the rule the acquirer's key pulls it in
