@@ -261,3 +261,36 @@ def test_a_key_on_many_tickets_joins_only_tickets_that_read_like_the_problem() -
     members = run()
     assert "alike" in members and "api" not in members
     assert "api" in run(broad_share=1.0)  # without the rule the acquirer's key pulls it in
+
+
+def test_a_category_bursting_again_joins_a_problem_only_with_tickets_that_read_like_it() -> None:
+    """Refunds rejected by a plugin, then three hours later (the category's burst has gone quiet
+    against its everyday volume) refunds that arrive halved: one category, two incidents. The
+    second burst joins the first only if its words match."""
+    at = START + timedelta(days=3, hours=9)
+    webhook = "shopware plugin rejects every refund with signature mismatch"
+    topup = "customer received only half the amount back, currency conversion wrong"
+
+    def tickets(prefix: str, text: str, when: datetime) -> list[tuple[TicketFeatures, str]]:
+        return [
+            (
+                TicketFeatures(
+                    f"{prefix}{k}", text, when + timedelta(minutes=4 * k), frozenset(), f"{prefix}c{k}"
+                ),
+                "refund",
+            )
+            for k in range(8)
+        ]
+
+    def run(**kw: float) -> list[set[str]]:
+        tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector(), **kw)  # type: ignore[arg-type]
+        stream = background(4, 4) + tickets("w", webhook, at) + tickets("t", topup, at + timedelta(hours=3))
+        for feats, cat in sorted(stream, key=lambda x: x[0].created_at):
+            tracker.add(feats, category=cat)
+        return [p.ticket_ids for p in tracker.systemic()]
+
+    found = run()
+    assert any({f"w{k}" for k in range(8)} <= p and not any(t.startswith("t") for t in p) for p in found)
+    assert any({f"t{k}" for k in range(3)} <= p for p in found)
+    # with no text bar, the second burst is folded into the first
+    assert any({"w0", "t0"} <= p for p in run(min_text_similarity=0.0))

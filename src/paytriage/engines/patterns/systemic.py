@@ -369,8 +369,9 @@ class SystemicTracker:
                 if purity < self.join_purity or (best is not None and purity <= best[0]):
                     continue
                 if (
-                    _broad(name) or self.detector_.share(name, ticket.created_at) >= self.broad_share
-                ) and self.grouper_.similarity(ticket, p.problem_id) < self.min_text_similarity:
+                    self._common(name, ticket.created_at)
+                    and self.grouper_.similarity(ticket, p.problem_id) < self.min_text_similarity
+                ):
                     continue
                 if name.startswith("alert:") and not any(
                     p.links[k] >= self.min_corroborated for k in self.links_.get(ticket.ticket_id, ())
@@ -380,13 +381,29 @@ class SystemicTracker:
         if best is not None:
             self._take(best[1], [ticket.ticket_id], ticket.created_at)
 
+    def _common(self, name: str, when: datetime) -> bool:
+        """A signal too common to place tickets alone: a bare category, or a key on at least
+        ``broad_share`` of all tickets."""
+        return _broad(name) or self.detector_.share(name, when) >= self.broad_share
+
+    def _alike(self, p: SystemicProblem, members: Sequence[str]) -> bool:
+        """Whether these tickets read like the problem (mean word similarity ≥ min_text_similarity):
+        what a burst on a common signal needs to join it (the top-ups pending at one bank are filed
+        like the pending orders of a webhook outage the evening before)."""
+        sims = [self.grouper_.similarity(self.features_[t], p.problem_id) for t in members]
+        return bool(sims) and sum(sims) / len(sims) >= self.min_text_similarity
+
     def _on_burst(self, burst: Burst) -> None:
         members = [t for t in burst.ticket_ids if t in self.features_]
         target: SystemicProblem | None = None
         recent = self._active(burst.detected_at, self.dedupe_hours)
         incident = self._shared_incident(members)
         for p in recent:
-            if burst.signal in p.signals and self._same_episode(p, burst, members):
+            if (
+                burst.signal in p.signals
+                and self._same_episode(p, burst, members)
+                and (not self._common(burst.signal, burst.detected_at) or self._alike(p, members))
+            ):
                 if burst.signal.startswith("alert:") and (
                     incident is None or self._linked_to(p, incident) < self.min_corroborated
                 ):
@@ -413,7 +430,12 @@ class SystemicTracker:
             bridged = [
                 p
                 for p in recent
-                if any(_nested(atoms, _atoms(s)) and self.detector_.is_hot(s) for s in p.signals)
+                if any(
+                    _nested(atoms, _atoms(s))
+                    and self.detector_.is_hot(s)
+                    and (not self._common(s, burst.detected_at) or self._alike(p, members))
+                    for s in p.signals
+                )
                 and self._same_episode(p, burst, members)
             ]
             if bridged:
