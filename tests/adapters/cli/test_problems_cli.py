@@ -177,7 +177,8 @@ def test_detect_log_lines_on_spark_reports_the_same_amount_shift(app: typer.Type
         pytest.skip("pyspark or java not installed")
     import pandas as pd
 
-    rows = _yen_refunds(datetime(2024, 1, 1, tzinfo=UTC))
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = _with_new_warning(_yen_refunds(t0), t0)
     logs = tmp_path / "logs.jsonl"
     logs.write_text("".join(json.dumps(r) + "\n" for r in rows))
     frame = (
@@ -201,8 +202,34 @@ def test_detect_log_lines_on_spark_reports_the_same_amount_shift(app: typer.Type
         ],
     )
     assert spark.exit_code == 0, spark.output
-    want, got = json.loads(local.stdout)["value_shifts"], json.loads(spark.stdout)["value_shifts"]
-    assert len(want) == 1 and got == want
+    want, got = json.loads(local.stdout), json.loads(spark.stdout)
+    assert len(want["value_shifts"]) == 1 and got["value_shifts"] == want["value_shifts"]
+    assert len(want["first_seen"]) == 1 and got["first_seen"] == want["first_seen"]
+
+
+def _with_new_warning(rows: list[dict[str, object]], t0: datetime) -> list[dict[str, object]]:
+    """A connector's routine hourly warning for two days, then a warning it never logged before."""
+    routine = [
+        {"ts": (t0 + timedelta(hours=h, minutes=5)).isoformat(), "service": "bank-connector", "level": "warn",
+         "message": f"retrying statement fetch attempt={h % 3}"}
+        for h in range(48)
+    ]  # fmt: skip
+    new = {"ts": (t0 + timedelta(hours=40, minutes=7)).isoformat(), "service": "bank-connector",
+           "level": "warn", "message": "camt.054 overdue bank=HANSDEFFXXX lag_s=6009"}  # fmt: skip
+    return sorted([*rows, *routine, new], key=lambda r: str(r["ts"]))
+
+
+def test_detect_log_lines_reports_a_warning_never_seen_before(app: typer.Typer, tmp_path: Path) -> None:
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text("".join(json.dumps(r) + "\n" for r in _with_new_warning([], t0)))
+    res = runner.invoke(
+        app, ["problems", "detect", "-i", str(logs), "--log-lines", "--time-column", "ts", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    [first] = json.loads(res.stdout)["first_seen"]
+    assert first["signal"] == "log:bank-connector:template:<*> overdue bank=HANSDEFFXXX lag_s=<*>"
+    assert "first seen" in first["evidence"] and first["detected_at"].startswith("2024-01-02T16:07")
 
 
 def test_detect_log_lines_bad_row_names_line_and_field(app: typer.Typer, tmp_path: Path) -> None:

@@ -191,3 +191,57 @@ def test_spark_value_shifts_agree_with_inprocess(tmp_path: Path) -> None:
     assert [(b.signal, b.detected_at, b.observed, b.p_value, b.note) for b in got] == key
     assert [b.signal.split(":")[4] for b in want] == ["JPY", "EUR"]
     assert [b.ticket_ids for b in got] == [b.ticket_ids for b in want]  # one partition: ids are row numbers
+
+
+def test_spark_first_seen_warnings_agree_with_inprocess(tmp_path: Path) -> None:
+    """First-seen warnings on Spark, one watcher per service: the same alerts as in-process, with
+    each service's history starting at its first line of any level."""
+    import pandas as pd
+
+    from paytriage.engines.patterns.log_signals import FirstSeenWatcher, LogLine
+    from paytriage.engines.patterns.spark import first_seen_parquet, spark_session
+
+    rows: list[tuple[datetime, str, str, str]] = []
+    for h in range(4 * 24):
+        at = START + timedelta(hours=h)
+        rows.append((at, "bank-connector-1", "info", f"camt.054 received bank=HANSDEFFXXX seq={h}"))
+        rows.append(
+            (
+                at + timedelta(minutes=20),
+                "bank-connector-2",
+                "warn",
+                f"retrying statement fetch attempt={h % 3}",
+            )
+        )
+        rows.append(
+            (at + timedelta(minutes=40), "api-gateway", "error", f"POST /v1/p/{h} 500 internal_error")
+        )
+    rows.append(
+        (
+            START + timedelta(hours=30),
+            "bank-connector-1",
+            "warn",
+            "camt.054 overdue bank=HANSDEFFXXX lag_s=6009",
+        )
+    )
+    rows.append((START + timedelta(hours=31), "api-gateway", "warn", "upstream acs timeout after 10000ms"))
+    rows.append((START + timedelta(hours=2), "api-gateway", "warn", "config reloaded"))  # inside the warm-up
+    rows.sort(key=lambda r: r[0])
+    pd.DataFrame(rows, columns=["timestamp", "service", "level", "message"]).to_parquet(
+        tmp_path / "l.parquet", **US
+    )
+
+    spark = spark_session()
+    try:
+        got = first_seen_parquet(spark, str(tmp_path / "l.parquet"))
+    finally:
+        spark.stop()
+    watcher = FirstSeenWatcher()
+    want = [b for n, r in enumerate(rows) if (b := watcher.observe(str(n), LogLine(*r))) is not None]
+    assert [(b.signal, b.detected_at, b.expected, b.note) for b in got] == [
+        (b.signal, b.detected_at, b.expected, b.note) for b in want
+    ]
+    assert [b.signal for b in want] == [
+        "log:bank-connector:template:<*> overdue bank=HANSDEFFXXX lag_s=<*>",
+        "log:api-gateway:template:upstream acs timeout after <*>",
+    ]

@@ -241,15 +241,16 @@ def group(
     emit(summaries, json_output=False, columns=cols, title=f"{len(grouper.problems_)} problems")
 
 
-def _log_line_events(path: Path, time_col: str) -> tuple[list[tuple[str, Any]], list[Any]]:
-    """(signal, time) for each rate signal of each log line in a CSV/JSONL/Parquet file, and the
-    amount shifts the lines show (value-shift alerts, lines fed in time order)."""
+def _log_line_events(path: Path, time_col: str) -> tuple[list[tuple[str, Any]], list[Any], list[Any]]:
+    """(signal, time) for each rate signal of each log line in a CSV/JSONL/Parquet file, the
+    amount shifts the lines show and their first-seen warnings (lines fed in time order)."""
     from paytriage.adapters.connectors.rows import log_from_record
-    from paytriage.engines.patterns.log_signals import LogLine, line_signals, service_name
+    from paytriage.engines.patterns.log_signals import FirstSeenWatcher, LogLine, line_signals, service_name
     from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
     out: list[tuple[str, Any]] = []
     lines: list[tuple[Any, int, str, str, Any]] = []
+    raw: list[tuple[int, Any]] = []
     for n, r in _rows(path):
         row = {("timestamp" if k == time_col else k): v for k, v in r.items()}
         ev = log_from_record(row, line=n, source=path.name)
@@ -257,13 +258,16 @@ def _log_line_events(path: Path, time_col: str) -> tuple[list[tuple[str, Any]], 
                        ev.error_code)  # fmt: skip
         out += [(s, ev.timestamp) for s in line_signals(line)]
         lines.append((ev.timestamp, n, service_name(line.service), ev.message, ev.attributes))
+        raw.append((n, line))
     watcher = ValueShiftDetector()
     shifts = [
         b
         for at, n, svc, message, attrs in sorted(lines, key=lambda x: (x[0], x[1]))
         for b in watcher.observe(str(n), at, svc, message, attrs)[1]
     ]
-    return out, shifts
+    novelty = FirstSeenWatcher()
+    first = [novelty.observe(str(n), line) for n, line in sorted(raw, key=lambda x: (x[1].timestamp, x[0]))]
+    return out, shifts, [b for b in first if b is not None]
 
 
 @problems_app.command("detect")
@@ -283,8 +287,8 @@ def detect(
         typer.Option(
             "--log-lines",
             help="Rows are log lines (timestamp, service, level, message; optional http_status, error_code): "
-            "alert on each service's template, status, error-code and level rates, and on amounts that "
-            "move by orders of magnitude (unit bugs).",
+            "alert on each service's template, status, error-code and level rates, on amounts that "
+            "move by orders of magnitude (unit bugs) and on warnings a service never logged before.",
         ),
     ] = False,
     releases: Annotated[
@@ -316,10 +320,12 @@ def detect(
     detector = EmergingIssueDetector(alpha=alpha, min_count=min_count, min_ratio=min_ratio)
     time_col = time_column or ("timestamp" if log_lines else "ts")
     shifts: list[Any] = []
+    first: list[Any] = []
     try:
         if engine == Engine.SPARK and log_lines:
             from paytriage.engines.patterns.spark import (
                 detect_log_parquet,
+                first_seen_parquet,
                 spark_session,
                 value_shifts_parquet,
             )
@@ -327,6 +333,7 @@ def detect(
             spark = spark_session()
             alerts = detect_log_parquet(spark, str(input_path), detector, time_col=time_col)
             shifts = value_shifts_parquet(spark, str(input_path), time_col=time_col)
+            first = first_seen_parquet(spark, str(input_path), time_col=time_col)
             series: list[Any] = []
         elif engine == Engine.SPARK:
             from paytriage.engines.patterns.spark import detect_parquet, spark_session
@@ -336,7 +343,7 @@ def detect(
             series = []
         else:
             if log_lines:
-                events, shifts = _log_line_events(input_path, time_col)
+                events, shifts, first = _log_line_events(input_path, time_col)
             else:
                 events = [
                     (str(r.get(signal_column)), parse_timestamp(r.get(time_col), field=time_col, line=n))
@@ -356,10 +363,12 @@ def detect(
          "evidence": b.note}
         for b in shifts
     ]  # fmt: skip
+    novel = [{"signal": b.signal, "detected_at": b.detected_at, "evidence": b.describe()} for b in first]
     if json_output:
         out: dict[str, Any] = {"alerts": found, "releases": impact}
         if log_lines:
             out["value_shifts"] = moved
+            out["first_seen"] = novel
         emit(out, json_output=True)
         return
     cols = ["signal", "start", "detected_at", "observed", "expected", "ratio", "score", "ended_at"]
@@ -367,6 +376,9 @@ def detect(
     if moved:
         emit(moved, json_output=False, columns=["signal", "detected_at", "evidence"],
              title=f"{len(moved)} amount shifts")  # fmt: skip
+    if novel:
+        emit(novel, json_output=False, columns=["signal", "detected_at"],
+             title=f"{len(novel)} first-seen warnings")  # fmt: skip
     for rep in impact:
         hits = [c for c in rep["changes"] if c["significant"]]
         emit(f"release {rep['component']} {rep['version']}: {len(hits)} signals up, "

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
 __all__ = [
+    "FirstSeenWatcher",
     "LogIncident",
     "LogLine",
     "LogSignalDetector",
@@ -64,7 +65,8 @@ __all__ = [
     "token_weights",
 ]
 
-_ALERT_LEVELS = frozenset({"warn", "warning", "error", "err", "critical", "fatal", "severe"})
+#: the levels whose lines are warnings: they have templates and rates, and can be first seen
+ALERT_LEVELS = frozenset({"warn", "warning", "error", "err", "critical", "fatal", "severe"})
 _TOKEN = re.compile(r"\S+")
 _ID = re.compile(r"\b[a-z]{1,4}_[0-9a-z]{6,}\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z][a-z_]{2,}")
@@ -213,7 +215,7 @@ def line_signals(line: LogLine) -> list[str]:
     """The rate signals one log line feeds: its HTTP error status and error code, and for a warning
     or error its level and template (``log:payments-core:template:auth declined bin=<*>``). The
     same names as the streaming detector's, for batch jobs (hourly rates on Spark) over raw lines."""
-    template = log_template(line.message) if line.level.lower() in _ALERT_LEVELS else None
+    template = log_template(line.message) if line.level.lower() in ALERT_LEVELS else None
     return _signals(line, service_name(line.service), template)
 
 
@@ -246,6 +248,62 @@ class _Novelty:
         self.lines += 1
         self.once += 1 if n == 1 else -1 if n == 2 else 0
         return n == 1
+
+
+class FirstSeenWatcher:
+    """First-seen alerts (see the module docstring): a warning template a service never logged
+    before, once the service has logged for ``warmup_hours`` and new warning templates are rare in
+    it (Good–Turing share ≤ ``max_share``). Feed lines oldest first; state is per service, so a
+    batch job can run one watcher per service. ``since``: when each service began logging at any
+    level, when the lines fed are only its warnings; lines below warning level also mark it."""
+
+    def __init__(
+        self,
+        *,
+        warmup_hours: float = 24.0,
+        max_share: float = 0.05,
+        since: Mapping[str, datetime] | None = None,
+    ) -> None:
+        self.warmup_hours = warmup_hours
+        self.max_share = max_share
+        self.since = since
+        self.reset()
+
+    def reset(self) -> FirstSeenWatcher:
+        self.since_: dict[str, datetime] = {service_name(k): v for k, v in (self.since or {}).items()}
+        self.state_: dict[str, _Novelty] = {}
+        return self
+
+    def observe(self, line_id: str, line: LogLine, template: str | None = None) -> Burst | None:
+        """The first-seen alert this line raises, or None. ``template``: the line's, when the
+        caller has it (only warning and error lines have one)."""
+        svc = service_name(line.service)
+        if template is None:
+            if line.level.lower() not in ALERT_LEVELS:
+                self.since_.setdefault(svc, line.timestamp)
+                return None
+            template = log_template(line.message)
+        if self.max_share <= 0:
+            return None
+        state = self.state_.get(svc)
+        if state is None:
+            start = self.since_.get(svc, line.timestamp)
+            state = self.state_[svc] = _Novelty(min(start, line.timestamp))
+        share = state.once / state.lines if state.lines else 0.0  # chance the next line is new
+        if not state.observe(novelty_key(template)):
+            return None
+        if line.timestamp - state.since < timedelta(hours=self.warmup_hours) or share > self.max_share:
+            return None
+        return Burst(
+            signal=f"log:{svc}:template:{template}",
+            detected_at=line.timestamp,
+            window_hours=1.0,
+            observed=1,
+            expected=share,
+            p_value=share,
+            ticket_ids=(line_id,),
+            note=f"first seen: a warning {svc} never logged in {state.lines - 1} earlier warning lines",
+        )
 
 
 class LogSignalDetector:
@@ -301,9 +359,9 @@ class LogSignalDetector:
         watcher = self._value_detector()
         if watcher is not None:
             watcher.reset()
-        since = {service_name(k): v for k, v in (service_since or {}).items()}
-        novelty: dict[str, _Novelty] = {}
-        warmup = timedelta(hours=self.novelty_warmup_hours)
+        novelty = FirstSeenWatcher(
+            warmup_hours=self.novelty_warmup_hours, max_share=self.novelty_max_share, since=service_since
+        )
         bursts: list[Burst] = []
         evidence: dict[str, list[_Evidence]] = {}
         concepts = self.concepts if self.concepts is not None else load_concepts()
@@ -314,7 +372,7 @@ class LogSignalDetector:
         keys = tuple(k.lower() for k in watcher.keys) if watcher is not None else ()
         for n, line in enumerate(sorted(lines, key=lambda x: x.timestamp)):
             svc = service_name(line.service)
-            template = log_template(line.message) if line.level.lower() in _ALERT_LEVELS else None
+            template = log_template(line.message) if line.level.lower() in ALERT_LEVELS else None
             sigs = _signals(line, svc, template)
             alerts: list[Burst] = []
             if watcher is not None:
@@ -327,8 +385,8 @@ class LogSignalDetector:
                 continue
             if sigs:
                 bursts.extend(detector.observe(str(n), line.timestamp, sigs))
-            if template is not None and self.novelty_max_share > 0:
-                first = self._first_seen(novelty, since, warmup, svc, template, line, str(n))
+            if template is not None:
+                first = novelty.observe(str(n), line, template)
                 if first is not None:
                     bursts.append(first)
             found = {m.lower() for m in _ID.findall(line.message)} | {i.lower() for i in line.ids if i}
@@ -354,36 +412,6 @@ class LogSignalDetector:
                 )
                 known.sort(key=lambda x: x[0])
         return self._incidents(bursts, evidence)
-
-    def _first_seen(
-        self,
-        novelty: dict[str, _Novelty],
-        since: Mapping[str, datetime],
-        warmup: timedelta,
-        svc: str,
-        template: str,
-        line: LogLine,
-        line_id: str,
-    ) -> Burst | None:
-        """A first-seen alert for a warning template the service never logged before, or None."""
-        state = novelty.get(svc)
-        if state is None:
-            state = novelty[svc] = _Novelty(min(since.get(svc, line.timestamp), line.timestamp))
-        share = state.once / state.lines if state.lines else 0.0  # chance the next line is new
-        if not state.observe(novelty_key(template)):
-            return None
-        if line.timestamp - state.since < warmup or share > self.novelty_max_share:
-            return None
-        return Burst(
-            signal=f"log:{svc}:template:{template}",
-            detected_at=line.timestamp,
-            window_hours=1.0,
-            observed=1,
-            expected=share,
-            p_value=share,
-            ticket_ids=(line_id,),
-            note=f"first seen: a warning {svc} never logged in {state.lines - 1} earlier warning lines",
-        )
 
     def _incidents(self, bursts: Sequence[Burst], evidence: dict[str, list[_Evidence]]) -> list[LogIncident]:
         out: list[LogIncident] = []

@@ -29,11 +29,13 @@ from paytriage.engines.patterns.bursts import Burst
 from paytriage.engines.patterns.detection import Alert, EmergingIssueDetector, hourly_counts
 from paytriage.engines.patterns.features import TicketFeatures
 from paytriage.engines.patterns.grouping import ProblemGrouper
+from paytriage.engines.patterns.log_signals import FirstSeenWatcher
 from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
 __all__ = [
     "detect_log_parquet",
     "detect_parquet",
+    "first_seen_parquet",
     "group_parquet",
     "log_signal_events",
     "spark_available",
@@ -238,6 +240,80 @@ def value_shifts_parquet(
         for r in rows
     ]
     return sorted(shifts, key=lambda b: (b.detected_at, b.signal))
+
+
+_FIRST_SCHEMA = "signal string, detected_at timestamp, expected double, note string, line long"
+
+
+def first_seen_parquet(
+    spark: Any, path: str, watcher: FirstSeenWatcher | None = None, *, time_col: str = "timestamp"
+) -> list[Burst]:
+    """First-seen warning alerts in a log-lines Parquet (``timestamp``, ``service``, ``level``,
+    ``message``): the same as feeding the lines to ``watcher`` in time order in-process. Each
+    service's history starts at its first line at any level; its warning lines are then streamed
+    through one watcher per service inside the executors. A burst's ``ticket_ids`` hold the line's
+    id (increasing in read order)."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    from pyspark.sql import functions as sf
+
+    from paytriage.engines.patterns.log_signals import ALERT_LEVELS, LogLine, service_name
+
+    watcher = watcher or FirstSeenWatcher()
+    params = {k: v for k, v in watcher.__dict__.items() if not k.endswith("_")}
+    df = spark.read.parquet(path)
+    _require(df, path, {time_col, "service", "level", "message"})
+    lines = (
+        df.select(
+            sf.col(time_col).alias("ts"),
+            sf.col("service").cast("string").alias("service"),
+            sf.col("level").cast("string").alias("level"),
+            sf.col("message").cast("string").alias("message"),
+        )
+        .where(sf.col("ts").isNotNull())
+        .withColumn("line", sf.monotonically_increasing_id())
+    )
+
+    def name(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            yield pdf.assign(svc=pdf["service"].fillna("").map(service_name))
+
+    keyed = lines.mapInPandas(
+        name, schema="ts timestamp, service string, level string, message string, line long, svc string"
+    )
+    since = {
+        r["svc"]: _utc(r["since"]) for r in keyed.groupBy("svc").agg(sf.min("ts").alias("since")).collect()
+    }
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        w = FirstSeenWatcher(**{**params, "since": since})
+        out = []
+        for ts, service, level, message, line in pdf.sort_values(["ts", "line"])[
+            ["ts", "service", "level", "message", "line"]
+        ].itertuples(index=False, name=None):
+            b = w.observe(str(line), LogLine(_utc(ts), service or "", level or "", message or ""))
+            if b is not None:
+                out.append((b.signal, b.detected_at, b.expected, b.note, line))
+        frame = pd.DataFrame(out, columns=[c.split()[0] for c in _FIRST_SCHEMA.split(", ")])
+        frame["detected_at"] = pd.to_datetime(frame["detected_at"], utc=True)
+        return frame
+
+    warnings = keyed.where(sf.lower(sf.col("level")).isin(sorted(ALERT_LEVELS)))
+    rows = warnings.groupBy("svc").applyInPandas(run, schema=_FIRST_SCHEMA).collect()
+    alerts = [
+        Burst(
+            r["signal"],
+            _utc(r["detected_at"]),
+            1.0,
+            1,
+            r["expected"],
+            r["expected"],
+            (str(r["line"]),),
+            None,
+            r["note"],
+        )
+        for r in rows
+    ]
+    return sorted(alerts, key=lambda b: (b.detected_at, b.signal))
 
 
 def _require(df: Any, path: str, columns: set[str]) -> None:
