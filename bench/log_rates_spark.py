@@ -14,7 +14,8 @@ once to Parquet (``timestamp, service, level, message, http_status, error_code``
   without the session start, which is reported apart.
 
 Amount shifts (unit bugs) the same way: ``ValueShiftDetector`` streamed over the lines in time order
-in-process against ``value_shifts_parquet`` (one Spark group per field and currency).
+in-process against ``value_shifts_parquet`` (one Spark group per field and currency); and first-seen
+warnings: ``FirstSeenWatcher`` in-process against ``first_seen_parquet`` (one watcher per service).
 
 Printed as JSON: lines, alerts of each path and whether they are the same, wall seconds, lines per
 second, and the ratio.
@@ -39,7 +40,7 @@ from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import LogEventRow
 from paytriage.domain.clock import ensure_utc
 from paytriage.engines.patterns.detection import EmergingIssueDetector, hourly_counts
-from paytriage.engines.patterns.log_signals import LogLine, line_signals, service_name
+from paytriage.engines.patterns.log_signals import FirstSeenWatcher, LogLine, line_signals, service_name
 from paytriage.engines.patterns.value_shift import ValueShiftDetector
 from paytriage.services.ingest import IngestKind, ingest_file
 
@@ -81,13 +82,27 @@ def _inprocess_values(frame: pd.DataFrame) -> list[Any]:
     ]
 
 
+def _inprocess_first_seen(frame: pd.DataFrame) -> list[Any]:
+    watcher = FirstSeenWatcher()
+    rows = frame[["timestamp", "service", "level", "message"]].itertuples(index=False, name=None)
+    found = (
+        watcher.observe(str(n), LogLine(ts, svc, level, msg)) for n, (ts, svc, level, msg) in enumerate(rows)
+    )
+    return [b for b in found if b is not None]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sandboxes", nargs="+", type=Path)
     ap.add_argument("--copies", type=int, default=1, help="repeat the month this many times (default 1)")
     args = ap.parse_args(argv)
 
-    from paytriage.engines.patterns.spark import detect_log_parquet, spark_session, value_shifts_parquet
+    from paytriage.engines.patterns.spark import (
+        detect_log_parquet,
+        first_seen_parquet,
+        spark_session,
+        value_shifts_parquet,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -110,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         t0 = time.perf_counter()
         local_values = _inprocess_values(frame)
         local_values_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        local_first = _inprocess_first_seen(frame)
+        local_first_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         spark = spark_session()
@@ -121,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             t0 = time.perf_counter()
             spark_values = value_shifts_parquet(spark, str(parquet))
             spark_values_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            spark_first = first_seen_parquet(spark, str(parquet))
+            spark_first_s = time.perf_counter() - t0
         finally:
             spark.stop()
 
@@ -145,6 +166,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             "same_alerts": [(b.signal, b.detected_at, b.p_value) for b in local_values]
             == [(b.signal, b.detected_at, b.p_value) for b in spark_values],
             "spark_over_inprocess_time": round(spark_values_s / local_values_s, 2),
+        },
+        "first_seen": {
+            "inprocess": {"alerts": len(local_first), "seconds": round(local_first_s, 2)},
+            "spark_local2": {"alerts": len(spark_first), "seconds": round(spark_first_s, 2)},
+            "same_alerts": [(b.signal, b.detected_at) for b in local_first]
+            == [(b.signal, b.detected_at) for b in spark_first],
+            "spark_over_inprocess_time": round(spark_first_s / local_first_s, 2),
         },
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
     }, indent=1))  # fmt: skip
