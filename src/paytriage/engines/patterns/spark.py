@@ -172,7 +172,6 @@ def value_shifts_parquet(
     A burst's ``ticket_ids`` are the off lines' ids, increasing in the file's read order (row
     numbers when the file is read as one partition)."""
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
-    from pyspark.sql import functions as sf
 
     from paytriage.engines.patterns.log_signals import service_name
     from paytriage.engines.patterns.value_shift import amount_readings
@@ -182,15 +181,7 @@ def value_shifts_parquet(
     keys = detector.keys
     df = spark.read.parquet(path)
     _require(df, path, {time_col, "service", "message"})
-    lines = (
-        df.select(
-            sf.col(time_col).alias("ts"),
-            sf.col("service").cast("string").alias("service"),
-            sf.col("message").cast("string").alias("message"),
-        )
-        .where(sf.col("ts").isNotNull())
-        .withColumn("line", sf.monotonically_increasing_id())
-    )
+    lines = _numbered_lines(df, time_col, ("service", "message"))
 
     def read(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
@@ -262,16 +253,7 @@ def first_seen_parquet(
     params = {k: v for k, v in watcher.__dict__.items() if not k.endswith("_")}
     df = spark.read.parquet(path)
     _require(df, path, {time_col, "service", "level", "message"})
-    lines = (
-        df.select(
-            sf.col(time_col).alias("ts"),
-            sf.col("service").cast("string").alias("service"),
-            sf.col("level").cast("string").alias("level"),
-            sf.col("message").cast("string").alias("message"),
-        )
-        .where(sf.col("ts").isNotNull())
-        .withColumn("line", sf.monotonically_increasing_id())
-    )
+    lines = _numbered_lines(df, time_col, ("service", "level", "message"))
 
     def name(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
@@ -314,6 +296,17 @@ def first_seen_parquet(
         for r in rows
     ]
     return sorted(alerts, key=lambda b: (b.detected_at, b.signal))
+
+
+def _numbered_lines(df: Any, time_col: str, columns: tuple[str, ...]) -> Any:
+    """``ts`` and the text ``columns`` of the timed rows, each with a ``line`` id increasing in read
+    order (the tie-break that keeps equal timestamps in file order, as in-process)."""
+    from pyspark.sql import functions as sf
+
+    cols = [sf.col(time_col).alias("ts"), *(sf.col(c).cast("string").alias(c) for c in columns)]
+    return (
+        df.select(*cols).where(sf.col("ts").isNotNull()).withColumn("line", sf.monotonically_increasing_id())
+    )
 
 
 def _require(df: Any, path: str, columns: set[str]) -> None:
