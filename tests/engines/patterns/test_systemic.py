@@ -294,3 +294,51 @@ def test_a_category_bursting_again_joins_a_problem_only_with_tickets_that_read_l
     assert any({f"t{k}" for k in range(3)} <= p for p in found)
     # with no text bar, the second burst is folded into the first
     assert any({"w0", "t0"} <= p for p in run(min_text_similarity=0.0))
+
+
+def test_a_category_burst_is_not_pulled_into_a_problem_by_its_hot_refinement() -> None:
+    """A webhook outage at one plugin leaves orders pending (``category:payment_pending|plugin:…``
+    bursts in its problem); that evening, bank-transfer top-ups pending at one bank make the bare
+    category burst. The bare category is no more specific for the webhook problem holding a hot
+    refinement of it: the top-ups join it only if they read like it, and they do not."""
+    at = START + timedelta(days=3, hours=9)
+    stream = [
+        (
+            TicketFeatures(
+                feats.ticket_id,
+                "my payment is still pending",
+                feats.created_at,
+                feats.keys,
+                feats.customer_id,
+            ),
+            "payment_pending",
+        )
+        if cat == "other"
+        else (feats, cat)
+        for feats, cat in background(5, 4)
+    ]
+
+    def outage(prefix: str, text: str, cat: str, key: str, when: datetime, n: int) -> None:
+        for k in range(n):
+            feats = TicketFeatures(
+                f"{prefix}{k}", text, when + timedelta(minutes=5 * k), frozenset({key}), f"{prefix}c{k}"
+            )
+            stream.append((feats, cat))
+
+    plugin = "plugin:shopware@1.9.0"
+    outage("w", "shopware webhook signature rejected, events fail", "api_integration", plugin, at, 8)
+    outage("p", "shopware orders stuck pending, webhook never confirmed", "payment_pending", plugin, at, 5)
+    bank = "bank:banca adriatica"
+    outage(
+        "t",
+        "bank transfer top-up not credited to balance",
+        "payment_pending",
+        bank,
+        at + timedelta(hours=2),
+        10,
+    )
+    tracker = run(stream)
+    owner = {t: p.problem_id for p in tracker.systemic() for t in p.ticket_ids}
+    assert owner.get("w0") is not None and owner.get("t5") is not None
+    assert owner["w0"] != owner["t5"], "the top-ups were filed under the webhook outage"
+    assert {owner.get(f"t{k}") for k in range(5, 10)} == {owner["t5"]}

@@ -426,14 +426,17 @@ class SystemicTracker:
             # category:pending and bank:x burst in two problems) shows they are one incident seen
             # first through different keys: they are merged into the earliest (when both were
             # detected within ``bridge_hours``; a long-hot common key must not chain incidents).
+            # Either side being common (a bare category, a broad key) asks for alike words: a
+            # category burst is no more specific for having a hot refinement in some problem.
             atoms = _atoms(burst.signal)
+            broad = self._common(burst.signal, burst.detected_at)
             bridged = [
                 p
                 for p in recent
                 if any(
                     _nested(atoms, _atoms(s))
                     and self.detector_.is_hot(s)
-                    and (not self._common(s, burst.detected_at) or self._alike(p, members))
+                    and (not (broad or self._common(s, burst.detected_at)) or self._alike(p, members))
                     for s in p.signals
                 )
                 and self._same_episode(p, burst, members)
