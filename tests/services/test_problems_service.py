@@ -90,6 +90,9 @@ def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: 
     assert run.cases == 8 + 48
     assert len(run.systemic) == 1
     found = run.systemic[0]
+    # the acquirer the declines went through is named as one, not as a bank
+    assert "processor:acq-eu" in found.signals
+    assert not any("bank:" in s for s in found.signals)
     assert set(found.ticket_ids) >= {"T0", "T1", "T2"}
     assert not {"Q0", "Q1", "Q2"} & set(found.ticket_ids)
     assert not any(t.startswith("H") for t in found.ticket_ids)

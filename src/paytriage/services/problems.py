@@ -3,11 +3,11 @@
 Replays cases in arrival order through the incremental :class:`ProblemGrouper` and the
 :class:`SystemicTracker`, so the moment a problem is recognised is the moment it would have been
 recognised live. A problem is *systemic* once tickets from ``min_customers`` different customers
-sharing a specific key (BIN, response code, plugin version, bank, file type, or a country or
+sharing a specific key (BIN, response code, plugin version, bank, acquirer, file type, or a country or
 currency within a category, or one text group) arrive far above that key's own seasonal baseline;
 its detection time is the arrival of the ticket that crossed that line (a line drawn lower for signals
 an active log alert corroborates, see :class:`SystemicTracker`). Grouping keys come from the
-ticket text and from what the stored transactions already say (card BIN, response code, bank,
+ticket text and from what the stored transactions already say (card BIN, response code, bank, acquirer,
 country, currency, plugin).
 """
 
@@ -114,7 +114,10 @@ def _transaction_keys(session: Session, ids: Iterable[str]) -> dict[str, dict[st
             keys = {
                 "bin": row.card_bin,
                 "error": row.response_code,
-                "bank": attrs.get("partner_bank") or row.processor,
+                # the counterparty that matters: a partner bank for transfers, top-ups and
+                # payouts, else the acquirer the card payment went through
+                "bank": attrs.get("partner_bank"),
+                "processor": None if attrs.get("partner_bank") else row.processor,
                 "country": row.country,
                 "currency": row.currency,
                 "plugin": _plugin(attrs.get("integration")),

@@ -198,9 +198,11 @@ def test_a_hub_key_bursting_again_days_later_is_a_new_outage(seed: int) -> None:
     first = START + timedelta(days=2, hours=10)
     second = START + timedelta(days=4, hours=15)
     acs = _outage(
-        "a", first, "3-D Secure page times out and the payment fails", {"bank:acq-eu", "bin:454313"}
+        "a", first, "3-D Secure page times out and the payment fails", {"processor:acq-eu", "bin:454313"}
     )
-    issuer = _outage("j", second, "issuer unavailable, every card from our bank refused", {"bank:acq-eu"})
+    issuer = _outage(
+        "j", second, "issuer unavailable, every card from our bank refused", {"processor:acq-eu"}
+    )
     tracker = run(background(seed, days=6) + acs + issuer)
     owners = {}
     for p in tracker.systemic():
@@ -219,7 +221,7 @@ def _acquirer_day(seed: int) -> list[tuple[TicketFeatures, str]]:
     for feats, cat in background(seed, 4):
         if rng.random() < 0.35:
             feats = TicketFeatures(feats.ticket_id, feats.text, feats.created_at,
-                                   feats.keys | {"bank:acq-eu"}, feats.customer_id)  # fmt: skip
+                                   feats.keys | {"processor:acq-eu"}, feats.customer_id)  # fmt: skip
         out.append((feats, cat))
     return out
 
@@ -234,7 +236,7 @@ def test_a_key_on_many_tickets_joins_only_tickets_that_read_like_the_problem() -
                 f"y{k}",
                 "my refund is way less than i paid",
                 at + timedelta(minutes=2 * k),
-                frozenset({"bank:acq-eu", "currency:jpy"}),
+                frozenset({"processor:acq-eu", "currency:jpy"}),
                 f"y{k}",
             ),
             "refund",
@@ -243,10 +245,10 @@ def test_a_key_on_many_tickets_joins_only_tickets_that_read_like_the_problem() -
     ]
     later = at + timedelta(minutes=45)
     api = TicketFeatures(
-        "api", "we hit 429 too many requests on the api", later, frozenset({"bank:acq-eu"}), "dev"
+        "api", "we hit 429 too many requests on the api", later, frozenset({"processor:acq-eu"}), "dev"
     )
     alike = TicketFeatures(
-        "alike", "refund way less than what i paid", later, frozenset({"bank:acq-eu"}), "z"
+        "alike", "refund way less than what i paid", later, frozenset({"processor:acq-eu"}), "z"
     )
 
     def run(**kw: float) -> set[str]:
@@ -255,7 +257,7 @@ def test_a_key_on_many_tickets_joins_only_tickets_that_read_like_the_problem() -
         for feats, cat in sorted(_acquirer_day(2) + outage + extra, key=lambda x: x[0].created_at):
             tracker.add(feats, category=cat)
         [problem] = [p for p in tracker.systemic() if "y0" in p.ticket_ids]
-        assert any(b.signal == "bank:acq-eu" for b in problem.bursts)
+        assert any(b.signal == "processor:acq-eu" for b in problem.bursts)
         return problem.ticket_ids
 
     members = run()

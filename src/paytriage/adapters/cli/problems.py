@@ -199,7 +199,7 @@ def group(
         list[str] | None,
         typer.Option(
             "--key",
-            help="Entity column as KIND=COLUMN (kinds: error, bin, plugin, endpoint, bank, "
+            help="Entity column as KIND=COLUMN (kinds: error, bin, plugin, endpoint, bank, processor, "
             "country, merchant); repeatable. A 'keys' list column is used as is.",
         ),
     ] = None,

@@ -46,6 +46,8 @@ class KeyKind(StrEnum):
     PLUGIN = "plugin"
     ENDPOINT = "endpoint"
     BANK = "bank"
+    #: the acquirer or processor a transaction went through (not a bank the customer chose)
+    PROCESSOR = "processor"
     COUNTRY = "country"
     MERCHANT = "merchant"
     CURRENCY = "currency"
@@ -61,6 +63,7 @@ KEY_WEIGHTS: dict[KeyKind, float] = {
     KeyKind.BIN: 0.5,
     KeyKind.ENDPOINT: 0.30,
     KeyKind.BANK: 0.25,
+    KeyKind.PROCESSOR: 0.25,
     KeyKind.MERCHANT: 0.10,
     KeyKind.COUNTRY: 0.05,
     KeyKind.CURRENCY: 0.05,

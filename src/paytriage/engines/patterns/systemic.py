@@ -53,6 +53,7 @@ SIGNAL_KINDS: frozenset[str] = frozenset(
         KeyKind.PLUGIN,
         KeyKind.ENDPOINT,
         KeyKind.BANK,
+        KeyKind.PROCESSOR,
         KeyKind.FILE_TYPE,
     )
 )
@@ -141,11 +142,12 @@ class SystemicTracker:
     as common as a category; a ticket joins a problem through it, like through a bare category,
     only when its words match the problem too (during an outage at one acquirer, another
     incident's tickets processed there are not part of it).
-    ``watched_kinds`` / ``silent_factor``: a partner bank is the platform's own counterparty, and
-    its connector logs every file, acknowledgement and notification exchanged with it; when tickets
-    naming a bank burst while no log alert backs them, that silence is evidence against an outage
-    on the bank's side, so such a signal is tested at ``silent_factor`` times the detector's level
-    (only when logs are given at all: no logs, no silence).
+    ``watched_kinds`` / ``silent_factor``: a partner bank or an acquirer is the platform's own
+    counterparty, and its connector logs every file, acknowledgement, authorisation and
+    notification exchanged with it; when tickets naming one burst while no log alert backs them,
+    that silence is evidence against an outage on its side, so such a signal is tested at
+    ``silent_factor`` times the detector's level (only when logs are given at all: no logs, no
+    silence).
     ``episode_similarity``: a signal bursting again in a problem
     without a burst for ``active_hours`` joins it only when the new tickets' mean word similarity
     to the problem reaches this (a processor key bursts for unrelated outages days apart).
@@ -173,7 +175,7 @@ class SystemicTracker:
         concepts: Concepts | None = None,
         alert_signals: bool = True,
         broad_share: float = 0.05,
-        watched_kinds: frozenset[str] = frozenset({KeyKind.BANK.value}),
+        watched_kinds: frozenset[str] = frozenset({KeyKind.BANK.value, KeyKind.PROCESSOR.value}),
         silent_factor: float = 0.1,
     ) -> None:
         self.grouper = grouper
