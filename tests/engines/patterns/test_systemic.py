@@ -344,3 +344,31 @@ def test_a_category_burst_is_not_pulled_into_a_problem_by_its_hot_refinement() -
     assert owner.get("w0") is not None and owner.get("t5") is not None
     assert owner["w0"] != owner["t5"], "the top-ups were filed under the webhook outage"
     assert {owner.get(f"t{k}") for k in range(5, 10)} == {owner["t5"]}
+
+
+def test_two_incidents_minutes_apart_are_not_merged_by_a_burst_that_reads_like_one() -> None:
+    """An issuer outage (its tickets name a popular API version) and a rate-limit incident start
+    minutes apart. Rate-limit tickets from merchants on that API version then burst on
+    ``category:api_integration|plugin:direct-api@…``, a refinement of a signal hot in each problem.
+    They read like the rate-limit problem only, so they join it and do not merge the two."""
+    at = START + timedelta(days=9, hours=1)
+    api = "plugin:direct-api@2025-04-30"
+    stream = background(6, 10)  # ten days: the API version stays on under 5 % of the tickets
+
+    def add(prefix: str, text: str, cat: str, keys: set[str], when: datetime, n: int, step: float) -> None:
+        for k in range(n):
+            feats = TicketFeatures(
+                f"{prefix}{k}", text, when + timedelta(minutes=step * k), frozenset(keys), f"{prefix}c{k}"
+            )
+            stream.append((feats, cat))
+
+    outage = "card declined, issuer unavailable for every customer of our bank"
+    add("o", outage, "card_payment_declined", {"bin:497010", api}, at, 10, 4)
+    limit = "api returns 429 too many requests, rate limit exceeded on our integration"
+    add("r", limit, "api_integration", set(), at + timedelta(minutes=5), 6, 5)
+    add("s", limit, "api_integration", {api}, at + timedelta(minutes=50), 8, 3)
+    tracker = run(stream)
+    owner = {t: p.problem_id for p in tracker.systemic() for t in p.ticket_ids}
+    assert owner.get("o0") is not None and owner.get("r0") is not None
+    assert owner["o0"] != owner["r0"], "the rate-limit incident was merged into the issuer outage"
+    assert owner.get("s7") == owner["r0"]

@@ -443,13 +443,23 @@ class SystemicTracker:
                 )
                 and self._same_episode(p, burst, members)
             ]
+            if len(bridged) > 1:
+                # one burst refining signals of two problems proves them one incident only if its
+                # tickets read like both: an issuer outage and a rate-limit incident starting minutes
+                # apart share a popular API version's key and the category of the other
+                alike = [p for p in bridged if self._alike(p, members)]
+                bridged = alike or bridged
+            else:
+                alike = bridged
             if bridged:
                 # the problem bursting most recently is the incident under way now
                 target = max(bridged, key=lambda p: p.bursts[-1].detected_at)
-                for other in bridged:
+                for other in alike:
                     if other is target:
                         continue
-                    if abs(other.detected_at - target.detected_at) <= timedelta(hours=self.bridge_hours):
+                    if abs(other.detected_at - target.detected_at) <= timedelta(
+                        hours=self.bridge_hours
+                    ) and self._alike(target, sorted(other.ticket_ids)):
                         self._merge(target, other)
         if target is None:
             # the same incident seen through another key: the burst's tickets and the problem's
