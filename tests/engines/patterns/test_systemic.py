@@ -372,3 +372,34 @@ def test_two_incidents_minutes_apart_are_not_merged_by_a_burst_that_reads_like_o
     assert owner.get("o0") is not None and owner.get("r0") is not None
     assert owner["o0"] != owner["r0"], "the rate-limit incident was merged into the issuer outage"
     assert owner.get("s7") == owner["r0"]
+
+
+def test_a_slice_of_a_category_burst_under_way_joins_it_whatever_its_words() -> None:
+    """A login outage bursts on its category; forty minutes on, Italian customers who describe it
+    in other words make ``category:login_and_access|country:it`` burst. While the category is
+    still mostly excess, they are a slice of that excess: the same problem, not a second one."""
+    at = START + timedelta(days=3, hours=10)
+    stream = background(8, 4)
+    countries = ["de", "gb", "fr", "us"]
+    for k in range(12):
+        feats = TicketFeatures(
+            f"o{k}",
+            "sso login broken, saml assertion rejected for the whole team",
+            at + timedelta(minutes=5 * k),
+            frozenset({f"country:{countries[k % 4]}"}),
+            f"oc{k}",
+        )
+        stream.append((feats, "login_and_access"))
+    for k in range(4):
+        feats = TicketFeatures(
+            f"i{k}",
+            "staff bounce back to the start page every time, since this morning",
+            at + timedelta(minutes=40 + 4 * k),
+            frozenset({"country:it"}),
+            f"ic{k}",
+        )
+        stream.append((feats, "login_and_access"))
+    tracker = run(stream)
+    owner = {t: p.problem_id for p in tracker.systemic() for t in p.ticket_ids}
+    assert owner.get("o0") is not None
+    assert {owner.get(f"i{k}") for k in range(3)} == {owner["o0"]}

@@ -388,6 +388,13 @@ class SystemicTracker:
         ``broad_share`` of all tickets."""
         return _broad(name) or self.detector_.share(name, when) >= self.broad_share
 
+    def _within(self, signal: str, atoms: frozenset[str], when: datetime) -> bool:
+        """Whether a burst on ``atoms`` refines ``signal`` while that signal is still mostly excess
+        (``join_purity``): its tickets are a slice of the excess under way (the Italian customers
+        of a login outage), whatever words they chose. Not the other way round: a category
+        bursting says nothing about one plugin's refinement of it being hot in a problem."""
+        return _atoms(signal) < atoms and self.detector_.excess_share(signal, when) >= self.join_purity
+
     def _alike(self, p: SystemicProblem, members: Sequence[str]) -> bool:
         """Whether these tickets read like the problem (mean word similarity ≥ min_text_similarity):
         what a burst on a common signal needs to join it (the top-ups pending at one bank are filed
@@ -438,7 +445,11 @@ class SystemicTracker:
                 if any(
                     _nested(atoms, _atoms(s))
                     and self.detector_.is_hot(s)
-                    and (not (broad or self._common(s, burst.detected_at)) or self._alike(p, members))
+                    and (
+                        not (broad or self._common(s, burst.detected_at))
+                        or self._within(s, atoms, burst.detected_at)
+                        or self._alike(p, members)
+                    )
                     for s in p.signals
                 )
                 and self._same_episode(p, burst, members)
