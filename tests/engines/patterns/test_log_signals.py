@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paytriage.engines.patterns.bursts import Burst
 from paytriage.engines.patterns.concepts import Concepts
 from paytriage.engines.patterns.log_signals import (
+    FirstSeenWatcher,
     LogIncident,
     LogLine,
     LogSignalDetector,
+    _Novelty,
     first_link,
     key_tokens,
     link_weight,
+    log_template,
+    novelty_key,
     token_weights,
 )
 
@@ -150,6 +155,82 @@ def test_no_first_seen_alert_where_new_warnings_are_routine() -> None:
     ]
     at = START + timedelta(days=7, hours=8)
     assert LogSignalDetector().detect(chatty + _overdue(at)) == []
+
+
+def _rejected(at: datetime, reason: str) -> LogLine:
+    return LogLine(
+        at,
+        "refund-service",
+        "ERROR",
+        f"Refund re_{at:%d%H%M}ab rejected: {reason} RefundRejectedException: see cause at Handler.process",
+    )
+
+
+def _refund_history() -> list[LogLine]:
+    """A week of refund rejections for one reason, among many alike outbox warnings."""
+    outbox = [
+        LogLine(
+            START + timedelta(hours=h),
+            "refund-service",
+            "WARN",
+            "Failed to publish RefundCreated, will retry",
+        )
+        for h in range(0, 24 * 7, 2)
+    ]
+    return outbox + [
+        _rejected(START + timedelta(days=d, hours=5), "refund exceeds captured amount") for d in range(7)
+    ]
+
+
+def test_a_known_warning_with_another_reason_is_recorded_but_never_evidence() -> None:
+    """An error tracker groups by exception and stack, not by the message's wording: a rejection
+    naming another reason ("card account closed") is the same kind of warning. Its first line is
+    kept (marked routine) and its words count towards how common a word is in the logs, but it
+    ties no ticket to itself; a warning of a new shape alerts as before."""
+    at = START + timedelta(days=7, hours=8)
+    [inc] = LogSignalDetector().detect([*_refund_history(), _rejected(at, "card account closed")])
+    [alert] = inc.alerts
+    assert alert.routine and alert.note.startswith("first seen") and "another reason" in alert.note
+    assert {"card", "closed"} <= inc.words  # counted in the logs' vocabulary
+    assert inc.alert_tokens == [{}]  # nothing a ticket can link to
+    assert first_link(inc, {"card", "account", "closed", "refund"}, {}, 1.0) is None
+    new = LogLine(
+        at, "refund-service", "ERROR", "settlement file rejected by acquirer bank=HANSDEFF batches=3"
+    )
+    [inc] = LogSignalDetector().detect([*_refund_history(), new])
+    assert not inc.alerts[0].routine and {"settlement", "hansdeff"} <= set(inc.alert_tokens[0])
+    # without the rule (variant_span=0 in FirstSeenWatcher) the reworded rejection is a new warning
+    watcher = FirstSeenWatcher(variant_span=0)
+    got = [
+        watcher.observe(str(k), x) for k, x in enumerate([*_refund_history(), _rejected(at, "card closed")])
+    ]
+    assert [b.routine for b in got if b is not None] == [False]
+
+
+@pytest.mark.parametrize(
+    ("known", "new", "variant"),
+    [
+        ("POST /v1/payments 402 stolen_card", "POST /v1/payments 402 processing_error", True),
+        (
+            "Refund re_1 rejected: card closed see cause at x",
+            "Refund re_2 rejected: refund exceeds its amount see cause at x",
+            True,
+        ),
+        (
+            "Refund re_1 rejected: card closed",
+            "Refund re_2 rejected: refund exceeds captured amount",
+            False,
+        ),  # 4 changed, 3 kept
+        ("upload failed account=u_1", "settlement overdue bank=HANSDEFF", False),
+        ("job aa failed", "job ab failed", True),
+        ("a b c d e f g h", "a x y z w v g h", False),  # five words changed: beyond the span
+    ],
+)
+def test_variants_differ_in_one_short_run_of_words(known: str, new: str, variant: bool) -> None:
+    seen = _Novelty(START)
+    seen.observe(novelty_key(log_template(known)))
+    assert seen.variant(novelty_key(log_template(new)), 4) is variant
+    assert not seen.variant(novelty_key(log_template(new)), 0)
 
 
 def _refunds(at: datetime, amounts: list[int], first: int = 0) -> list[LogLine]:

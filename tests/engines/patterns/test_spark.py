@@ -225,6 +225,9 @@ def test_spark_first_seen_warnings_agree_with_inprocess(tmp_path: Path) -> None:
         )
     )
     rows.append((START + timedelta(hours=31), "api-gateway", "warn", "upstream acs timeout after 10000ms"))
+    rows.append(
+        (START + timedelta(hours=90), "api-gateway", "error", "POST /v1/p/7 502 bad_gateway")
+    )  # a variant
     rows.append((START + timedelta(hours=2), "api-gateway", "warn", "config reloaded"))  # inside the warm-up
     rows.sort(key=lambda r: r[0])
     pd.DataFrame(rows, columns=["timestamp", "service", "level", "message"]).to_parquet(
@@ -238,10 +241,11 @@ def test_spark_first_seen_warnings_agree_with_inprocess(tmp_path: Path) -> None:
         spark.stop()
     watcher = FirstSeenWatcher()
     want = [b for n, r in enumerate(rows) if (b := watcher.observe(str(n), LogLine(*r))) is not None]
-    assert [(b.signal, b.detected_at, b.expected, b.note) for b in got] == [
-        (b.signal, b.detected_at, b.expected, b.note) for b in want
+    assert [(b.signal, b.detected_at, b.expected, b.note, b.routine) for b in got] == [
+        (b.signal, b.detected_at, b.expected, b.note, b.routine) for b in want
     ]
-    assert [b.signal for b in want] == [
-        "log:bank-connector:template:<*> overdue bank=HANSDEFFXXX lag_s=<*>",
-        "log:api-gateway:template:upstream acs timeout after <*>",
+    assert [(b.signal, b.routine) for b in want] == [
+        ("log:bank-connector:template:<*> overdue bank=HANSDEFFXXX lag_s=<*>", False),
+        ("log:api-gateway:template:upstream acs timeout after <*>", False),
+        ("log:api-gateway:template:POST <*> <*> bad_gateway", True),
     ]

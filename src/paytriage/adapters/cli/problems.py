@@ -363,7 +363,10 @@ def detect(
          "evidence": b.note}
         for b in shifts
     ]  # fmt: skip
-    novel = [{"signal": b.signal, "detected_at": b.detected_at, "evidence": b.describe()} for b in first]
+    novel = [
+        {"signal": b.signal, "detected_at": b.detected_at, "evidence": b.describe(), "routine": b.routine}
+        for b in first
+    ]
     if json_output:
         out: dict[str, Any] = {"alerts": found, "releases": impact}
         if log_lines:

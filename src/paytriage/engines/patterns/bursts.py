@@ -54,6 +54,9 @@ class Burst:
     alpha: float | None = None
     #: why a looser level applied, e.g. the log alert that corroborates the tickets
     note: str = ""
+    #: kept for the record, never evidence for a ticket: a first-seen line that only varies a known
+    #: warning (another rejection reason)
+    routine: bool = False
 
     @property
     def ratio(self) -> float:

@@ -249,6 +249,34 @@ class _Novelty:
         self.once += 1 if n == 1 else -1 if n == 2 else 0
         return n == 1
 
+    def variant(self, template: str, span: int) -> bool:
+        """Whether a known template differs from this one in one run of at most ``span`` words
+        on each side (the reason a rejection names, a decline code's name), with more words
+        shared than changed: the same kind of warning with another reason."""
+        if span <= 0:
+            return False
+        new = template.split(" ")
+        for known in self.seen:
+            if known == template:
+                continue
+            old = known.split(" ")
+            if abs(len(old) - len(new)) > span:
+                continue
+            head = 0
+            for a, b in zip(new, old, strict=False):
+                if a != b:
+                    break
+                head += 1
+            tail = 0
+            for a, b in zip(reversed(new[head:]), reversed(old[head:]), strict=False):
+                if a != b:
+                    break
+                tail += 1
+            changed = max(len(new), len(old)) - head - tail
+            if changed <= span and head + tail > changed:
+                return True
+        return False
+
 
 class FirstSeenWatcher:
     """First-seen alerts (see the module docstring): a warning template a service never logged
@@ -263,10 +291,12 @@ class FirstSeenWatcher:
         warmup_hours: float = 24.0,
         max_share: float = 0.05,
         since: Mapping[str, datetime] | None = None,
+        variant_span: int = 4,
     ) -> None:
         self.warmup_hours = warmup_hours
         self.max_share = max_share
         self.since = since
+        self.variant_span = variant_span
         self.reset()
 
     def reset(self) -> FirstSeenWatcher:
@@ -290,10 +320,12 @@ class FirstSeenWatcher:
             start = self.since_.get(svc, line.timestamp)
             state = self.state_[svc] = _Novelty(min(start, line.timestamp))
         share = state.once / state.lines if state.lines else 0.0  # chance the next line is new
-        if not state.observe(novelty_key(template)):
+        key = novelty_key(template)
+        if not state.observe(key):
             return None
         if line.timestamp - state.since < timedelta(hours=self.warmup_hours) or share > self.max_share:
             return None
+        routine = state.variant(key, self.variant_span)
         return Burst(
             signal=f"log:{svc}:template:{template}",
             detected_at=line.timestamp,
@@ -302,7 +334,9 @@ class FirstSeenWatcher:
             expected=share,
             p_value=share,
             ticket_ids=(line_id,),
-            note=f"first seen: a warning {svc} never logged in {state.lines - 1} earlier warning lines",
+            note=f"first seen: a warning {svc} never logged in {state.lines - 1} earlier warning lines"
+            + (" (a known warning with another reason)" if routine else ""),
+            routine=routine,
         )
 
 
@@ -439,8 +473,9 @@ class LogSignalDetector:
                         inc.ids |= found
                         inc.words |= words
                         inc.values |= values
-                        for tok in found | words | values:
-                            mine.setdefault(tok, when)
+                        if not alert.routine:
+                            for tok in found | words | values:
+                                mine.setdefault(tok, when)
         return sorted(out, key=lambda i: (i.detected_at, i.service))
 
 

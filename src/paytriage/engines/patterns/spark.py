@@ -233,7 +233,9 @@ def value_shifts_parquet(
     return sorted(shifts, key=lambda b: (b.detected_at, b.signal))
 
 
-_FIRST_SCHEMA = "signal string, detected_at timestamp, expected double, note string, line long"
+_FIRST_SCHEMA = (
+    "signal string, detected_at timestamp, expected double, note string, line long, routine boolean"
+)
 
 
 def first_seen_parquet(
@@ -274,7 +276,7 @@ def first_seen_parquet(
         ].itertuples(index=False, name=None):
             b = w.observe(str(line), LogLine(_utc(ts), service or "", level or "", message or ""))
             if b is not None:
-                out.append((b.signal, b.detected_at, b.expected, b.note, line))
+                out.append((b.signal, b.detected_at, b.expected, b.note, line, b.routine))
         frame = pd.DataFrame(out, columns=[c.split()[0] for c in _FIRST_SCHEMA.split(", ")])
         frame["detected_at"] = pd.to_datetime(frame["detected_at"], utc=True)
         return frame
@@ -292,6 +294,7 @@ def first_seen_parquet(
             (str(r["line"]),),
             None,
             r["note"],
+            bool(r["routine"]),
         )
         for r in rows
     ]
