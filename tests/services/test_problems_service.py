@@ -238,3 +238,23 @@ def test_a_problem_stores_how_it_was_detected_and_the_log_alert_that_explains_it
     detect_problems(db)
     with db.session() as s:
         assert list_log_alerts(s).count == len(rows)
+
+
+def test_an_approval_code_is_not_an_error_key(db: Database, tmp_path: Path) -> None:
+    """Every approved payment carries ISO 8583 ``00``: as an ``error:`` key it tied a rate-limit
+    incident and a duplicate-charge incident that began minutes apart into one problem (sandbox
+    seed 97). A decline code stays a key."""
+    from paytriage.services.problems import _transaction_keys
+
+    txns = [
+        {"id": "pay_ok", "created_at": "2026-11-02T14:00:00Z", "kind": "payment", "amount": "20.00",
+         "currency": "EUR", "status": "captured", "response_code": "00", "processor": "acq-eu"},
+        {"id": "pay_no", "created_at": "2026-11-02T14:01:00Z", "kind": "payment", "amount": "20.00",
+         "currency": "EUR", "status": "declined", "response_code": "91", "processor": "acq-eu"},
+    ]  # fmt: skip
+    (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(t) for t in txns) + "\n")
+    ingest_file(db, tmp_path / "t.jsonl", IngestKind.TRANSACTIONS)
+    with db.session() as s:
+        keys = _transaction_keys(s, ["pay_ok", "pay_no"])
+    assert "error" not in keys["pay_ok"] and keys["pay_ok"]["processor"] == "acq-eu"
+    assert keys["pay_no"]["error"] == "91"

@@ -36,6 +36,7 @@ from paytriage.adapters.storage.orm import (
 )
 from paytriage.domain import ProblemStatus, Ticket
 from paytriage.domain.clock import ensure_utc
+from paytriage.engines.investigate.codes import CodeBook
 from paytriage.engines.patterns.bursts import KeyBurstDetector
 from paytriage.engines.patterns.features import features_from_ticket
 from paytriage.engines.patterns.grouping import ProblemGrouper
@@ -113,7 +114,7 @@ def _transaction_keys(session: Session, ids: Iterable[str]) -> dict[str, dict[st
             attrs = row.attributes if isinstance(row.attributes, dict) else {}
             keys = {
                 "bin": row.card_bin,
-                "error": row.response_code,
+                "error": _failure_code(row.response_code),
                 # the counterparty that matters: a partner bank for transfers, top-ups and
                 # payouts, else the acquirer the card payment went through
                 "bank": attrs.get("partner_bank"),
@@ -124,6 +125,17 @@ def _transaction_keys(session: Session, ids: Iterable[str]) -> dict[str, dict[st
             }
             out[row.external_id] = {k: str(v) for k, v in keys.items() if v}
     return out
+
+
+def _failure_code(code: object) -> str | None:
+    """A transaction's response code as an error key, unless the code book says nothing went wrong
+    (ISO 8583 ``00`` approved, ``85`` no reason to decline): every approved payment of a busy hour
+    shares it, so it would tie any two incidents whose tickets name card payments."""
+    text = str(code or "").strip()
+    if not text:
+        return None
+    info = CodeBook.load().get(text)
+    return None if info is not None and not info.fixable_by else text
 
 
 def _plugin(value: object) -> str | None:
