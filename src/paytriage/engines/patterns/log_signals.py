@@ -251,8 +251,9 @@ class _Novelty:
 
     def variant(self, template: str, span: int) -> bool:
         """Whether a known template differs from this one in one run of at most ``span`` words
-        on each side (the reason a rejection names, a decline code's name), with more words
-        shared than changed: the same kind of warning with another reason."""
+        on each side (the reason a rejection names, a decline code's name) — one word, or a run
+        that keeps at least as many words (not wildcards) as it changes: the same kind of warning
+        with another reason."""
         if span <= 0:
             return False
         new = template.split(" ")
@@ -273,7 +274,11 @@ class _Novelty:
                     break
                 tail += 1
             changed = max(len(new), len(old)) - head - tail
-            if changed <= span and head + tail > changed:
+            # one word swapped is a parameter (Drain's rule: a decline code's name); a longer run
+            # needs as many real words kept, as wildcards say nothing ("<*> Served block <*> to <*>"
+            # and "<*> exception while serving <*> to <*>" keep one word, not four)
+            kept = sum(1 for w in new[:head] + new[len(new) - tail :] if w != "<*>")
+            if changed <= span and head + tail > 0 and (changed == 1 or kept >= changed):
                 return True
         return False
 
