@@ -189,11 +189,14 @@ class KeyBurstDetector:
         *,
         alphas: Mapping[str, float] | None = None,
         notes: Mapping[str, str] | None = None,
+        histories: Mapping[str, float] | None = None,
     ) -> list[Burst]:
         """Record one ticket; the bursts it completes (one per signal whose episode it opens).
 
         ``alphas`` overrides the significance level of some signals for this test (e.g. looser
-        where independent evidence, a log alert, corroborates them); ``notes`` says why."""
+        where independent evidence, a log alert, corroborates them); ``notes`` says why.
+        ``histories`` overrides ``min_history_hours`` for some signals (a known class such as a
+        category has a base rate that one quiet day does not reveal)."""
         self._check()
         if self.times_ and when < self.times_[-1]:
             raise InputError("tickets must arrive in time order", field="created_at")
@@ -211,7 +214,10 @@ class KeyBurstDetector:
             while sig.recent and sig.recent[0][0] <= when - longest:
                 sig.recent.popleft()
             alpha = self.alpha if alphas is None else alphas.get(name, self.alpha)
-            burst = self._test(name, sig, when, alpha, (notes or {}).get(name, ""))
+            need = (
+                self.min_history_hours if histories is None else histories.get(name, self.min_history_hours)
+            )
+            burst = self._test(name, sig, when, alpha, (notes or {}).get(name, ""), need)
             if sig.hot:
                 if burst is None and self._quiet(sig, when):
                     sig.hot = False
@@ -271,11 +277,20 @@ class KeyBurstDetector:
         total = self._count(self.times_, lo + timedelta(microseconds=1), when + timedelta(microseconds=1))
         return [tid for tid, _ in inside], len({who for _, who in inside}), total - len(inside)
 
-    def _test(self, name: str, sig: _Signal, when: datetime, alpha: float, note: str = "") -> Burst | None:
+    def _test(
+        self,
+        name: str,
+        sig: _Signal,
+        when: datetime,
+        alpha: float,
+        note: str = "",
+        history: float | None = None,
+    ) -> Burst | None:
         best: Burst | None = None
         span = when - self.times_[0]
+        need = self.min_history_hours if history is None else history
         for w in self.windows_hours:
-            if span < (self.min_history_hours + w) * HOUR:
+            if span < (need + w) * HOUR:
                 continue  # the baseline needs min_history_hours before the window: a new queue
                 # cannot tell a burst from its normal
             tickets, customers, others = self._window(sig, when, w)
