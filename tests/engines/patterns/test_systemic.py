@@ -403,36 +403,3 @@ def test_a_slice_of_a_category_burst_under_way_joins_it_whatever_its_words() -> 
     owner = {t: p.problem_id for p in tracker.systemic() for t in p.ticket_ids}
     assert owner.get("o0") is not None
     assert {owner.get(f"i{k}") for k in range(3)} == {owner["o0"]}
-
-
-def test_a_new_queue_learns_a_categorys_base_rate_before_it_may_burst() -> None:
-    """A queue a day and a half old has seen no chargeback yet, so a chargeback's share looks tiny;
-    six unrelated chargeback customers in three hours are then not an outage. Three days in, a
-    category that bursts just as hard is one."""
-
-    def disputes(at: datetime) -> list[tuple[TicketFeatures, str]]:
-        return [
-            (
-                TicketFeatures(
-                    f"d{k}",
-                    f"customer filed a chargeback for order {k}",
-                    at + timedelta(minutes=30 * k),
-                    frozenset({f"country:{['de', 'gb', 'fr'][k % 3]}"}),
-                    f"dc{k}",
-                ),
-                "chargeback_dispute",
-            )
-            for k in range(6)
-        ]
-
-    def found(at: datetime, **kw: float) -> list[set[str]]:
-        tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector(), **kw)  # type: ignore[arg-type]
-        for feats, cat in sorted(background(5, 5) + disputes(at), key=lambda x: x[0].created_at):
-            tracker.add(feats, category=cat)
-        return [p.ticket_ids for p in tracker.systemic()]
-
-    early = START + timedelta(hours=34)
-    assert found(early) == []
-    # with a day of history enough for a category, the same tickets are called a problem
-    assert any({"d0", "d5"} & p for p in found(early, broad_history_hours=24.0))
-    assert any({"d3", "d4", "d5"} <= p for p in found(START + timedelta(days=3, hours=10)))

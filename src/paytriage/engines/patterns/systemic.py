@@ -148,10 +148,6 @@ class SystemicTracker:
     that silence is evidence against an outage on its side, so such a signal is tested at
     ``silent_factor`` times the detector's level (only when logs are given at all: no logs, no
     silence).
-    ``broad_history_hours``: the queue history a bare category needs before it may burst. A key
-    unseen so far is rare, but every category has a base rate, and a day without chargebacks
-    says little of it: on a new queue five chargeback customers in three hours would otherwise
-    look like thirty times their share.
     ``episode_similarity``: a signal bursting again in a problem
     without a burst for ``active_hours`` joins it only when the new tickets' mean word similarity
     to the problem reaches this (a processor key bursts for unrelated outages days apart).
@@ -181,7 +177,6 @@ class SystemicTracker:
         broad_share: float = 0.05,
         watched_kinds: frozenset[str] = frozenset({KeyKind.BANK.value, KeyKind.PROCESSOR.value}),
         silent_factor: float = 0.1,
-        broad_history_hours: float = 72.0,
     ) -> None:
         self.grouper = grouper
         self.detector = detector
@@ -204,7 +199,6 @@ class SystemicTracker:
         self.broad_share = broad_share
         self.watched_kinds = watched_kinds
         self.silent_factor = silent_factor
-        self.broad_history_hours = broad_history_hours
         self.reset()
 
     def reset(self) -> SystemicTracker:
@@ -342,7 +336,6 @@ class SystemicTracker:
             ticket.customer_id,
             alphas=self._alphas(signals, notes),
             notes=notes,
-            histories={s: self.broad_history_hours for s in signals if _broad(s)},
         )
         self._join(ticket, signals)
         for burst in bursts:
