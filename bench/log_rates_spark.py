@@ -17,6 +17,12 @@ Amount shifts (unit bugs) the same way: ``ValueShiftDetector`` streamed over the
 in-process against ``value_shifts_parquet`` (one Spark group per field and currency); and first-seen
 warnings: ``FirstSeenWatcher`` in-process against ``first_seen_parquet`` (one watcher per service).
 
+The minute-window log incidents the product links tickets to: ``LogSignalDetector.detect`` over the
+lines in time order in-process against ``log_incidents_parquet`` (rate alerts per group of signals
+over the broadcast volume, first-seen, amounts, then each alert's evidence gathered in the
+executors); compared on their alerts and on their evidence (identifiers, words, values and when
+each alert's lines first named them).
+
 Printed as JSON: lines, alerts of each path and whether they are the same, wall seconds, lines per
 second, and the ratio.
 """
@@ -40,7 +46,13 @@ from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import LogEventRow
 from paytriage.domain.clock import ensure_utc
 from paytriage.engines.patterns.detection import EmergingIssueDetector, hourly_counts
-from paytriage.engines.patterns.log_signals import FirstSeenWatcher, LogLine, line_signals, service_name
+from paytriage.engines.patterns.log_signals import (
+    FirstSeenWatcher,
+    LogLine,
+    LogSignalDetector,
+    line_signals,
+    service_name,
+)
 from paytriage.engines.patterns.value_shift import ValueShiftDetector
 from paytriage.services.ingest import IngestKind, ingest_file
 
@@ -91,6 +103,24 @@ def _inprocess_first_seen(frame: pd.DataFrame) -> list[Any]:
     return [b for b in found if b is not None]
 
 
+def _inprocess_incidents(frame: pd.DataFrame) -> list[Any]:
+    lines = []
+    for ts, svc, level, msg, status, code in frame.itertuples(index=False, name=None):
+        st = None if pd.isna(status) else int(status)
+        lines.append(LogLine(ts, svc, level, msg, st, None if code is None or pd.isna(code) else code))
+    return LogSignalDetector().detect(lines)
+
+
+def _alerts_key(incidents: list[Any]) -> list[Any]:
+    """Alerts without their line ids (read positions on Spark, row numbers in-process)."""
+    return [(i.service, [(a.signal, a.detected_at, a.window_hours, a.observed, a.expected, a.p_value, a.note)
+                         for a in i.alerts]) for i in incidents]  # fmt: skip
+
+
+def _evidence_key(incidents: list[Any]) -> list[Any]:
+    return [(i.ids, i.words, i.values, i.alert_tokens) for i in incidents]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sandboxes", nargs="+", type=Path)
@@ -100,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from paytriage.engines.patterns.spark import (
         detect_log_parquet,
         first_seen_parquet,
+        log_incidents_parquet,
         spark_session,
         value_shifts_parquet,
     )
@@ -128,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         t0 = time.perf_counter()
         local_first = _inprocess_first_seen(frame)
         local_first_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        local_incidents = _inprocess_incidents(frame)
+        local_incidents_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         spark = spark_session()
@@ -142,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             t0 = time.perf_counter()
             spark_first = first_seen_parquet(spark, str(parquet))
             spark_first_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            spark_incidents = log_incidents_parquet(spark, str(parquet))
+            spark_incidents_s = time.perf_counter() - t0
         finally:
             spark.stop()
 
@@ -173,6 +210,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             "same_alerts": [(b.signal, b.detected_at) for b in local_first]
             == [(b.signal, b.detected_at) for b in spark_first],
             "spark_over_inprocess_time": round(spark_first_s / local_first_s, 2),
+        },
+        "log_incidents": {
+            "inprocess": {"incidents": len(local_incidents),
+                          "alerts": sum(len(i.alerts) for i in local_incidents),
+                          "seconds": round(local_incidents_s, 2)},
+            "spark_local2": {"incidents": len(spark_incidents),
+                             "alerts": sum(len(i.alerts) for i in spark_incidents),
+                             "seconds": round(spark_incidents_s, 2)},
+            "same_alerts": _alerts_key(local_incidents) == _alerts_key(spark_incidents),
+            "same_evidence": _evidence_key(local_incidents) == _evidence_key(spark_incidents),
+            "spark_over_inprocess_time": round(spark_incidents_s / local_incidents_s, 2),
         },
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
     }, indent=1))  # fmt: skip

@@ -136,6 +136,12 @@ def test_detect_log_lines_alerts_on_the_template_whose_rate_climbs(app: typer.Ty
         "log:acs-connector:template:ACS did not answer CReq within <*> txn=<*>",
     }
     assert {a["start"] for a in alerts} == {(t0 + timedelta(hours=200)).isoformat()}
+    # the minute-window stream calls it within two hours, with what its lines name
+    [incident] = json.loads(res.stdout)["log_incidents"]
+    assert incident["service"] == "acs-connector"
+    assert "log:acs-connector:template:ACS did not answer CReq within <*> txn=<*>" in incident["signals"]
+    assert incident["detected_at"] < (t0 + timedelta(hours=202)).isoformat()
+    assert "pay_200a10" in incident["identifiers"] and "~3ds" in incident["words"]
 
 
 def _yen_refunds(t0: datetime) -> list[dict[str, object]]:
@@ -205,6 +211,7 @@ def test_detect_log_lines_on_spark_reports_the_same_amount_shift(app: typer.Type
     want, got = json.loads(local.stdout), json.loads(spark.stdout)
     assert len(want["value_shifts"]) == 1 and got["value_shifts"] == want["value_shifts"]
     assert len(want["first_seen"]) == 1 and got["first_seen"] == want["first_seen"]
+    assert len(want["log_incidents"]) == 2 and got["log_incidents"] == want["log_incidents"]
 
 
 def _with_new_warning(rows: list[dict[str, object]], t0: datetime) -> list[dict[str, object]]:

@@ -249,3 +249,113 @@ def test_spark_first_seen_warnings_agree_with_inprocess(tmp_path: Path) -> None:
         ("log:api-gateway:template:upstream acs timeout after <*>", False),
         ("log:api-gateway:template:POST <*> <*> bad_gateway", True),
     ]
+
+
+def _platform_logs() -> list[tuple[datetime, str, str, str, float, str | None]]:
+    """Four days of a small platform's logs: steady warnings and payments in three services, an
+    issuer outage (declines on one BIN, some lines logged in the same microsecond), a gateway 502
+    spell, a warning never seen before and refunds logged a hundred times too small."""
+    import random
+
+    rng = random.Random(11)
+    rows: list[tuple[datetime, str, str, str, float, str | None]] = []
+    t = START
+    k = 0
+    while t < START + timedelta(days=4):
+        t += timedelta(minutes=rng.expovariate(1 / 4))
+        k += 1
+        svc = rng.choice(["payments-core-1", "payments-core-2", "api-gateway", "refund-service"])
+        if svc.startswith("payments"):
+            if rng.random() < 0.3:
+                rows.append(
+                    (t, svc, "warn", f"auth declined txn=pay_{k:08x} bin=4{k % 7}1111 rc=05", np.nan, "05")
+                )
+            else:
+                amount = round(10 ** rng.gauss(3.4, 0.3))
+                rows.append(
+                    (t, svc, "info", f"auth approved txn=pay_{k:08x} amount={amount} EUR", np.nan, None)
+                )
+        elif svc == "api-gateway":
+            status = 429 if rng.random() < 0.2 else 200
+            rows.append(
+                (
+                    t,
+                    svc,
+                    "warn" if status >= 400 else "info",
+                    f"POST /v1/payments {status}",
+                    float(status),
+                    None,
+                )
+            )
+        else:
+            amount = round(10 ** rng.gauss(3.6, 0.3))
+            rows.append(
+                (t, svc, "info", f"Refund re_{k:08x} created amount={amount} currency=JPY", np.nan, None)
+            )
+    outage = START + timedelta(days=2, hours=14)
+    for j in range(40):
+        at = outage + timedelta(minutes=3 * j)
+        for d in range(1 + (j % 5 == 0)):  # two replicas logging in the same microsecond
+            rows.append(
+                (at, f"payments-core-{d + 1}", "error",
+                 f"auth failed txn=pay_o{j:04d}{d} bin=465901 rc=91 issuer=hanse unavailable", np.nan, "91")
+            )  # fmt: skip
+    spell = START + timedelta(days=3, hours=3)
+    rows += [
+        (spell + timedelta(seconds=50 * j), "api-gateway", "error", "POST /v1/refunds 502", 502.0, None)
+        for j in range(30)
+    ]
+    rows.append(
+        (
+            START + timedelta(days=3, hours=9),
+            "refund-service",
+            "warn",
+            "ledger lock wait exceeded lock_ms=9000",
+            np.nan,
+            None,
+        )
+    )
+    shift = START + timedelta(days=3, hours=12)
+    rows += [
+        (shift + timedelta(minutes=9 * j), "refund-service", "info",
+         f"Refund re_s{j:04d} created amount={40 + j} currency=JPY", np.nan, None)
+        for j in range(12)
+    ]  # fmt: skip
+    rows.sort(key=lambda r: r[0])
+    return rows
+
+
+def test_spark_log_incidents_equal_the_streaming_detector(tmp_path: Path) -> None:
+    """The minute-window log incidents on Spark (rate alerts run apart per group of signals over
+    the whole volume, first-seen per service, amounts per field and currency, evidence gathered
+    per alert span) are those of the in-process stream, evidence and all."""
+    import pandas as pd
+
+    from paytriage.engines.patterns.log_signals import LogLine, LogSignalDetector, service_name
+    from paytriage.engines.patterns.spark import log_incidents_parquet, spark_session
+
+    rows = _platform_logs()
+    frame = pd.DataFrame(
+        rows, columns=["timestamp", "service", "level", "message", "http_status", "error_code"]
+    )
+    frame["http_status"] = frame["http_status"].astype("Int64")
+    frame.to_parquet(tmp_path / "logs.parquet", **US)
+    lines = [
+        LogLine(at, svc, lvl, msg, None if np.isnan(st) else int(st), code)
+        for at, svc, lvl, msg, st, code in rows
+    ]
+    since: dict[str, datetime] = {}
+    for line in lines:
+        since.setdefault(service_name(line.service), line.timestamp)
+    want = LogSignalDetector().detect(lines, service_since=since)
+
+    spark = spark_session()
+    try:
+        got = log_incidents_parquet(spark, str(tmp_path / "logs.parquet"), buckets=3)
+    finally:
+        spark.stop()
+    kinds = {a.signal.split(":")[2] for inc in want for a in inc.alerts}
+    assert {"template", "status", "error", "value"} <= kinds, kinds
+    assert any(a.note.startswith("first seen") for inc in want for a in inc.alerts)
+    assert [(i.service, i.signals) for i in got] == [(i.service, i.signals) for i in want]
+    assert got == want

@@ -241,33 +241,42 @@ def group(
     emit(summaries, json_output=False, columns=cols, title=f"{len(grouper.problems_)} problems")
 
 
-def _log_line_events(path: Path, time_col: str) -> tuple[list[tuple[str, Any]], list[Any], list[Any]]:
-    """(signal, time) for each rate signal of each log line in a CSV/JSONL/Parquet file, the
-    amount shifts the lines show and their first-seen warnings (lines fed in time order)."""
+def _log_line_events(path: Path, time_col: str) -> tuple[list[tuple[str, Any]], list[Any]]:
+    """(signal, time) for each rate signal of each log line in a CSV/JSONL/Parquet file, and the
+    log incidents the streaming detector finds in the lines (minute-window rates, amount shifts,
+    first-seen warnings; each service's history from its first line)."""
     from paytriage.adapters.connectors.rows import log_from_record
-    from paytriage.engines.patterns.log_signals import FirstSeenWatcher, LogLine, line_signals, service_name
-    from paytriage.engines.patterns.value_shift import ValueShiftDetector
+    from paytriage.engines.patterns.log_signals import LogLine, LogSignalDetector, line_signals
 
     out: list[tuple[str, Any]] = []
-    lines: list[tuple[Any, int, str, str, Any]] = []
     raw: list[tuple[int, Any]] = []
     for n, r in _rows(path):
         row = {("timestamp" if k == time_col else k): v for k, v in r.items()}
         ev = log_from_record(row, line=n, source=path.name)
         line = LogLine(ev.timestamp, ev.service or ev.source, ev.level.value, ev.message, ev.http_status,
-                       ev.error_code)  # fmt: skip
+                       ev.error_code, attributes=ev.attributes)  # fmt: skip
         out += [(s, ev.timestamp) for s in line_signals(line)]
-        lines.append((ev.timestamp, n, service_name(line.service), ev.message, ev.attributes))
         raw.append((n, line))
-    watcher = ValueShiftDetector()
-    shifts = [
-        b
-        for at, n, svc, message, attrs in sorted(lines, key=lambda x: (x[0], x[1]))
-        for b in watcher.observe(str(n), at, svc, message, attrs)[1]
+    ordered = [line for _n, line in sorted(raw, key=lambda x: (x[1].timestamp, x[0]))]
+    return out, LogSignalDetector().detect(ordered)
+
+
+def _incident_rows(incidents: list[Any]) -> list[dict[str, Any]]:
+    """A log incident for people and for JSON: when, which signals, what its lines name."""
+    return [
+        {
+            "service": i.service,
+            "start": i.start,
+            "detected_at": i.detected_at,
+            "last_alert_at": i.last_alert_at,
+            "signals": i.signals,
+            "alerts": [a.describe() for a in i.alerts],
+            "identifiers": sorted(i.ids)[:50],
+            "values": sorted(i.values)[:50],
+            "words": sorted(i.words)[:50],
+        }
+        for i in incidents
     ]
-    novelty = FirstSeenWatcher()
-    first = [novelty.observe(str(n), line) for n, line in sorted(raw, key=lambda x: (x[1].timestamp, x[0]))]
-    return out, shifts, [b for b in first if b is not None]
 
 
 @problems_app.command("detect")
@@ -319,21 +328,18 @@ def detect(
 
     detector = EmergingIssueDetector(alpha=alpha, min_count=min_count, min_ratio=min_ratio)
     time_col = time_column or ("timestamp" if log_lines else "ts")
-    shifts: list[Any] = []
-    first: list[Any] = []
+    incidents: list[Any] = []
     try:
         if engine == Engine.SPARK and log_lines:
             from paytriage.engines.patterns.spark import (
                 detect_log_parquet,
-                first_seen_parquet,
+                log_incidents_parquet,
                 spark_session,
-                value_shifts_parquet,
             )
 
             spark = spark_session()
             alerts = detect_log_parquet(spark, str(input_path), detector, time_col=time_col)
-            shifts = value_shifts_parquet(spark, str(input_path), time_col=time_col)
-            first = first_seen_parquet(spark, str(input_path), time_col=time_col)
+            incidents = log_incidents_parquet(spark, str(input_path), time_col=time_col)
             series: list[Any] = []
         elif engine == Engine.SPARK:
             from paytriage.engines.patterns.spark import detect_parquet, spark_session
@@ -343,7 +349,7 @@ def detect(
             series = []
         else:
             if log_lines:
-                events, shifts, first = _log_line_events(input_path, time_col)
+                events, incidents = _log_line_events(input_path, time_col)
             else:
                 events = [
                     (str(r.get(signal_column)), parse_timestamp(r.get(time_col), field=time_col, line=n))
@@ -358,6 +364,9 @@ def detect(
     except PaytriageError as exc:
         fail(str(exc))
     found = [asdict(a) for a in alerts]
+    raised = [a for i in incidents for a in i.alerts]
+    shifts = [a for a in raised if ":value:" in a.signal]
+    first = [a for a in raised if a.note.startswith("first seen")]
     moved = [
         {"signal": b.signal, "detected_at": b.detected_at, "p_value": b.p_value, "lines": len(b.ticket_ids),
          "evidence": b.note}
@@ -372,6 +381,7 @@ def detect(
         if log_lines:
             out["value_shifts"] = moved
             out["first_seen"] = novel
+            out["log_incidents"] = _incident_rows(incidents)
         emit(out, json_output=True)
         return
     cols = ["signal", "start", "detected_at", "observed", "expected", "ratio", "score", "ended_at"]
@@ -382,6 +392,10 @@ def detect(
     if novel:
         emit(novel, json_output=False, columns=["signal", "detected_at"],
              title=f"{len(novel)} first-seen warnings")  # fmt: skip
+    if incidents:
+        cols = ["service", "start", "detected_at", "signals"]
+        emit(_incident_rows(incidents), json_output=False, columns=cols,
+             title=f"{len(incidents)} log incidents (minute windows)")  # fmt: skip
     for rep in impact:
         hits = [c for c in rep["changes"] if c["significant"]]
         emit(f"release {rep['component']} {rep['version']}: {len(hits)} signals up, "

@@ -28,7 +28,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from scipy import stats
@@ -36,7 +36,26 @@ from scipy import stats
 from paytriage.domain.errors import InputError
 from paytriage.engines.patterns.detection import HOUR, count_tail, fit_baseline
 
-__all__ = ["Burst", "KeyBurstDetector"]
+__all__ = ["Burst", "KeyBurstDetector", "epoch_us", "from_epoch_us"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HOUR_US = 3_600_000_000
+
+
+def epoch_us(t: datetime) -> int:
+    """Microseconds since the Unix epoch (a naive time is taken as UTC): exact, unlike a float."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_epoch_us(us: int) -> datetime:
+    """The UTC time ``us`` microseconds after the Unix epoch."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def _floor_hour_us(us: int) -> int:
+    return us - us % _HOUR_US
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +151,28 @@ class KeyBurstDetector:
         self.signals_: dict[str, _Signal] = {}
         self.times_: list[datetime] = []
         self._volume_fit_at: datetime | None = None
-        self._volume: tuple[datetime, np.ndarray] | None = None  # (first hour, hourly mean per hour)
         self._baseline: object | None = None
+        # a volume fixed in advance (use_volume): every arrival in µs since the epoch, how many of
+        # them have arrived, and the refit schedule walked so far (last fit, next due)
+        self._fixed: np.ndarray | None = None
+        self._upto = 0
+        self._fit_index: int | None = None
+        self._fit_next: int | None = None
+        return self
+
+    def use_volume(self, times_us: np.ndarray) -> KeyBurstDetector:
+        """Fix every arrival's time in advance: ``times_us`` in µs since the Unix epoch (UTC),
+        oldest first. Each ``observe`` then names its arrival's position (``index``) and sees the
+        volume up to it, so the bursts equal those of the whole stream even when this detector is
+        fed only some signals' arrivals: a batch engine (Spark) runs groups of signals apart,
+        each group seeing the whole volume."""
+        arr = np.asarray(times_us, dtype=np.int64)
+        if arr.ndim != 1 or (arr.size > 1 and bool(np.any(np.diff(arr) < 0))):
+            raise InputError("the volume must be one time-ordered array", field="times_us")
+        self.reset()
+        self._fixed = arr
+        if arr.size and self.history_hours >= 24:
+            self._fit_next = int(np.searchsorted(arr, _floor_hour_us(int(arr[0])) + 24 * _HOUR_US))
         return self
 
     def _check(self) -> None:
@@ -163,6 +202,30 @@ class KeyBurstDetector:
         self._baseline = fit_baseline([lo + i * HOUR for i in range(n)], counts)
         self._volume_fit_at = now
 
+    def _refit_fixed(self) -> None:
+        """The fit the stream would hold after the latest arrival: walk the once-a-day schedule
+        (``_refit``'s rule) and fit only at its last point reached."""
+        arr = self._fixed
+        assert arr is not None
+        last = self._upto - 1
+        step = int(self.refit_hours * _HOUR_US)
+        at = self._fit_index
+        while self._fit_next is not None and self._fit_next <= last:
+            at = self._fit_next
+            self._fit_next = int(np.searchsorted(arr, arr[at] + step))
+        if at is None or at == self._fit_index:
+            return
+        self._fit_index = at
+        now = from_epoch_us(int(arr[at]))
+        hour_us = _floor_hour_us(int(arr[at]))
+        lo_us = _floor_hour_us(max(int(arr[0]), hour_us - self.history_hours * _HOUR_US))
+        n = (hour_us - lo_us) // _HOUR_US
+        i0, i1 = np.searchsorted(arr, [lo_us, hour_us])
+        counts = np.bincount((arr[i0:i1] - lo_us) // _HOUR_US, minlength=n).astype(np.float64)[:n]
+        lo = from_epoch_us(lo_us)
+        self._baseline = fit_baseline([lo + i * HOUR for i in range(n)], counts)
+        self._volume_fit_at = now
+
     def _expected_volume(self, now: datetime, hours: float) -> float:
         """Seasonal expected ticket volume in the ``hours`` before ``now`` (0 before the first fit);
         each clock hour counts by the fraction of it inside the window."""
@@ -179,6 +242,18 @@ class KeyBurstDetector:
     def _count(self, times: list[datetime], lo: datetime, hi: datetime) -> int:
         return bisect.bisect_left(times, hi) - bisect.bisect_left(times, lo)
 
+    def _before(self, t: datetime) -> int:
+        """How many arrivals so far came before ``t``."""
+        if self._fixed is None:
+            return bisect.bisect_left(self.times_, t)
+        return int(np.searchsorted(self._fixed[: self._upto], epoch_us(t)))
+
+    def _count_all(self, lo: datetime, hi: datetime) -> int:
+        return self._before(hi) - self._before(lo)
+
+    def _first(self) -> datetime:
+        return self.times_[0] if self._fixed is None else from_epoch_us(int(self._fixed[0]))
+
     # -- stream --------------------------------------------------------------------------------
     def observe(
         self,
@@ -189,19 +264,27 @@ class KeyBurstDetector:
         *,
         alphas: Mapping[str, float] | None = None,
         notes: Mapping[str, str] | None = None,
-        histories: Mapping[str, float] | None = None,
+        index: int | None = None,
     ) -> list[Burst]:
         """Record one ticket; the bursts it completes (one per signal whose episode it opens).
 
         ``alphas`` overrides the significance level of some signals for this test (e.g. looser
         where independent evidence, a log alert, corroborates them); ``notes`` says why.
-        ``histories`` overrides ``min_history_hours`` for some signals (a known class such as a
-        category has a base rate that one quiet day does not reveal)."""
+        ``index``: this arrival's position in a volume fixed by :meth:`use_volume` (required
+        then, ignored otherwise)."""
         self._check()
-        if self.times_ and when < self.times_[-1]:
-            raise InputError("tickets must arrive in time order", field="created_at")
-        self.times_.append(when)
-        self._refit(when)
+        if self._fixed is not None:
+            if index is None or not self._upto <= index < len(self._fixed):
+                raise InputError("each arrival must name its next position in the volume", field="index")
+            if int(self._fixed[index]) != epoch_us(when):
+                raise InputError(f"arrival {index} is not at {when.isoformat()}", field="index")
+            self._upto = index + 1
+            self._refit_fixed()
+        else:
+            if self.times_ and when < self.times_[-1]:
+                raise InputError("tickets must arrive in time order", field="created_at")
+            self.times_.append(when)
+            self._refit(when)
         who = customer or f"ticket:{ticket_id}"
         longest = max(self.windows_hours) * HOUR
         out: list[Burst] = []
@@ -214,10 +297,7 @@ class KeyBurstDetector:
             while sig.recent and sig.recent[0][0] <= when - longest:
                 sig.recent.popleft()
             alpha = self.alpha if alphas is None else alphas.get(name, self.alpha)
-            need = (
-                self.min_history_hours if histories is None else histories.get(name, self.min_history_hours)
-            )
-            burst = self._test(name, sig, when, alpha, (notes or {}).get(name, ""), need)
+            burst = self._test(name, sig, when, alpha, (notes or {}).get(name, ""))
             if sig.hot:
                 if burst is None and self._quiet(sig, when):
                     sig.hot = False
@@ -253,14 +333,14 @@ class KeyBurstDetector:
         if sig is None:
             return 0.0
         lo = when - self.history_hours * HOUR
-        n_all = self._count(self.times_, lo, when)
+        n_all = self._count_all(lo, when)
         return self._count(sig.times, lo, when) / n_all if n_all else 0.0
 
     def _expected(self, sig: _Signal, when: datetime, w: float, others: int) -> float:
         lo = when - self.history_hours * HOUR
         cut = when - w * HOUR
         n_sig = self._count(sig.times, lo, cut)
-        n_all = self._count(self.times_, lo, cut)
+        n_all = self._count_all(lo, cut)
         # Gamma posterior of the signal's share; its upper quantile, not its mean, so that a short
         # history (few tickets to learn the share from) makes the baseline cautious, not naive.
         a = n_sig + self.prior_share * self.prior_weight
@@ -274,23 +354,14 @@ class KeyBurstDetector:
     def _window(self, sig: _Signal, when: datetime, w: float) -> tuple[list[str], int, int]:
         lo = when - w * HOUR
         inside = [(tid, who) for t, tid, who in sig.recent if t > lo]
-        total = self._count(self.times_, lo + timedelta(microseconds=1), when + timedelta(microseconds=1))
+        total = self._count_all(lo + timedelta(microseconds=1), when + timedelta(microseconds=1))
         return [tid for tid, _ in inside], len({who for _, who in inside}), total - len(inside)
 
-    def _test(
-        self,
-        name: str,
-        sig: _Signal,
-        when: datetime,
-        alpha: float,
-        note: str = "",
-        history: float | None = None,
-    ) -> Burst | None:
+    def _test(self, name: str, sig: _Signal, when: datetime, alpha: float, note: str = "") -> Burst | None:
         best: Burst | None = None
-        span = when - self.times_[0]
-        need = self.min_history_hours if history is None else history
+        span = when - self._first()
         for w in self.windows_hours:
-            if span < (need + w) * HOUR:
+            if span < (self.min_history_hours + w) * HOUR:
                 continue  # the baseline needs min_history_hours before the window: a new queue
                 # cannot tell a burst from its normal
             tickets, customers, others = self._window(sig, when, w)

@@ -55,6 +55,7 @@ __all__ = [
     "LogSignalDetector",
     "first_link",
     "key_tokens",
+    "line_evidence",
     "line_signals",
     "line_values",
     "link_score",
@@ -371,7 +372,8 @@ class LogSignalDetector:
         self.values = values
         self.concepts = concepts
 
-    def _value_detector(self) -> ValueShiftDetector | None:
+    def value_detector(self) -> ValueShiftDetector | None:
+        """The amount watcher the lines go through (None: amounts are not watched)."""
         if self.values is True:
             from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
@@ -381,8 +383,20 @@ class LogSignalDetector:
     @property
     def value_keys(self) -> tuple[str, ...]:
         """Words amount fields contain (``amount``): lines naming them are read at every level."""
-        watcher = self._value_detector()
+        watcher = self.value_detector()
         return watcher.keys if watcher is not None else ()
+
+    def rate_detector(self) -> KeyBurstDetector:
+        """The streaming rate test the lines' signals go through (fresh: no state)."""
+        if self.detector is not None:
+            return self.detector.reset()
+        return KeyBurstDetector(windows_hours=(1, 3, 6), alpha=self.alpha, min_customers=self.min_count)
+
+    def first_seen_watcher(self, service_since: Mapping[str, datetime] | None = None) -> FirstSeenWatcher:
+        """The first-seen test the warning lines go through (fresh: no state)."""
+        return FirstSeenWatcher(
+            warmup_hours=self.novelty_warmup_hours, max_share=self.novelty_max_share, since=service_since
+        )
 
     def detect(
         self, lines: Iterable[LogLine], *, service_since: Mapping[str, datetime] | None = None
@@ -390,21 +404,17 @@ class LogSignalDetector:
         """Log incidents, oldest detection first.
 
         ``service_since``: when each service began logging at any level (the lines given here are
-        usually only its warnings); without it a service's history starts at its first line here."""
-        detector = self.detector or KeyBurstDetector(
-            windows_hours=(1, 3, 6), alpha=self.alpha, min_customers=self.min_count
-        )
-        detector.reset()
-        watcher = self._value_detector()
+        usually only its warnings); without it a service's history starts at its first line here,
+        whatever its level."""
+        detector = self.rate_detector()
+        watcher = self.value_detector()
         if watcher is not None:
             watcher.reset()
-        novelty = FirstSeenWatcher(
-            warmup_hours=self.novelty_warmup_hours, max_share=self.novelty_max_share, since=service_since
-        )
+        novelty = self.first_seen_watcher(service_since)
         bursts: list[Burst] = []
         evidence: dict[str, list[_Evidence]] = {}
         concepts = self.concepts if self.concepts is not None else load_concepts()
-        tagged: dict[str, set[str]] = {}  # template -> its words and concept tokens
+        tagged: dict[tuple[str, frozenset[str]], set[str]] = {}  # one set per template and concepts
         # the latest lines naming an amount: a value alert's lines include some logged before its
         # stream had a baseline to call them off, and they are its evidence too
         amounts: OrderedDict[str, _Evidence] = OrderedDict()
@@ -420,6 +430,8 @@ class LogSignalDetector:
             else:
                 shifted = []
             named = bool(keys) and _names_amount(line, keys)
+            if template is None:
+                novelty.since_.setdefault(svc, line.timestamp)  # any line starts a service's history
             if not sigs and not shifted and not named:
                 continue
             if sigs:
@@ -428,15 +440,7 @@ class LogSignalDetector:
                 first = novelty.observe(str(n), line, template)
                 if first is not None:
                     bursts.append(first)
-            found = {m.lower() for m in _ID.findall(line.message)} | {i.lower() for i in line.ids if i}
-            shape = template if template is not None else log_template(line.message)
-            words = tagged.get(shape)  # lines of one template differ only in values
-            if words is None:
-                words = {w for w in _WORD.findall(shape.lower()) if w not in _QUIET_WORDS}
-                words |= concepts.tags(line.message)
-                if len(tagged) < 100_000:
-                    tagged[shape] = words
-            item = (line.timestamp, found, words, _line_values(line))
+            item = line_evidence(line, template, concepts, tagged)
             for sig in sigs + shifted:
                 evidence.setdefault(sig, []).append(item)
             if named:
@@ -450,9 +454,10 @@ class LogSignalDetector:
                     amounts[i] for i in alert.ticket_ids if i in amounts and id(amounts[i]) not in mine
                 )
                 known.sort(key=lambda x: x[0])
-        return self._incidents(bursts, evidence)
+        return self.incidents(bursts, evidence)
 
-    def _incidents(self, bursts: Sequence[Burst], evidence: dict[str, list[_Evidence]]) -> list[LogIncident]:
+    def _merged(self, bursts: Iterable[Burst]) -> list[LogIncident]:
+        """Alerts of one service less than ``merge_hours`` apart as one incident (no evidence yet)."""
         out: list[LogIncident] = []
         latest: dict[str, LogIncident] = {}
         gap = timedelta(hours=self.merge_hours)
@@ -466,13 +471,44 @@ class LogSignalDetector:
             out.append(inc)
         for inc in out:
             inc.alerts.sort(key=lambda a: (a.detected_at, a.signal))
-            specific = {s for s in inc.signals if ":level:" not in s}
-            for alert in inc.alerts:
+        return out
+
+    def _evidence_windows(self, inc: LogIncident) -> list[tuple[datetime, datetime] | None]:
+        """Per alert, the span of its signal's lines that are its evidence (None: the alert is a
+        bare level one in an incident with more specific signals, and gathers none)."""
+        gap = timedelta(hours=self.merge_hours)
+        specific = {s for s in inc.signals if ":level:" not in s}
+        return [
+            None
+            if specific and a.signal not in specific
+            else (a.detected_at - timedelta(hours=a.window_hours), inc.last_alert_at + gap)
+            for a in inc.alerts
+        ]
+
+    def evidence_windows(self, bursts: Iterable[Burst]) -> list[tuple[str, datetime, datetime]]:
+        """``(signal, from, to)``: the lines a batch engine must gather as evidence for these
+        alerts (the same spans :meth:`detect` reads)."""
+        return [
+            (alert.signal, *span)
+            for inc in self._merged(bursts)
+            for alert, span in zip(inc.alerts, self._evidence_windows(inc), strict=True)
+            if span is not None
+        ]
+
+    def incidents(
+        self, bursts: Sequence[Burst], evidence: Mapping[str, Sequence[_Evidence]]
+    ) -> list[LogIncident]:
+        """The incidents these alerts make, with the evidence of their lines: ``evidence`` holds,
+        per signal in time order, ``(time, identifiers, words, values)`` of its lines (at least
+        those inside :meth:`evidence_windows`; see :func:`line_evidence`)."""
+        out = self._merged(bursts)
+        for inc in out:
+            for alert, span in zip(inc.alerts, self._evidence_windows(inc), strict=True):
                 mine: dict[str, datetime] = {}
                 inc.alert_tokens.append(mine)
-                if specific and alert.signal not in specific:
+                if span is None:
                     continue
-                lo, hi = alert.detected_at - timedelta(hours=alert.window_hours), inc.last_alert_at + gap
+                lo, hi = span
                 for when, found, words, values in evidence.get(alert.signal, []):
                     if lo <= when <= hi and len(inc.ids) + len(inc.values) < self.max_ids:
                         inc.ids |= found
@@ -482,6 +518,26 @@ class LogSignalDetector:
                             for tok in found | words | values:
                                 mine.setdefault(tok, when)
         return sorted(out, key=lambda i: (i.detected_at, i.service))
+
+
+def line_evidence(
+    line: LogLine,
+    template: str | None,
+    concepts: Concepts,
+    cache: dict[tuple[str, frozenset[str]], set[str]] | None = None,
+) -> _Evidence:
+    """What one log line can share with a ticket: ``(time, identifiers, words, values)``, the words
+    being its template's (``template``, or the message's own for a line below warning level) and
+    the concepts its text names. ``cache`` shares one word set among lines alike."""
+    found = {m.lower() for m in _ID.findall(line.message)} | {i.lower() for i in line.ids if i}
+    shape = template if template is not None else log_template(line.message)
+    tags = frozenset(concepts.tags(line.message))
+    words = cache.get((shape, tags)) if cache is not None else None
+    if words is None:
+        words = {w for w in _WORD.findall(shape.lower()) if w not in _QUIET_WORDS} | tags
+        if cache is not None and len(cache) < 100_000:
+            cache[(shape, tags)] = words
+    return (line.timestamp, found, words, _line_values(line))
 
 
 def link_score(incident: LogIncident, ids: Iterable[str], words: Iterable[str]) -> int:

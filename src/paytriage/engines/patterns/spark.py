@@ -25,11 +25,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from paytriage.domain.errors import ConfigurationError, InputError
-from paytriage.engines.patterns.bursts import Burst
+from paytriage.engines.patterns.bursts import Burst, epoch_us, from_epoch_us
 from paytriage.engines.patterns.detection import Alert, EmergingIssueDetector, hourly_counts
 from paytriage.engines.patterns.features import TicketFeatures
 from paytriage.engines.patterns.grouping import ProblemGrouper
-from paytriage.engines.patterns.log_signals import FirstSeenWatcher
+from paytriage.engines.patterns.log_signals import FirstSeenWatcher, LogIncident, LogLine, LogSignalDetector
 from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "detect_parquet",
     "first_seen_parquet",
     "group_parquet",
+    "log_incidents_parquet",
     "log_signal_events",
     "spark_available",
     "spark_session",
@@ -158,10 +159,36 @@ def detect_log_parquet(
     return _detect(log_signal_events(spark, path, time_col=time_col), detector)
 
 
-_SHIFT_SCHEMA = (
-    "signal string, detected_at timestamp, window_hours double, observed long, expected double, "
+#: a burst as a row (``detected_at`` in µs since the epoch: exact, whatever the session time zone)
+_BURST_SCHEMA = (
+    "kind string, signal string, detected_at long, window_hours double, observed long, expected double, "
     "p_value double, alpha double, note string, lines string"
 )
+_BURST_COLUMNS = [c.split()[0] for c in _BURST_SCHEMA.split(", ")]
+
+
+def _burst_row(b: Burst, kind: str) -> tuple[Any, ...]:
+    return (kind, b.signal, epoch_us(b.detected_at), float(b.window_hours), b.observed, b.expected, b.p_value,
+            b.alpha, b.note, " ".join(b.ticket_ids))  # fmt: skip
+
+
+def _burst(r: Any) -> Burst:
+    return Burst(
+        r["signal"],
+        from_epoch_us(r["detected_at"]),
+        r["window_hours"],
+        r["observed"],
+        r["expected"],
+        r["p_value"],
+        tuple(r["lines"].split()),
+        r["alpha"],
+        r["note"],
+    )
+
+
+def _params(model: object) -> dict[str, Any]:
+    """A model's constructor parameters (scikit-learn style: state ends or starts with ``_``)."""
+    return {k: v for k, v in vars(model).items() if not k.endswith("_") and not k.startswith("_")}
 
 
 def value_shifts_parquet(
@@ -171,17 +198,24 @@ def value_shifts_parquet(
     ``message``): the same alerts as feeding the lines to ``detector`` in time order in-process.
     A burst's ``ticket_ids`` are the off lines' ids, increasing in the file's read order (row
     numbers when the file is read as one partition)."""
+
+    df = spark.read.parquet(path)
+    _require(df, path, {time_col, "service", "message"})
+    lines = _numbered_lines(df, time_col, ("service", "message"))
+    rows = _value_rows(lines, detector or ValueShiftDetector()).where("kind = 'alert'").collect()
+    return sorted(map(_burst, rows), key=lambda b: (b.detected_at, b.signal))
+
+
+def _value_rows(lines: Any, detector: ValueShiftDetector) -> Any:
+    """Per field and currency, in the executors: the alerts (``kind`` 'alert') and each line whose
+    own amount is already off its stream's baseline (``kind`` 'off': evidence for that stream)."""
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
     from paytriage.engines.patterns.log_signals import service_name
     from paytriage.engines.patterns.value_shift import amount_readings
 
-    detector = detector or ValueShiftDetector()
-    params = {k: v for k, v in detector.__dict__.items() if not k.endswith("_")}
+    params = _params(detector)
     keys = detector.keys
-    df = spark.read.parquet(path)
-    _require(df, path, {time_col, "service", "message"})
-    lines = _numbered_lines(df, time_col, ("service", "message"))
 
     def read(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
@@ -204,33 +238,20 @@ def value_shifts_parquet(
         ].itertuples(index=False, name=None):
             svc = service_name(service or "")
             mine = f"log:{svc}:value:{key}:{currency or '-'}:"
-            for b in det.observe(str(line), _utc(ts), svc, message or "")[1]:
-                if b.signal.startswith(mine):  # the line's other fields are another group's
-                    out.append((b.signal, b.detected_at, b.window_hours, b.observed, b.expected,
-                                b.p_value, b.alpha, b.note, " ".join(b.ticket_ids)))  # fmt: skip
-        frame = pd.DataFrame(out, columns=[c.split()[0] for c in _SHIFT_SCHEMA.split(", ")])
-        frame["detected_at"] = pd.to_datetime(frame["detected_at"], utc=True)
-        return frame
+            at = _utc(ts)
+            off, alerts = det.observe(str(line), at, svc, message or "")
+            out += [
+                ("off", s, epoch_us(at), 0.0, 0, 0.0, 0.0, None, "", str(line))
+                for s in off
+                if s.startswith(mine)
+            ]
+            out += [_burst_row(b, "alert") for b in alerts if b.signal.startswith(mine)]
+        return pd.DataFrame(out, columns=_BURST_COLUMNS)
 
-    readings = lines.mapInPandas(
+    readings = lines.select("ts", "service", "message", "line").mapInPandas(
         read, schema="pool string, ts timestamp, service string, message string, line long"
     )
-    rows = readings.groupBy("pool").applyInPandas(run, schema=_SHIFT_SCHEMA).collect()
-    shifts = [
-        Burst(
-            r["signal"],
-            _utc(r["detected_at"]),
-            r["window_hours"],
-            r["observed"],
-            r["expected"],
-            r["p_value"],
-            tuple(r["lines"].split()),
-            r["alpha"],
-            r["note"],
-        )
-        for r in rows
-    ]
-    return sorted(shifts, key=lambda b: (b.detected_at, b.signal))
+    return readings.groupBy("pool").applyInPandas(run, schema=_BURST_SCHEMA)
 
 
 _FIRST_SCHEMA = (
@@ -246,22 +267,27 @@ def first_seen_parquet(
     service's history starts at its first line at any level; its warning lines are then streamed
     through one watcher per service inside the executors. A burst's ``ticket_ids`` hold the line's
     id (increasing in read order)."""
+    df = spark.read.parquet(path)
+    _require(df, path, {time_col, "service", "level", "message"})
+    lines = _numbered_lines(df, time_col, ("service", "level", "message"))
+    return _first_seen(lines, watcher or FirstSeenWatcher())
+
+
+def _first_seen(lines: Any, watcher: FirstSeenWatcher) -> list[Burst]:
+    """First-seen alerts over a numbered-lines frame (``ts``, ``service``, ``level``, ``message``,
+    ``line``), one watcher per service in the executors."""
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
     from pyspark.sql import functions as sf
 
     from paytriage.engines.patterns.log_signals import ALERT_LEVELS, LogLine, service_name
 
-    watcher = watcher or FirstSeenWatcher()
-    params = {k: v for k, v in watcher.__dict__.items() if not k.endswith("_")}
-    df = spark.read.parquet(path)
-    _require(df, path, {time_col, "service", "level", "message"})
-    lines = _numbered_lines(df, time_col, ("service", "level", "message"))
+    params = _params(watcher)
 
     def name(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
             yield pdf.assign(svc=pdf["service"].fillna("").map(service_name))
 
-    keyed = lines.mapInPandas(
+    keyed = lines.select("ts", "service", "level", "message", "line").mapInPandas(
         name, schema="ts timestamp, service string, level string, message string, line long, svc string"
     )
     since = {
@@ -395,3 +421,233 @@ def group_parquet(
         rows = sorted(result.items())
         spark.createDataFrame(rows, "ticket_id string, problem_id long").write.mode("overwrite").parquet(out)
     return result
+
+
+def log_incidents_parquet(
+    spark: Any,
+    path: str,
+    detector: LogSignalDetector | None = None,
+    *,
+    time_col: str = "timestamp",
+    buckets: int | None = None,
+) -> list[LogIncident]:
+    """The log incidents :meth:`LogSignalDetector.detect` finds in a log-lines Parquet
+    (``timestamp``, ``service``, ``level``, ``message``; optional ``http_status``, ``error_code``),
+    its minute-window rate alerts included, with the evidence of their lines.
+
+    The rate test of one signal needs only its own lines and the total volume of signal lines, so
+    the executors run it for groups of signals (``buckets``, hashed), each detector seeing the whole
+    volume (:meth:`KeyBurstDetector.use_volume`: one array of times, broadcast). First-seen warnings
+    run per service, amount shifts per field and currency. The driver merges the alerts into
+    incidents, then the executors gather the lines inside each alert's evidence span, keeping per
+    alert only lines that add a token until ``max_ids`` (the rest would add nothing). A line's id
+    is its read position (``ticket_ids``); services start their history at their first line. One
+    difference from in-process: an amount alert's lines are all evidence, where the in-process
+    stream keeps only the latest ``max_ids`` lines naming amounts to bound its memory."""
+    import numpy as np
+    from pyspark.sql import functions as sf
+
+    det = detector or LogSignalDetector()
+    df = spark.read.parquet(path)
+    _require(df, path, {time_col, "service", "level", "message"})
+    names = set(df.columns)
+    lines = (
+        df.select(
+            sf.col(time_col).alias("ts"),
+            sf.col("service").cast("string").alias("service"),
+            sf.col("level").cast("string").alias("level"),
+            sf.col("message").cast("string").alias("message"),
+            (sf.col("http_status") if "http_status" in names else sf.lit(None))
+            .cast("int")
+            .alias("http_status"),
+            (sf.col("error_code") if "error_code" in names else sf.lit(None))
+            .cast("string")
+            .alias("error_code"),
+        )
+        .where(sf.col("ts").isNotNull())
+        .withColumn("line", sf.monotonically_increasing_id())
+        .withColumn("us", sf.unix_micros("ts"))
+        .persist()
+    )
+    kept = [lines]
+    try:
+        signals = lines.select("us", "line", "service", "level", "message", "http_status", "error_code")
+        signals = signals.mapInPandas(_line_signal_rows, schema="us long, line long, signals array<string>")
+        kept.append(signals.persist())
+        volume = np.sort(signals.select("us").toPandas()["us"].to_numpy(dtype=np.int64))
+        parts = buckets or 4 * int(spark.sparkContext.defaultParallelism)
+        bursts = _rate_bursts(spark, signals, volume, _params(det.rate_detector()), parts)
+        bursts += _first_seen(lines, det.first_seen_watcher())
+        watcher = det.value_detector()
+        off = None
+        if watcher is not None:
+            values = _value_rows(lines, watcher)
+            kept.append(values.persist())
+            bursts += [_burst(r) for r in values.where("kind = 'alert'").collect()]
+            off = values.where("kind = 'off'").select(
+                "signal", sf.col("detected_at").alias("us"), sf.col("lines").cast("long").alias("line")
+            )
+        evidence = _evidence(spark, det, bursts, lines, signals, off)
+    finally:
+        for frame in kept:
+            frame.unpersist()
+    return det.incidents(bursts, evidence)
+
+
+def _line_signal_rows(batches: Iterator[Any]) -> Iterator[Any]:
+    """``(us, line, signals)`` of the lines that feed at least one rate signal."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+    from paytriage.engines.patterns.log_signals import line_signals
+
+    for pdf in batches:
+        out: list[tuple[int, int, list[str]]] = []
+        for us, line, service, level, message, status, code in pdf.itertuples(index=False, name=None):
+            sigs = line_signals(_log_line(us, service, level, message, status, code))
+            if sigs:
+                out.append((int(us), int(line), sigs))
+        if out:
+            yield pd.DataFrame(out, columns=["us", "line", "signals"])
+
+
+def _log_line(us: Any, service: Any, level: Any, message: Any, status: Any, code: Any) -> LogLine:
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+    return LogLine(
+        from_epoch_us(int(us)), service or "", level or "", message or "",
+        None if pd.isna(status) else int(status), None if code is None or pd.isna(code) else str(code),
+    )  # fmt: skip
+
+
+def _rate_bursts(spark: Any, signals: Any, volume: Any, params: dict[str, Any], buckets: int) -> list[Burst]:
+    """Minute-window rate alerts: signals hashed into ``buckets`` groups, each group's lines fed in
+    order to one :class:`KeyBurstDetector` over the whole (broadcast) volume of signal lines."""
+    import numpy as np
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    from pyspark.sql import Window
+    from pyspark.sql import functions as sf
+
+    from paytriage.engines.patterns.bursts import KeyBurstDetector
+
+    shared = spark.sparkContext.broadcast(volume)
+    tie = sf.row_number().over(Window.partitionBy("us").orderBy("line")) - 1  # lines logged in one µs
+    rows = (
+        signals.withColumn("tie", tie)
+        .select("us", "line", "tie", sf.explode("signals").alias("signal"))
+        .withColumn("bucket", sf.pmod(sf.hash("signal"), sf.lit(buckets)))
+    )
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        arr = shared.value
+        kd = KeyBurstDetector(**params).use_volume(arr)
+        pos = np.searchsorted(arr, pdf["us"].to_numpy(dtype=np.int64)) + pdf["tie"].to_numpy(dtype=np.int64)
+        pdf = pdf.assign(k=pos).sort_values(["k", "signal"])
+        ks, us, ln, sg = (
+            pdf["k"].to_numpy(),
+            pdf["us"].to_numpy(),
+            pdf["line"].to_numpy(),
+            pdf["signal"].tolist(),
+        )
+        out = []
+        i = 0
+        while i < len(ks):
+            j = i + 1
+            while j < len(ks) and ks[j] == ks[i]:
+                j += 1
+            when = from_epoch_us(int(us[i]))
+            out += [
+                _burst_row(b, "alert") for b in kd.observe(str(int(ln[i])), when, sg[i:j], index=int(ks[i]))
+            ]
+            i = j
+        return pd.DataFrame(out, columns=_BURST_COLUMNS)
+
+    try:
+        return [_burst(r) for r in rows.groupBy("bucket").applyInPandas(run, schema=_BURST_SCHEMA).collect()]
+    finally:
+        shared.unpersist()
+
+
+_EVIDENCE_SCHEMA = (
+    "signal string, us long, line long, ids array<string>, words array<string>, vals array<string>"
+)
+
+
+def _evidence(
+    spark: Any, det: LogSignalDetector, bursts: list[Burst], lines: Any, signals: Any, off: Any
+) -> dict[str, list[tuple[datetime, set[str], set[str], set[str]]]]:
+    """Per alerted signal, in time order, the evidence of the lines inside its alerts' spans that
+    can add to it (see :func:`log_incidents_parquet`)."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    from pyspark.sql import functions as sf
+
+    from paytriage.engines.patterns.concepts import load_concepts
+    from paytriage.engines.patterns.log_signals import ALERT_LEVELS, line_evidence, log_template
+
+    windows = det.evidence_windows(bursts)
+    if not windows:
+        return {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for signal, lo, hi in windows:
+        spans.setdefault(signal, []).append((epoch_us(lo), epoch_us(hi)))
+    win = spark.createDataFrame(
+        [(s, lo, hi) for s, v in spans.items() for lo, hi in v], "signal string, lo long, hi long"
+    )
+    found = signals.select("us", "line", sf.explode("signals").alias("signal"))
+    if off is not None:
+        found = found.unionByName(off)
+    named = [(b.signal, int(t)) for b in bursts if ":value:" in b.signal for t in b.ticket_ids]
+    if named:  # an amount alert's own lines, some logged before its stream had a baseline
+        own = spark.createDataFrame(named, "signal string, line long").join(
+            lines.select("line", "us"), "line"
+        )
+        found = found.unionByName(own.select("signal", "us", "line"))
+    hits = (
+        found.join(sf.broadcast(win), "signal")
+        .where((sf.col("us") >= sf.col("lo")) & (sf.col("us") <= sf.col("hi")))
+        .select("signal", "line")
+        .distinct()
+        .join(lines.select("line", "us", "service", "level", "message", "http_status", "error_code"), "line")
+    )
+    cap, concepts_given = det.max_ids, det.concepts
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        concepts = concepts_given if concepts_given is not None else load_concepts()
+        signal = str(pdf["signal"].iloc[0])
+        pdf = pdf.sort_values(["us", "line"])
+        cache: dict[tuple[str, frozenset[str]], set[str]] = {}
+        items = []
+        for us, service, level, message, status, code in pdf[
+            ["us", "service", "level", "message", "http_status", "error_code"]
+        ].itertuples(index=False, name=None):
+            line = _log_line(us, service, level, message, status, code)
+            template = log_template(line.message) if line.level.lower() in ALERT_LEVELS else None
+            items.append(line_evidence(line, template, concepts, cache))
+        usv = pdf["us"].to_numpy()
+        keep: set[int] = set()
+        for lo, hi in spans[signal]:  # an item adding nothing an earlier one of the alert added
+            ids: set[str] = set()  # cannot change the incident, nor can any once the cap is met
+            words: set[str] = set()
+            vals: set[str] = set()
+            for i in range(len(items)):
+                if not lo <= usv[i] <= hi:
+                    continue
+                if len(ids) + len(vals) >= cap:
+                    break
+                _t, f, w, v = items[i]
+                if not (f <= ids and w <= words and v <= vals):
+                    keep.add(i)
+                    ids |= f
+                    words |= w
+                    vals |= v
+        lns = pdf["line"].to_numpy()
+        rows = [
+            (signal, int(usv[i]), int(lns[i]), sorted(items[i][1]), sorted(items[i][2]), sorted(items[i][3]))
+            for i in sorted(keep)
+        ]
+        return pd.DataFrame(rows, columns=["signal", "us", "line", "ids", "words", "vals"])
+
+    out: dict[str, list[tuple[int, int, tuple[datetime, set[str], set[str], set[str]]]]] = {}
+    for r in hits.groupBy("signal").applyInPandas(run, schema=_EVIDENCE_SCHEMA).collect():
+        item = (from_epoch_us(r["us"]), set(r["ids"]), set(r["words"]), set(r["vals"]))
+        out.setdefault(r["signal"], []).append((r["us"], r["line"], item))
+    return {s: [x[2] for x in sorted(v, key=lambda x: (x[0], x[1]))] for s, v in out.items()}
