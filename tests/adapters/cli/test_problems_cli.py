@@ -246,3 +246,114 @@ def test_detect_log_lines_bad_row_names_line_and_field(app: typer.Typer, tmp_pat
                     "2024-01-01T00:01:00Z,gw,warn,GET /y 500,five hundred\n")  # fmt: skip
     res = runner.invoke(app, ["problems", "detect", "--input", str(logs), "--log-lines"])
     assert res.exit_code == 1 and "line 3" in res.output and "http_status" in res.output
+
+
+def _queue_and_logs(t0: datetime) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Five days of everyday tickets, then an issuer outage: customers of many merchants whose cards
+    in BIN 465901 are declined, while payments-core logs the issuer's failures from minutes before."""
+    import random
+
+    rng = random.Random(3)
+    everyday = {
+        "refund": "Where is the refund for order {n}? It has been a week.",
+        "payout_withdrawal": "Our payout for last week has not arrived in the bank account.",
+        "login_and_access": "I cannot log in to the dashboard, password reset mail never comes.",
+        "card_payment_declined": "Customer card declined at checkout with code 05, please check.",
+    }
+    tickets: list[dict[str, object]] = []
+    logs: list[dict[str, object]] = []
+    t = t0
+    n = 0
+    while t < t0 + timedelta(days=5):
+        t += timedelta(minutes=rng.expovariate(1 / (25 if 8 <= t.hour < 20 else 70)))
+        n += 1
+        cat = rng.choice(sorted(everyday))
+        keys = [f"country:{rng.choice(['de', 'fr', 'gb', 'nl'])}"] + (
+            ["error:05"] if "declined" in cat else []
+        )
+        tickets.append({"ticket_id": f"b{n}", "text": everyday[cat].format(n=n), "created_at": t.isoformat(),
+                        "customer_id": f"c{n}", "category": cat, "keys": keys})  # fmt: skip
+    m = 0
+    t = t0
+    while t < t0 + timedelta(days=5):
+        t += timedelta(minutes=rng.expovariate(1 / 6))
+        m += 1
+        text = f"auth declined txn=pay_{m:08d} bin=4{m % 9}2222 rc=05 insufficient funds"
+        logs.append(
+            {"timestamp": t.isoformat(), "service": "payments-core-1", "level": "warn", "message": text}
+        )
+    outage = t0 + timedelta(days=4, hours=10)
+    for j in range(45):
+        at = outage - timedelta(minutes=20) + timedelta(minutes=2 * j)
+        text = f"auth failed txn=pay_x{j:06d} bin=465901 rc=91 issuer=hanse unavailable"
+        logs.append(
+            {"timestamp": at.isoformat(), "service": "payments-core-2", "level": "error", "message": text}
+        )
+    for k in range(8):
+        at = outage + timedelta(minutes=9 * k)
+        text = f"All cards starting 465901 are declined since this morning, issuer unavailable? ({k})"
+        tickets.append({"ticket_id": f"o{k}", "created_at": at.isoformat(), "customer_id": f"v{k}",
+                        "text": text, "category": "card_payment_declined",
+                        "keys": ["bin:465901", "error:91"]})  # fmt: skip
+    tickets.sort(key=lambda r: str(r["created_at"]))
+    logs.sort(key=lambda r: str(r["timestamp"]))
+    return tickets, logs
+
+
+def test_group_tells_systemic_problems_and_their_log_alerts(app: typer.Typer, tmp_path: Path) -> None:
+    tickets, logs = _queue_and_logs(datetime(2024, 3, 4, tzinfo=UTC))
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tickets))
+    (tmp_path / "l.jsonl").write_text("".join(json.dumps(r) + "\n" for r in logs))
+    args = ["problems", "group", "-i", str(tmp_path / "t.jsonl"), "-o", str(tmp_path / "a.csv"), "--json"]
+    res = runner.invoke(app, [*args, "--logs", str(tmp_path / "l.jsonl")])
+    assert res.exit_code == 0, res.output
+    [problem] = json.loads(res.stdout)["systemic"]
+    # called at the third customer, on the tickets linked to the issuer failures in the logs
+    assert problem["evidence"].startswith("alert:payments-core: 3 customers"), problem
+    assert problem["tickets"] >= 8 and problem["log_alerts"], problem
+    assert problem["log_alerts"][0].startswith("log:payments-core:")
+    with (tmp_path / "a.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["ticket_id"] for r in rows if r["systemic"] == "True"} >= {f"o{k}" for k in range(8)}
+    # without logs the burst is still called, later or on the tickets' evidence alone
+    alone = runner.invoke(app, [*args, "--systemic"])
+    assert alone.exit_code == 0, alone.output
+    [called] = json.loads(alone.stdout)["systemic"]
+    assert called["log_alerts"] == [] and called["detected_at"] >= problem["detected_at"]
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning", "ignore::ResourceWarning")
+def test_group_on_spark_finds_the_same_systemic_problems(app: typer.Typer, tmp_path: Path) -> None:
+    """Tickets and logs as Parquet on Spark (log incidents in the executors, tickets streamed to the
+    tracker): the same systemic problems, evidence and log alerts as in-process."""
+    from paytriage.engines.patterns.spark import spark_available
+
+    if not spark_available():
+        pytest.skip("pyspark or java not installed")
+    import pandas as pd
+
+    tickets, logs = _queue_and_logs(datetime(2024, 3, 4, tzinfo=UTC))
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tickets))
+    (tmp_path / "l.jsonl").write_text("".join(json.dumps(r) + "\n" for r in logs))
+    us = {"coerce_timestamps": "us", "allow_truncated_timestamps": True}
+    frame = pd.DataFrame(tickets)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    frame.to_parquet(tmp_path / "t.parquet", **us)
+    lines = pd.DataFrame(logs)
+    lines["timestamp"] = pd.to_datetime(lines["timestamp"], utc=True, format="ISO8601")
+    lines.to_parquet(tmp_path / "l.parquet", **us)
+
+    def run(fmt: str, *engine: str) -> tuple[dict[str, object], list[dict[str, str]]]:
+        out = tmp_path / f"a_{fmt}.csv"
+        res = runner.invoke(app, ["problems", "group", "-i", str(tmp_path / f"t.{fmt}"), "-o", str(out),
+                                  "--logs", str(tmp_path / f"l.{fmt}"), "--json", *engine])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        with out.open() as fh:
+            return json.loads(res.stdout), sorted(csv.DictReader(fh), key=lambda r: r["ticket_id"])
+
+    want, want_rows = run("jsonl")
+    got, got_rows = run("parquet", "--engine", "spark")
+    assert len(want["systemic"]) == 1 and got["systemic"] == want["systemic"]
+    flags = {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in want_rows}
+    assert {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in got_rows} == flags

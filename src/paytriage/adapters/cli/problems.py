@@ -203,28 +203,67 @@ def group(
             "country, merchant); repeatable. A 'keys' list column is used as is.",
         ),
     ] = None,
+    systemic: Annotated[
+        bool,
+        typer.Option(
+            "--systemic",
+            help="Also tell which problems are systemic: tickets sharing a key (or a category, from a "
+            "'category' column) arriving far faster than its baseline; adds a 'systemic' column.",
+        ),
+    ] = False,
+    logs: Annotated[
+        Path | None,
+        typer.Option(
+            "--logs",
+            help="Log lines (timestamp, service, level, message; optional http_status, error_code) whose "
+            "incidents corroborate the tickets and time the problems they explain; implies --systemic.",
+        ),
+    ] = None,
     engine: EngineOption = Engine.INPROCESS,
     json_output: JsonOption = False,
 ) -> None:
     """Group tickets into problems; print the largest problems with their evidence."""
     from paytriage.engines.patterns.grouping import ProblemGrouper
+    from paytriage.engines.patterns.systemic import SystemicTracker
 
     grouper = ProblemGrouper()
+    tracker = SystemicTracker(grouper=grouper) if systemic or logs is not None else None
     rows: list[dict[str, Any]] = []
     try:
         if engine == Engine.SPARK:
-            from paytriage.engines.patterns.spark import group_parquet, spark_session
+            from paytriage.engines.patterns.spark import group_parquet, spark_session, systemic_parquet
 
-            assigned = group_parquet(spark_session(), str(input_path), grouper)
+            spark = spark_session()
+            if tracker is not None:
+                systemic_parquet(spark, str(input_path), tracker, logs=None if logs is None else str(logs))
+                assigned = dict(grouper.assignments_)
+            else:
+                assigned = group_parquet(spark, str(input_path), grouper)
             rows = [{"ticket_id": t, "problem_id": p} for t, p in assigned.items()]
         else:
             tickets = _ticket_features(input_path, text_column, time_column, id_column, key or [])
+            if tracker is not None:
+                tracker.reset()
+                if logs is not None:
+                    tracker.use_logs(_log_line_events(logs, "timestamp")[1])
+            categories = _ticket_categories(input_path, id_column) if tracker is not None else {}
             for t in sorted(tickets, key=lambda x: (x.created_at, x.ticket_id)):
-                a = grouper.add(t)
+                a = (
+                    grouper.add(t)
+                    if tracker is None
+                    else tracker.add(t, category=categories.get(t.ticket_id))
+                )
                 rows.append({"ticket_id": a.ticket_id, "problem_id": a.problem_id, "is_new": a.is_new,
                              "score": a.score, "why": a.explanation.reason})  # fmt: skip
     except PaytriageError as exc:
         fail(str(exc))
+    found = tracker.systemic() if tracker is not None else []
+    if tracker is not None:
+        owner = {t: p.problem_id for p in found for t in p.ticket_ids}
+        final = {t: grouper.resolve(pid) for t, pid in grouper.assignments_.items()}
+        for row in rows:
+            row["problem_id"] = final.get(row["ticket_id"], row["problem_id"])
+            row["systemic"] = owner.get(row["ticket_id"]) is not None
     try:
         with out.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["ticket_id", "problem_id"])
@@ -234,11 +273,47 @@ def group(
         fail(f"cannot write output: {exc}")
     top = sorted(grouper.problems_.values(), key=lambda p: -p.size)[:20]
     summaries = [asdict(p.summary()) for p in top]
+    calls = [_systemic_row(p, tracker) for p in found] if tracker is not None else []
     if json_output:
-        emit({"tickets": len(rows), "problems": len(grouper.problems_), "top": summaries}, json_output=True)
+        out_json: dict[str, Any] = {
+            "tickets": len(rows),
+            "problems": len(grouper.problems_),
+            "top": summaries,
+        }
+        if tracker is not None:
+            out_json["systemic"] = calls
+        emit(out_json, json_output=True)
         return
     cols = ["problem_id", "title", "tickets", "first_seen", "last_seen", "trend", "affected_merchants"]
     emit(summaries, json_output=False, columns=cols, title=f"{len(grouper.problems_)} problems")
+    if tracker is not None:
+        emit(calls, json_output=False, columns=["problem_id", "detected_at", "tickets", "evidence"],
+             title=f"{len(calls)} systemic problems")  # fmt: skip
+
+
+def _ticket_categories(path: Path, id_column: str) -> dict[str, str]:
+    """ticket id → its ``category`` column, where the file has one."""
+    return {
+        str(row.get(id_column) or line): str(row["category"])
+        for line, row in _rows(path)
+        if row.get("category")
+    }
+
+
+def _systemic_row(problem: Any, tracker: Any) -> dict[str, Any]:
+    """One systemic problem: when it was called, on what evidence, and the log alerts it links."""
+    links = sorted(
+        {f"{alert} ({tracker.logs_[i].service}, detected {tracker.logs_[i].detected_at:%Y-%m-%d %H:%M})"
+         for t in problem.ticket_ids for i, alert in tracker.links_.get(t, ())}
+    )  # fmt: skip
+    return {
+        "problem_id": problem.problem_id,
+        "detected_at": problem.detected_at,
+        "tickets": len(problem.ticket_ids),
+        "evidence": problem.first_burst.describe(),
+        "bursts": [b.describe() for b in problem.bursts],
+        "log_alerts": links,
+    }
 
 
 def _log_line_events(path: Path, time_col: str) -> tuple[list[tuple[str, Any]], list[Any]]:

@@ -30,6 +30,7 @@ from paytriage.engines.patterns.detection import Alert, EmergingIssueDetector, h
 from paytriage.engines.patterns.features import TicketFeatures
 from paytriage.engines.patterns.grouping import ProblemGrouper
 from paytriage.engines.patterns.log_signals import FirstSeenWatcher, LogIncident, LogLine, LogSignalDetector
+from paytriage.engines.patterns.systemic import SystemicTracker
 from paytriage.engines.patterns.value_shift import ValueShiftDetector
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "log_signal_events",
     "spark_available",
     "spark_session",
+    "systemic_parquet",
     "value_shifts_parquet",
 ]
 
@@ -383,16 +385,47 @@ def _detect(events: Any, detector: EmergingIssueDetector) -> list[Alert]:
     return sorted(alerts, key=lambda a: (a.detected_at, a.signal))
 
 
-def _features(rows: Iterator[Any]) -> Iterator[TicketFeatures]:
+def _features(rows: Iterator[Any]) -> Iterator[tuple[TicketFeatures, str | None]]:
     for r in rows:
-        yield TicketFeatures(
+        feats = TicketFeatures(
             ticket_id=str(r["ticket_id"]),
             text=r["text"] or "",
             created_at=_utc(r["created_at"]),
             keys=frozenset(r["keys"] or ()),
             customer_id=r["customer_id"],
             merchant_id=r["merchant_id"],
+            transaction_ids=tuple(r["transaction_ids"] or ()),
         )
+        yield feats, r["category"]
+
+
+def _ordered_tickets(spark: Any, path: str) -> Iterator[tuple[TicketFeatures, str | None]]:
+    """A tickets Parquet (``ticket_id, text, created_at``; optional ``keys`` and
+    ``transaction_ids`` arrays, ``customer_id``, ``merchant_id``, ``category``) projected and
+    time-sorted by Spark, streamed to the driver in order."""
+    from pyspark.sql import functions as sf
+
+    df = spark.read.parquet(path)
+    _require(df, path, {"ticket_id", "text", "created_at"})
+    names = set(df.columns)
+
+    def optional(name: str, kind: str = "string") -> Any:
+        if name in names:
+            return sf.col(name).cast(kind).alias(name)
+        return (sf.array() if kind.startswith("array") else sf.lit(None)).cast(kind).alias(name)
+
+    cols = [
+        sf.col("ticket_id").cast("string").alias("ticket_id"),
+        sf.col("text"),
+        sf.col("created_at"),
+        optional("keys", "array<string>"),
+        optional("transaction_ids", "array<string>"),
+        optional("customer_id"),
+        optional("merchant_id"),
+        optional("category"),
+    ]
+    ordered = df.select(*cols).where(sf.col("created_at").isNotNull()).orderBy("created_at", "ticket_id")
+    return _features(ordered.toLocalIterator())
 
 
 def group_parquet(
@@ -400,27 +433,35 @@ def group_parquet(
 ) -> dict[str, int]:
     """Group a tickets Parquet (``ticket_id, text, created_at`` and optional ``keys`` array,
     ``customer_id``, ``merchant_id``); returns ticket → problem and writes it to ``out``."""
-    from pyspark.sql import functions as sf
-
-    df = spark.read.parquet(path)
-    names = set(df.columns)
-    cols = [
-        sf.col("ticket_id").cast("string").alias("ticket_id"),
-        sf.col("text"),
-        sf.col("created_at"),
-        sf.col("keys") if "keys" in names else sf.array().cast("array<string>").alias("keys"),
-        sf.col("customer_id") if "customer_id" in names else sf.lit(None).cast("string").alias("customer_id"),
-        sf.col("merchant_id") if "merchant_id" in names else sf.lit(None).cast("string").alias("merchant_id"),
-    ]
-    ordered = df.select(*cols).orderBy("created_at", "ticket_id")
     grouper.reset()
-    for t in _features(ordered.toLocalIterator()):
+    for t, _category in _ordered_tickets(spark, path):
         grouper.add(t)
     result = dict(grouper.assignments_)
     if out is not None:
         rows = sorted(result.items())
         spark.createDataFrame(rows, "ticket_id string, problem_id long").write.mode("overwrite").parquet(out)
     return result
+
+
+def systemic_parquet(
+    spark: Any,
+    path: str,
+    tracker: SystemicTracker,
+    *,
+    logs: str | None = None,
+    log_detector: LogSignalDetector | None = None,
+    time_col: str = "timestamp",
+) -> SystemicTracker:
+    """Systemic problems in a tickets Parquet (see :func:`group_parquet`; a ``category`` column adds
+    category signals), corroborated by the log incidents of a log-lines Parquet (``logs``, found in
+    the executors by :func:`log_incidents_parquet`). The tracker is sequential, like grouping: Spark
+    sorts the tickets and streams them to it on the driver. Returns ``tracker``, fitted."""
+    tracker.reset()
+    if logs is not None:
+        tracker.use_logs(log_incidents_parquet(spark, logs, log_detector, time_col=time_col))
+    for t, category in _ordered_tickets(spark, path):
+        tracker.add(t, category=category)
+    return tracker
 
 
 def log_incidents_parquet(
