@@ -359,3 +359,21 @@ def test_spark_log_incidents_equal_the_streaming_detector(tmp_path: Path) -> Non
     assert any(a.note.startswith("first seen") for inc in want for a in inc.alerts)
     assert [(i.service, i.signals) for i in got] == [(i.service, i.signals) for i in want]
     assert got == want
+
+
+def test_spark_log_incidents_of_quiet_logs_are_none(tmp_path: Path) -> None:
+    """Only INFO lines, no amounts: no rate signal, no evidence to gather, no incident (no empty
+    frame reaches Arrow, no empty broadcast fails)."""
+    import pandas as pd
+
+    from paytriage.engines.patterns.spark import log_incidents_parquet, spark_session
+
+    rows = [(START + timedelta(minutes=5 * k), "ledger-1", "info", f"batch {k} closed") for k in range(50)]
+    pd.DataFrame(rows, columns=["timestamp", "service", "level", "message"]).to_parquet(
+        tmp_path / "q.parquet", **US
+    )
+    spark = spark_session()
+    try:
+        assert log_incidents_parquet(spark, str(tmp_path / "q.parquet")) == []
+    finally:
+        spark.stop()

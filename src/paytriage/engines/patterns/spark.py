@@ -484,7 +484,9 @@ def log_incidents_parquet(
     alert only lines that add a token until ``max_ids`` (the rest would add nothing). A line's id
     is its read position (``ticket_ids``); services start their history at their first line. One
     difference from in-process: an amount alert's lines are all evidence, where the in-process
-    stream keeps only the latest ``max_ids`` lines naming amounts to bound its memory."""
+    stream keeps only the latest ``max_ids`` lines naming amounts to bound its memory. What the driver
+    holds: one 8-byte time per line that feeds a rate signal (warnings, errors, HTTP errors: 80 MB for
+    ten million), the alerts and their trimmed evidence."""
     import numpy as np
     from pyspark.sql import functions as sf
 
