@@ -13,6 +13,7 @@ country, currency, plugin).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -139,11 +140,15 @@ def _failure_code(code: object) -> str | None:
 
 
 def _plugin(value: object) -> str | None:
-    """``name/1.2.3`` or ``name 1.2.3`` → ``name@1.2.3``."""
+    """``name/1.2.3``, ``name 1.2.3`` or ``name (version 1.2.3)`` → ``name@1.2.3``: one key for an
+    integration however a ticket field or a transaction spells it."""
     if not isinstance(value, str) or not value.strip():
         return None
-    name, _, version = value.strip().replace("/", " ").partition(" ")
+    name, _, version = _VERSION_WORDS.sub(" ", value.strip()).partition(" ")
     return f"{name}@{version.strip()}" if version.strip() else name
+
+
+_VERSION_WORDS = re.compile(r"[/()]|\bversion\b", re.IGNORECASE)
 
 
 def _ticket_transactions(ticket: Ticket, triage: dict[str, Any] | None) -> list[str]:
