@@ -258,19 +258,3 @@ def test_an_approval_code_is_not_an_error_key(db: Database, tmp_path: Path) -> N
         keys = _transaction_keys(s, ["pay_ok", "pay_no"])
     assert "error" not in keys["pay_ok"] and keys["pay_ok"]["processor"] == "acq-eu"
     assert keys["pay_no"]["error"] == "91"
-
-
-def test_an_integration_is_one_key_however_it_is_spelt(db: Database, tmp_path: Path) -> None:
-    """A transaction names ``direct-api (version 2024-06-20)`` where Tier 1 writes ``direct-api
-    2024-06-20``: both are ``plugin:direct-api@2024-06-20``, so one incident's tickets share it."""
-    from paytriage.services.problems import _plugin, _transaction_keys
-
-    txn = {"id": "pay_d", "created_at": "2026-11-02T14:00:00Z", "kind": "payment", "amount": "20.00",
-           "currency": "EUR", "status": "declined", "response_code": "05",
-           "integration": "direct-api (version 2024-06-20)"}  # fmt: skip
-    (tmp_path / "t.jsonl").write_text(json.dumps(txn) + "\n")
-    ingest_file(db, tmp_path / "t.jsonl", IngestKind.TRANSACTIONS)
-    with db.session() as s:
-        keys = _transaction_keys(s, ["pay_d"])
-    assert keys["pay_d"]["plugin"] == _plugin("direct-api 2024-06-20") == "direct-api@2024-06-20"
-    assert _plugin("ios-sdk/5.4.0") == "ios-sdk@5.4.0" and _plugin("woocommerce") == "woocommerce"

@@ -13,7 +13,6 @@ country, currency, plugin).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -140,15 +139,11 @@ def _failure_code(code: object) -> str | None:
 
 
 def _plugin(value: object) -> str | None:
-    """``name/1.2.3``, ``name 1.2.3`` or ``name (version 1.2.3)`` → ``name@1.2.3``: one key for an
-    integration however a ticket field or a transaction spells it."""
+    """``name/1.2.3`` or ``name 1.2.3`` → ``name@1.2.3``."""
     if not isinstance(value, str) or not value.strip():
         return None
-    name, _, version = _VERSION_WORDS.sub(" ", value.strip()).partition(" ")
+    name, _, version = value.strip().replace("/", " ").partition(" ")
     return f"{name}@{version.strip()}" if version.strip() else name
-
-
-_VERSION_WORDS = re.compile(r"[/()]|\bversion\b", re.IGNORECASE)
 
 
 def _ticket_transactions(ticket: Ticket, triage: dict[str, Any] | None) -> list[str]:
