@@ -357,3 +357,12 @@ def test_group_on_spark_finds_the_same_systemic_problems(app: typer.Typer, tmp_p
     assert len(want["systemic"]) == 1 and got["systemic"] == want["systemic"]
     flags = {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in want_rows}
     assert {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in got_rows} == flags
+
+
+def test_group_names_a_missing_logs_file(app: typer.Typer, tmp_path: Path) -> None:
+    tickets, _logs = _queue_and_logs(datetime(2024, 3, 4, tzinfo=UTC))
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tickets[:20]))
+    args = ["problems", "group", "-i", str(tmp_path / "t.jsonl"), "-o", str(tmp_path / "a.csv")]
+    res = runner.invoke(app, [*args, "--logs", str(tmp_path / "nope.parquet")])
+    assert res.exit_code != 0 and "--logs" in res.output and "nope.parquet" in res.output
+    assert "Traceback" not in res.output

@@ -226,6 +226,9 @@ def group(
     from paytriage.engines.patterns.grouping import ProblemGrouper
     from paytriage.engines.patterns.systemic import SystemicTracker
 
+    for option, given in (("--input", input_path), ("--logs", logs)):
+        if given is not None and not given.exists():
+            fail(f"{option} {given}: no such file or folder", code=EXIT_USAGE)
     grouper = ProblemGrouper()
     tracker = SystemicTracker(grouper=grouper) if systemic or logs is not None else None
     rows: list[dict[str, Any]] = []
