@@ -38,7 +38,7 @@ from paytriage.domain import ProblemStatus, Ticket
 from paytriage.domain.clock import ensure_utc
 from paytriage.engines.investigate.codes import CodeBook
 from paytriage.engines.patterns.bursts import KeyBurstDetector
-from paytriage.engines.patterns.features import features_from_ticket
+from paytriage.engines.patterns.features import features_from_ticket, with_intents
 from paytriage.engines.patterns.grouping import ProblemGrouper
 from paytriage.engines.patterns.log_signals import (
     LogIncident,
@@ -191,6 +191,7 @@ def detect_problems(
     logs: LogSignalDetector | None = None,
     log_lead_hours: float = 3.0,
     min_log_link: float = 1.5,
+    intents: Any | None = None,
 ) -> ProblemRun:
     """Regroup every triaged case and store the problems (replacing those not linked to a defect).
 
@@ -203,7 +204,9 @@ def detect_problems(
     specificity, see :func:`~paytriage.engines.patterns.log_signals.link_weight`), give it a log
     detection time. The defaults (3 h, 1.5) were chosen on sandbox seeds 5, 7, 11, 13 (12 h and 2.0
     linked 3 of 33 problems to alerts from before their incident began) and confirmed on seeds 17
-    and 23: 18 links, none before its incident (12 h / 2.0: 16, 2 wrong); see docs/patterns.md."""
+    and 23: 18 links, none before its incident (12 h / 2.0: 16, 2 wrong); see docs/patterns.md.
+    ``intents``: a text clusterer fitted on past tickets; each ticket then carries its intent group
+    as a key (:func:`~paytriage.engines.patterns.features.with_intents`)."""
     tracker = tracker or SystemicTracker(
         grouper=grouper or ProblemGrouper(),
         detector=KeyBurstDetector(min_customers=min_customers),
@@ -241,6 +244,7 @@ def detect_problems(
             pairs = [(c, ticket_from_row(rows[firsts[c.id]])) for c in cases if c.id in firsts]
             txn_ids = {c.id: _ticket_transactions(t, c.triage) for c, t in pairs}
             known = _transaction_keys(session, (i for ids in txn_ids.values() for i in ids))
+            batch = []
             for case, ticket in sorted(pairs, key=lambda p: (p[1].created_at, p[0].id)):
                 ticket.id = case.id  # the grouper's ticket id is the case id
                 ids = txn_ids[case.id]
@@ -250,6 +254,10 @@ def detect_problems(
                     transaction_ids=ids,
                     entities=_stored_entities(case.triage),
                 )
+                batch.append((case, ticket, feats))
+            if intents is not None:
+                with_intents([f for _c, _t, f in batch], intents)
+            for case, ticket, feats in batch:
                 tracker.add(feats, category=case.category)
                 case_of[str(case.id)] = case.id
                 external_of[str(case.id)] = ticket.external_id

@@ -366,3 +366,68 @@ def test_group_names_a_missing_logs_file(app: typer.Typer, tmp_path: Path) -> No
     res = runner.invoke(app, [*args, "--logs", str(tmp_path / "nope.parquet")])
     assert res.exit_code != 0 and "--logs" in res.output and "nope.parquet" in res.output
     assert "Traceback" not in res.output
+
+
+_TOPICS = {
+    "topup": ["my top up is still pending", "top up not showing in my balance",
+              "added money by top up, not there", "top up failed but money left my bank",
+              "why is my top up taking so long"],
+    "card": ["my new card has not arrived", "card delivery is late", "when will my card be delivered",
+             "still waiting for the card in the post", "card not received yet"],
+    "pin": ["forgot my pin code", "pin blocked after three tries", "how do I reset my pin",
+            "unblock my pin please", "pin is not accepted"],
+    "fees": ["why was I charged a fee", "exchange fee looks too high", "what fees apply abroad",
+             "fee for receiving money", "monthly fee question"],
+}  # fmt: skip
+
+
+def _intent_queue(t0: datetime) -> list[dict[str, object]]:
+    """Six days of everyday questions (a top-up now and then) and a surge of top-up complaints
+    from eight customers within an hour, with no category and no identifier to burst on."""
+    import random
+
+    rng = random.Random(7)
+    rows: list[dict[str, object]] = []
+    t = t0
+    while t < t0 + timedelta(days=6):
+        t += timedelta(minutes=rng.expovariate(1 / 20))
+        topic = "topup" if rng.random() < 0.05 else rng.choice(["card", "pin", "fees"])
+        n = len(rows)
+        rows.append({"ticket_id": f"b{n}", "created_at": t.isoformat(), "customer_id": f"c{n}",
+                     "text": rng.choice(_TOPICS[topic])})  # fmt: skip
+    at = t0 + timedelta(days=5, hours=10)
+    for k in range(8):
+        rows.append({"ticket_id": f"s{k}", "created_at": (at + timedelta(minutes=7 * k)).isoformat(),
+                     "customer_id": f"hit{k}", "text": _TOPICS["topup"][k % 5]})  # fmt: skip
+    return sorted(rows, key=lambda r: str(r["created_at"]))
+
+
+def test_group_with_intents_finds_a_surge_that_names_nothing(app: typer.Typer, tmp_path: Path) -> None:
+    """Past tickets clustered once (``problems cluster --model``); their intent groups then make a
+    surge of one intent visible to ``group --systemic``, which sees nothing else to burst on."""
+    past = tmp_path / "past.csv"
+    with past.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text"])
+        w.writerows([[f"{t}{i}", text] for t, texts in _TOPICS.items() for i, text in enumerate(texts * 4)])
+    model = tmp_path / "intents"
+    args = ["--k", "4", "--features", "tfidf", "--algorithm", "kmeans", "--model", str(model)]
+    res = runner.invoke(app, ["problems", "cluster", "-i", str(past), "-o", str(tmp_path / "c.csv"), *args])
+    assert res.exit_code == 0, res.output
+    queue = _intent_queue(datetime(2024, 3, 4, tzinfo=UTC))
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in queue))
+    group = ["problems", "group", "-i", str(tmp_path / "t.jsonl"), "-o", str(tmp_path / "a.csv"), "--json"]
+    without = runner.invoke(app, [*group, "--systemic"])
+    assert without.exit_code == 0, without.output
+    assert json.loads(without.stdout)["systemic"] == []
+    res = runner.invoke(app, [*group, "--systemic", "--intents", str(model)])
+    assert res.exit_code == 0, res.output
+    [problem] = json.loads(res.stdout)["systemic"]
+    assert problem["evidence"].startswith("intent:"), problem
+    with (tmp_path / "a.csv").open() as fh:
+        called = {r["ticket_id"] for r in csv.DictReader(fh) if r["systemic"] == "True"}
+    assert {f"s{k}" for k in range(8)} <= called and len(called) <= 10
+    # a wrong or missing model is named, never a traceback
+    for bad in (tmp_path / "nope", past):
+        res = runner.invoke(app, [*group, "--intents", str(bad)])
+        assert res.exit_code != 0 and "--intents" in res.output and "Traceback" not in res.output

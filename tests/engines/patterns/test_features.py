@@ -16,6 +16,7 @@ from paytriage.engines.patterns.features import (
     keys_from_entities,
     map_features,
     tokenize,
+    with_intents,
 )
 from paytriage.engines.triage.entities import EntityExtractor
 from paytriage.engines.triage.result import _plain
@@ -147,3 +148,21 @@ def test_precounted_terms_group_like_raw_text() -> None:
     a = ProblemGrouper().fit(plain).assignments_
     b = ProblemGrouper().fit(counted).assignments_
     assert a == b
+
+
+def test_with_intents_adds_each_tickets_intent_group_in_one_batch() -> None:
+    class Clusterer:
+        calls: list[list[str]] = []
+
+        def predict(self, texts: list[str]) -> list[int]:
+            self.calls.append(list(texts))
+            return [len(t) % 3 for t in texts]
+
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    feats = [TicketFeatures("a", "abc", at, frozenset({"bin:411111"})), TicketFeatures("b", "abcd", at)]
+    clusterer = Clusterer()
+    with_intents(feats, clusterer)
+    assert clusterer.calls == [["abc", "abcd"]]
+    assert feats[0].keys == {"bin:411111", "intent:0"} and feats[1].keys == {"intent:1"}
+    with_intents([], clusterer)  # nothing to predict: the clusterer is not called
+    assert len(clusterer.calls) == 1

@@ -403,3 +403,38 @@ def test_a_slice_of_a_category_burst_under_way_joins_it_whatever_its_words() -> 
     owner = {t: p.problem_id for p in tracker.systemic() for t in p.ticket_ids}
     assert owner.get("o0") is not None
     assert {owner.get(f"i{k}") for k in range(3)} == {owner["o0"]}
+
+
+def _surge_across_categories(at: datetime, *, intent: bool) -> list[tuple[TicketFeatures, str]]:
+    """Customers hit by one failure, each wording it their own way: triage spreads them over the
+    categories (no category gets more than two) and they name no identifier."""
+    wordings = ["money I added is not showing", "top-up still pending after an hour",
+                "balance did not go up after adding funds", "where is the cash I put in",
+                "added money yesterday, nothing arrived", "my top up has not gone through",
+                "funds I loaded are missing", "topping up does not work since this morning"]  # fmt: skip
+    keys = frozenset({"intent:7"} if intent else ())
+    return [
+        (
+            TicketFeatures(f"s{k}", text, at + timedelta(minutes=9 * k), keys, f"hit{k}"),
+            CATEGORIES[k % len(CATEGORIES)],
+        )
+        for k, text in enumerate(wordings)
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_surge_of_one_intent_worded_many_ways_bursts_on_its_intent(seed: int) -> None:
+    """The intent group a clusterer fitted on past tickets gives each ticket is a key like a BIN:
+    a surge filed under five categories, with no identifier, is found by its intent alone."""
+    at = START + timedelta(days=4, hours=10)
+    everyday = []
+    for f, c in background(seed, days=6):
+        f.keys = f.keys | {f"intent:{CATEGORIES.index(c)}"}
+        everyday.append((f, c))
+    tracker = run(everyday + _surge_across_categories(at, intent=True))
+    [found] = tracker.systemic()
+    assert found.first_burst.signal == "intent:7"
+    assert found.detected_at <= at + timedelta(minutes=9 * 3)  # by the fourth ticket
+    assert {f"s{k}" for k in range(8)} <= found.ticket_ids
+    # without intent groups the same surge is invisible: its categories stay at their baseline
+    assert run(background(seed, days=6) + _surge_across_categories(at, intent=False)).systemic() == []

@@ -39,6 +39,14 @@ class Engine(StrEnum):
 EngineOption = Annotated[
     Engine, typer.Option("--engine", help="inprocess (default) or spark (PySpark local mode, Parquet input).")
 ]
+IntentsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--intents",
+        help="A clusterer saved by 'problems cluster --model' on past tickets: each ticket's intent group "
+        "becomes a key, so a surge of one intent worded many ways bursts on its own.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -219,16 +227,21 @@ def group(
             "incidents corroborate the tickets and time the problems they explain; implies --systemic.",
         ),
     ] = None,
+    intents: IntentsOption = None,
     engine: EngineOption = Engine.INPROCESS,
     json_output: JsonOption = False,
 ) -> None:
     """Group tickets into problems; print the largest problems with their evidence."""
+    from paytriage.engines.patterns.features import with_intents
     from paytriage.engines.patterns.grouping import ProblemGrouper
     from paytriage.engines.patterns.systemic import SystemicTracker
 
-    for option, given in (("--input", input_path), ("--logs", logs)):
+    for option, given in (("--input", input_path), ("--logs", logs), ("--intents", intents)):
         if given is not None and not given.exists():
             fail(f"{option} {given}: no such file or folder", code=EXIT_USAGE)
+    if intents is not None and engine == Engine.SPARK:
+        fail("--intents runs in-process only; drop --engine spark", code=EXIT_USAGE)
+    clusterer = None if intents is None else _load_intents(intents)
     grouper = ProblemGrouper()
     tracker = SystemicTracker(grouper=grouper) if systemic or logs is not None else None
     rows: list[dict[str, Any]] = []
@@ -245,6 +258,8 @@ def group(
             rows = [{"ticket_id": t, "problem_id": p} for t, p in assigned.items()]
         else:
             tickets = _ticket_features(input_path, text_column, time_column, id_column, key or [])
+            if clusterer is not None:
+                with_intents(tickets, clusterer)
             if tracker is not None:
                 tracker.reset()
                 if logs is not None:
@@ -292,6 +307,16 @@ def group(
     if tracker is not None:
         emit(calls, json_output=False, columns=["problem_id", "detected_at", "tickets", "evidence"],
              title=f"{len(calls)} systemic problems")  # fmt: skip
+
+
+def _load_intents(path: Path) -> Any:
+    """A clusterer saved by ``problems cluster --model``, or a clear error."""
+    from paytriage.engines.patterns.intents_io import load_clusterer
+
+    try:
+        return load_clusterer(path)
+    except PaytriageError as exc:
+        fail(f"--intents {path}: {exc}", code=EXIT_USAGE)
 
 
 def _ticket_categories(path: Path, id_column: str) -> dict[str, str]:
@@ -389,6 +414,7 @@ def detect(
         bool,
         typer.Option("--notify", help="Stored queue: announce new/escalating problems (notifications.yaml)."),
     ] = False,
+    intents: IntentsOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Alerts for signals above their hour-of-day/weekday baseline and release impact (--input),
@@ -396,10 +422,14 @@ def detect(
     if input_path is None:
         from paytriage.adapters.cli.problems_db import detect_stored
 
-        detect_stored(notify=notify, json_output=json_output)
+        if intents is not None and not intents.exists():
+            fail(f"--intents {intents}: no such file or folder", code=EXIT_USAGE)
+        clusterer = None if intents is None else _load_intents(intents)
+        detect_stored(notify=notify, json_output=json_output, intents=clusterer)
         return
-    if notify:
-        fail("--notify applies to the stored queue; drop --input", code=EXIT_USAGE)
+    for option, given in (("--notify", notify), ("--intents", intents)):
+        if given:
+            fail(f"{option} applies to the stored queue; drop --input", code=EXIT_USAGE)
     from paytriage.adapters.connectors.rows import parse_timestamp, release_from_row
     from paytriage.engines.patterns.detection import EmergingIssueDetector, hourly_counts
     from paytriage.engines.patterns.releases import release_impact

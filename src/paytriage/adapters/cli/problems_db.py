@@ -102,8 +102,9 @@ def show_cmd(
                  title=f"Log alerts ({log['service']}, from {log['detected_at']})")  # fmt: skip
 
 
-def detect_stored(*, notify: bool, json_output: bool) -> None:
-    """Regroup the stored queue, re-apply people's corrections, optionally notify."""
+def detect_stored(*, notify: bool, json_output: bool, intents: Any = None) -> None:
+    """Regroup the stored queue, re-apply people's corrections, optionally notify; ``intents``: a
+    fitted text clusterer whose groups become ticket keys."""
     from paytriage.services.defects import check_regressions
     from paytriage.services.log_alert_notices import notify_log_alerts
     from paytriage.services.notifications import load_notifications, notify_problems
@@ -119,7 +120,7 @@ def detect_stored(*, notify: bool, json_output: bool) -> None:
     columns = (TextColumn("grouping cases"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("", total=None)
-        run = detect_problems(db, on_progress=lambda n: bar.advance(task, n))
+        run = detect_problems(db, on_progress=lambda n: bar.advance(task, n), intents=intents)
     with db.session() as session:
         replay = apply_feedback(session)
         # a ticket that joined a problem whose defect was resolved reopens it (and its cases)

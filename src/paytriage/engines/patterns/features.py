@@ -33,6 +33,7 @@ __all__ = [
     "keys_from_entities",
     "map_features",
     "tokenize",
+    "with_intents",
 ]
 
 _R = TypeVar("_R")
@@ -52,6 +53,9 @@ class KeyKind(StrEnum):
     MERCHANT = "merchant"
     CURRENCY = "currency"
     FILE_TYPE = "file"
+    #: the intent group a text clusterer fitted on past tickets puts the ticket in (``intent:17``):
+    #: customers word one failure many ways and rarely paste an identifier
+    INTENT = "intent"
 
 
 #: How much one shared key of each kind says "same problem". A recent error code, BIN or plugin
@@ -68,6 +72,7 @@ KEY_WEIGHTS: dict[KeyKind, float] = {
     KeyKind.COUNTRY: 0.05,
     KeyKind.CURRENCY: 0.05,
     KeyKind.FILE_TYPE: 0.25,
+    KeyKind.INTENT: 0.25,
 }
 
 #: File types people name when an upload or export fails: (pattern, normalised name).
@@ -307,6 +312,19 @@ def features_from_ticket(
         amounts_minor=dict(amounts_minor or {}),
         term_counts=Counter(tokenize(text)) if count_terms else None,
     )
+
+
+def with_intents(features: Sequence[TicketFeatures], clusterer: Any) -> None:
+    """Give each ticket the key ``intent:<group>`` of a text clusterer fitted on past tickets
+    (anything with ``predict(texts)``, e.g. a loaded
+    :class:`~paytriage.engines.patterns.intents.TextClusterer`), in one batch. Why: customers word
+    one failure many ways ("my top-up is still pending", "money I added hasn't shown up") and rarely
+    paste an identifier, so without it a surge of one intent shows only as its broad category."""
+    if not features:
+        return
+    groups = clusterer.predict([f.text for f in features])
+    for feats, group in zip(features, groups, strict=True):
+        feats.keys = feats.keys | {f"{KeyKind.INTENT.value}:{int(group)}"}
 
 
 def _apply_chunk(job: tuple[Callable[[Any], TicketFeatures], list[Any]]) -> list[TicketFeatures]:

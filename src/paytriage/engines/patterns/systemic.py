@@ -55,6 +55,7 @@ SIGNAL_KINDS: frozenset[str] = frozenset(
         KeyKind.BANK,
         KeyKind.PROCESSOR,
         KeyKind.FILE_TYPE,
+        KeyKind.INTENT,
     )
 )
 #: Key kinds that are a signal only together with the ticket's category (a country alone is not).
