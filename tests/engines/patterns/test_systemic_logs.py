@@ -318,3 +318,25 @@ def test_a_bank_whose_connector_logs_are_quiet_needs_stronger_evidence() -> None
     assert 1e-7 < p_value <= 1e-6
     assert not any({"k0", "k1", "k2"} <= p.ticket_ids for p in track(_bank_tickets(), unrelated).systemic())
     assert any({"k0", "k1", "k2"} <= p.ticket_ids for p in track(_bank_tickets(), []).systemic())
+
+
+def test_a_payment_logged_by_several_services_counts_whole_for_its_ticket() -> None:
+    """One payment timed out at the ACS, was declined by the core and retried at the gateway: three
+    incidents name it. It is still one payment, the customer's own: it weighs as much as a word only
+    one incident uses, so with one such word the ticket links (by 1/df it would weigh a third)."""
+    alerts = []
+    named = {"acs_connector.challenge": {"creq", "pay_9"}, "payments-core": {"pay_9"}, "gateway": {"pay_9"}}
+    for n, (service, words) in enumerate(named.items()):
+        at = AT - timedelta(minutes=30 - n)
+        burst = Burst(f"log:{service}:template:line {n}", at, 1, 9, 0.1, 1e-9, ())
+        tokens = [dict.fromkeys(words, at)]
+        alerts.append(LogIncident(service, [burst], words=set(words), alert_tokens=tokens))
+    tracker = SystemicTracker(grouper=ProblemGrouper(), detector=KeyBurstDetector())
+    tracker.use_logs(alerts)
+    text = "the bank page never answered creq"
+    paid = TicketFeatures("p1", text, AT, customer_id="c1", transaction_ids=("pay_9",))
+    tracker.add(paid, category="other")
+    assert {sig for _i, sig in tracker.links_["p1"]} == {"log:acs_connector.challenge:template:line 0"}
+    # the same words without the payment stay below the link threshold
+    tracker.add(TicketFeatures("p2", text, AT, customer_id="c2"), category="other")
+    assert "p2" not in tracker.links_

@@ -258,7 +258,10 @@ class SystemicTracker:
                     break
                 if alert.detected_at < edge:
                     continue
-                weight = sum(self._specificity(t, mine, now) for t in tokens)
+                # the ticket's own payment in the lines counts whole: an identifier names one payment
+                # however many services logged it (its df counts those services, not other payments)
+                weight = sum(self._specificity(t, mine, now) for t in tokens - txns)
+                weight += sum(1.0 for t in txns if t in mine and mine[t] <= now)
                 weight += sum(max(self._specificity(t, mine, now) for t in g) for g in groups)
                 if _direct(alert.signal):
                     # the ticket's own transaction logged an amount orders of magnitude off: that
