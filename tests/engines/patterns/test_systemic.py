@@ -438,3 +438,25 @@ def test_a_surge_of_one_intent_worded_many_ways_bursts_on_its_intent(seed: int) 
     assert {f"s{k}" for k in range(8)} <= found.ticket_ids
     # without intent groups the same surge is invisible: its categories stay at their baseline
     assert run(background(seed, days=6) + _surge_across_categories(at, intent=False)).systemic() == []
+
+
+def test_one_intent_cut_into_two_groups_is_one_problem() -> None:
+    """An unsupervised clusterer may split one intent into two neighbouring groups: the surge then
+    bursts on both; the second burst's tickets read like the first problem, so they join it."""
+    at = START + timedelta(days=4, hours=10)
+    everyday = []
+    for f, c in background(1, days=6):
+        f.keys = f.keys | {f"intent:{CATEGORIES.index(c)}"}
+        everyday.append((f, c))
+    tails = ["today", "since noon", "again", "after an hour", "still", "why", "help", "now"]
+    surge = []
+    for n, tail in enumerate(tails):
+        when = at + timedelta(minutes=6 * n)
+        feats = TicketFeatures(
+            f"s{n}", f"my top up is still pending {tail}", when, frozenset({f"intent:{7 + n % 2}"})
+        )
+        feats.customer_id = f"hit{n}"
+        surge.append((feats, CATEGORIES[n % len(CATEGORIES)]))
+    [found] = run(everyday + surge).systemic()
+    assert {b.signal for b in found.bursts} >= {"intent:7", "intent:8"}
+    assert {f"s{k}" for k in range(8)} <= found.ticket_ids

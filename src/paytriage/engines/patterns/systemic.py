@@ -100,6 +100,11 @@ def _direct(signal: str) -> bool:
     return signal.startswith("log:") and ":value:" in signal
 
 
+def _intent(signal: str) -> bool:
+    """A signal on an intent group (``intent:7``, ``category:refund|intent:7``)."""
+    return any(a.startswith("intent:") for a in _atoms(signal))
+
+
 def _broad(signal: str) -> bool:
     """A bare category (``category:refund``) says little about one ticket on its own."""
     return signal.startswith("category:") and "|" not in signal
@@ -489,6 +494,16 @@ class SystemicTracker:
                 if shared >= max(2, self.overlap * min(len(members), len(p.ticket_ids))):
                     target = p
                     break
+        if target is None and _intent(burst.signal):
+            # an unsupervised clusterer may cut one intent in two neighbouring groups: a burst on
+            # one of them whose tickets read like a problem called within bridge_hours is that problem
+            near = [
+                p
+                for p in recent
+                if abs(burst.detected_at - p.detected_at) <= timedelta(hours=self.bridge_hours)
+                and self._alike(p, members)
+            ]
+            target = max(near, key=lambda p: p.bursts[-1].detected_at, default=None)
         if target is None:
             free = [t for t in members if t not in self.owner_]
             if len(free) < self.min_tickets:
