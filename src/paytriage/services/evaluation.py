@@ -160,8 +160,10 @@ def run_pipeline(
     on_step: Step | None = None,
     frt_target_s: int = 4 * 3600,
     res_target_s: int = 72 * 3600,
+    intents: Any | None = None,
 ) -> PipelineRun:
-    """Ingest the sandbox, triage every case as of its arrival, and score against ground truth."""
+    """Ingest the sandbox, triage every case as of its arrival, and score against ground truth.
+    ``intents``: a text clusterer fitted on past tickets, passed to problem detection."""
     run = PipelineRun()
     t0 = time.perf_counter()
     run.ingest = ingest_sandbox(
@@ -177,7 +179,7 @@ def run_pipeline(
     if on_step:
         on_step("problems")
     t0 = time.perf_counter()
-    run.problems = detect_problems(db)
+    run.problems = detect_problems(db, intents=intents)
     run.seconds["problems"] = round(time.perf_counter() - t0, 2)
     if on_step:
         on_step("score")

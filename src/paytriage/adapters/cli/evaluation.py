@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from paytriage.adapters.cli.output import JsonOption, console, emit, err_console, fail
+from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, console, emit, err_console, fail
+from paytriage.adapters.cli.problems import IntentsOption, load_intents
 from paytriage.adapters.storage.database import Database
 from paytriage.config.settings import Settings, get_settings
 from paytriage.domain import InputError
@@ -35,7 +36,9 @@ HEADLINE = (
 )
 
 
-def run_with_status(db: Database, directory: Path, settings: Settings, *, label: str) -> PipelineRun:
+def run_with_status(
+    db: Database, directory: Path, settings: Settings, *, label: str, intents: Any = None
+) -> PipelineRun:
     """The whole pipeline on a sandbox with a spinner naming each step; SLA targets from settings."""
     with err_console.status(label, spinner="dots") as status:
         return run_pipeline(
@@ -45,6 +48,7 @@ def run_with_status(db: Database, directory: Path, settings: Settings, *, label:
             on_step=lambda s: status.update(s),
             frt_target_s=int(settings.first_response_sla_hours * 3600),
             res_target_s=int(settings.resolution_sla_hours * 3600),
+            intents=intents,
         )
 
 
@@ -89,15 +93,21 @@ def sandbox(
     database_url: Annotated[
         str | None, typer.Option(help="Database to use (default: a fresh temporary SQLite).")
     ] = None,
+    intents: IntentsOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Ingest a sandbox into a fresh database, run the whole pipeline, and score it against ground truth."""
     settings = get_settings()
+    clusterer = None
+    if intents is not None:
+        if not intents.exists():
+            fail(f"--intents {intents}: no such file or folder", code=EXIT_USAGE)
+        clusterer = load_intents(intents)
     with tempfile.TemporaryDirectory(prefix="paytriage-eval-") as tmp:
         db = Database(database_url or f"sqlite:///{tmp}/eval.db")
         db.migrate()
         try:
-            run = run_with_status(db, directory, settings, label="evaluating")
+            run = run_with_status(db, directory, settings, label="evaluating", intents=clusterer)
         except InputError as exc:
             fail(str(exc))
         finally:

@@ -241,7 +241,7 @@ def group(
             fail(f"{option} {given}: no such file or folder", code=EXIT_USAGE)
     if intents is not None and engine == Engine.SPARK:
         fail("--intents runs in-process only; drop --engine spark", code=EXIT_USAGE)
-    clusterer = None if intents is None else _load_intents(intents)
+    clusterer = None if intents is None else load_intents(intents)
     grouper = ProblemGrouper()
     tracker = SystemicTracker(grouper=grouper) if systemic or logs is not None else None
     rows: list[dict[str, Any]] = []
@@ -309,7 +309,7 @@ def group(
              title=f"{len(calls)} systemic problems")  # fmt: skip
 
 
-def _load_intents(path: Path) -> Any:
+def load_intents(path: Path) -> Any:
     """A clusterer saved by ``problems cluster --model``, or a clear error."""
     from paytriage.engines.patterns.intents_io import load_clusterer
 
@@ -424,7 +424,7 @@ def detect(
 
         if intents is not None and not intents.exists():
             fail(f"--intents {intents}: no such file or folder", code=EXIT_USAGE)
-        clusterer = None if intents is None else _load_intents(intents)
+        clusterer = None if intents is None else load_intents(intents)
         detect_stored(notify=notify, json_output=json_output, intents=clusterer)
         return
     for option, given in (("--notify", notify), ("--intents", intents)):
