@@ -402,9 +402,8 @@ def _intent_queue(t0: datetime) -> list[dict[str, object]]:
     return sorted(rows, key=lambda r: str(r["created_at"]))
 
 
-def test_group_with_intents_finds_a_surge_that_names_nothing(app: typer.Typer, tmp_path: Path) -> None:
-    """Past tickets clustered once (``problems cluster --model``); their intent groups then make a
-    surge of one intent visible to ``group --systemic``, which sees nothing else to burst on."""
+def _intent_model(app: typer.Typer, tmp_path: Path) -> Path:
+    """A clusterer fitted on past tickets by ``problems cluster --model``."""
     past = tmp_path / "past.csv"
     with past.open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -414,6 +413,14 @@ def test_group_with_intents_finds_a_surge_that_names_nothing(app: typer.Typer, t
     args = ["--k", "4", "--features", "tfidf", "--algorithm", "kmeans", "--model", str(model)]
     res = runner.invoke(app, ["problems", "cluster", "-i", str(past), "-o", str(tmp_path / "c.csv"), *args])
     assert res.exit_code == 0, res.output
+    return model
+
+
+def test_group_with_intents_finds_a_surge_that_names_nothing(app: typer.Typer, tmp_path: Path) -> None:
+    """Past tickets clustered once (``problems cluster --model``); their intent groups then make a
+    surge of one intent visible to ``group --systemic``, which sees nothing else to burst on."""
+    model = _intent_model(app, tmp_path)
+    past = tmp_path / "past.csv"
     queue = _intent_queue(datetime(2024, 3, 4, tzinfo=UTC))
     (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in queue))
     group = ["problems", "group", "-i", str(tmp_path / "t.jsonl"), "-o", str(tmp_path / "a.csv"), "--json"]
@@ -431,3 +438,36 @@ def test_group_with_intents_finds_a_surge_that_names_nothing(app: typer.Typer, t
     for bad in (tmp_path / "nope", past):
         res = runner.invoke(app, [*group, "--intents", str(bad)])
         assert res.exit_code != 0 and "--intents" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning", "ignore::ResourceWarning")
+def test_group_with_intents_on_spark_predicts_in_the_executors(app: typer.Typer, tmp_path: Path) -> None:
+    """The clusterer is broadcast and predicts each ticket's group in the executors: the same
+    systemic problem and assignments as in-process."""
+    from paytriage.engines.patterns.spark import spark_available
+
+    if not spark_available():
+        pytest.skip("pyspark or java not installed")
+    import pandas as pd
+
+    model = _intent_model(app, tmp_path)
+    queue = _intent_queue(datetime(2024, 3, 4, tzinfo=UTC))
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in queue))
+    frame = pd.DataFrame(queue)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    frame.to_parquet(tmp_path / "t.parquet", coerce_timestamps="us", allow_truncated_timestamps=True)
+
+    def run(fmt: str, *engine: str) -> tuple[dict[str, object], list[dict[str, str]]]:
+        out = tmp_path / f"a_{fmt}.csv"
+        res = runner.invoke(app, ["problems", "group", "-i", str(tmp_path / f"t.{fmt}"), "-o", str(out),
+                                  "--systemic", "--intents", str(model), "--json", *engine])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        with out.open() as fh:
+            return json.loads(res.stdout), sorted(csv.DictReader(fh), key=lambda r: r["ticket_id"])
+
+    want, want_rows = run("jsonl")
+    got, got_rows = run("parquet", "--engine", "spark")
+    assert len(want["systemic"]) == 1 and got["systemic"] == want["systemic"]
+    flags = {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in want_rows}
+    assert {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in got_rows} == flags

@@ -239,8 +239,6 @@ def group(
     for option, given in (("--input", input_path), ("--logs", logs), ("--intents", intents)):
         if given is not None and not given.exists():
             fail(f"{option} {given}: no such file or folder", code=EXIT_USAGE)
-    if intents is not None and engine == Engine.SPARK:
-        fail("--intents runs in-process only; drop --engine spark", code=EXIT_USAGE)
     clusterer = None if intents is None else load_intents(intents)
     grouper = ProblemGrouper()
     tracker = SystemicTracker(grouper=grouper) if systemic or logs is not None else None
@@ -251,10 +249,11 @@ def group(
 
             spark = spark_session()
             if tracker is not None:
-                systemic_parquet(spark, str(input_path), tracker, logs=None if logs is None else str(logs))
+                systemic_parquet(spark, str(input_path), tracker, logs=None if logs is None else str(logs),
+                                 intents=clusterer)  # fmt: skip
                 assigned = dict(grouper.assignments_)
             else:
-                assigned = group_parquet(spark, str(input_path), grouper)
+                assigned = group_parquet(spark, str(input_path), grouper, intents=clusterer)
             rows = [{"ticket_id": t, "problem_id": p} for t, p in assigned.items()]
         else:
             tickets = _ticket_features(input_path, text_column, time_column, id_column, key or [])

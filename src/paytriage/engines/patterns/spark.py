@@ -399,14 +399,19 @@ def _features(rows: Iterator[Any]) -> Iterator[tuple[TicketFeatures, str | None]
         yield feats, r["category"]
 
 
-def _ordered_tickets(spark: Any, path: str) -> Iterator[tuple[TicketFeatures, str | None]]:
+def _ordered_tickets(
+    spark: Any, path: str, intents: Any | None = None
+) -> Iterator[tuple[TicketFeatures, str | None]]:
     """A tickets Parquet (``ticket_id, text, created_at``; optional ``keys`` and
     ``transaction_ids`` arrays, ``customer_id``, ``merchant_id``, ``category``) projected and
-    time-sorted by Spark, streamed to the driver in order."""
+    time-sorted by Spark, streamed to the driver in order. ``intents`` (a fitted text clusterer,
+    broadcast) adds each ticket's ``intent:<group>`` key, predicted in the executors."""
     from pyspark.sql import functions as sf
 
     df = spark.read.parquet(path)
     _require(df, path, {"ticket_id", "text", "created_at"})
+    if intents is not None:
+        df = _with_intents(spark, df, intents)
     names = set(df.columns)
 
     def optional(name: str, kind: str = "string") -> Any:
@@ -428,13 +433,39 @@ def _ordered_tickets(spark: Any, path: str) -> Iterator[tuple[TicketFeatures, st
     return _features(ordered.toLocalIterator())
 
 
+def _with_intents(spark: Any, df: Any, clusterer: Any) -> Any:
+    """``df`` with each ticket's intent group (``clusterer.predict`` in the executors, batch by
+    batch) appended to its ``keys`` array, as :func:`~paytriage.engines.patterns.features.with_intents`
+    does in-process."""
+    import pandas as pd
+    from pyspark.sql import functions as sf
+
+    shared = spark.sparkContext.broadcast(clusterer)
+
+    def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        model = shared.value
+        for batch in batches:
+            texts = batch["text"].fillna("").astype(str).tolist()
+            groups = model.predict(texts) if texts else []
+            yield pd.DataFrame({"_row": batch["_row"], "_intent": [f"intent:{int(g)}" for g in groups]})
+
+    keyed = df.withColumn("_row", sf.monotonically_increasing_id())
+    found = keyed.select("_row", "text").mapInPandas(predict, schema="_row long, _intent string")
+    keys = sf.col("keys").cast("array<string>") if "keys" in df.columns else sf.array().cast("array<string>")
+    joined = keyed.join(found, "_row")
+    return joined.withColumn("keys", sf.array_union(sf.coalesce(keys, sf.array()), sf.array("_intent"))).drop(
+        "_row", "_intent"
+    )
+
+
 def group_parquet(
-    spark: Any, path: str, grouper: ProblemGrouper, *, out: str | None = None
+    spark: Any, path: str, grouper: ProblemGrouper, *, out: str | None = None, intents: Any | None = None
 ) -> dict[str, int]:
     """Group a tickets Parquet (``ticket_id, text, created_at`` and optional ``keys`` array,
-    ``customer_id``, ``merchant_id``); returns ticket → problem and writes it to ``out``."""
+    ``customer_id``, ``merchant_id``); returns ticket → problem and writes it to ``out``.
+    ``intents``: a fitted text clusterer whose groups become keys (see :func:`_with_intents`)."""
     grouper.reset()
-    for t, _category in _ordered_tickets(spark, path):
+    for t, _category in _ordered_tickets(spark, path, intents):
         grouper.add(t)
     result = dict(grouper.assignments_)
     if out is not None:
@@ -451,6 +482,7 @@ def systemic_parquet(
     logs: str | None = None,
     log_detector: LogSignalDetector | None = None,
     time_col: str = "timestamp",
+    intents: Any | None = None,
 ) -> SystemicTracker:
     """Systemic problems in a tickets Parquet (see :func:`group_parquet`; a ``category`` column adds
     category signals), corroborated by the log incidents of a log-lines Parquet (``logs``, found in
@@ -459,7 +491,7 @@ def systemic_parquet(
     tracker.reset()
     if logs is not None:
         tracker.use_logs(log_incidents_parquet(spark, logs, log_detector, time_col=time_col))
-    for t, category in _ordered_tickets(spark, path):
+    for t, category in _ordered_tickets(spark, path, intents):
         tracker.add(t, category=category)
     return tracker
 
