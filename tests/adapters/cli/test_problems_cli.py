@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -322,6 +323,19 @@ def test_group_tells_systemic_problems_and_their_log_alerts(app: typer.Typer, tm
     assert called["log_alerts"] == [] and called["detected_at"] >= problem["detected_at"]
 
 
+def _group(
+    app: typer.Typer, tmp_path: Path, fmt: str, *extra: str
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """``problems group`` on ``t.<fmt>`` with ``extra`` options: its JSON and its rows by ticket."""
+    out = tmp_path / f"a_{fmt}.csv"
+    res = runner.invoke(
+        app, ["problems", "group", "-i", str(tmp_path / f"t.{fmt}"), "-o", str(out), "--json", *extra]
+    )
+    assert res.exit_code == 0, res.output
+    with out.open() as fh:
+        return json.loads(res.stdout), sorted(csv.DictReader(fh), key=lambda r: r["ticket_id"])
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning", "ignore::ResourceWarning")
 def test_group_on_spark_finds_the_same_systemic_problems(app: typer.Typer, tmp_path: Path) -> None:
@@ -344,16 +358,10 @@ def test_group_on_spark_finds_the_same_systemic_problems(app: typer.Typer, tmp_p
     lines["timestamp"] = pd.to_datetime(lines["timestamp"], utc=True, format="ISO8601")
     lines.to_parquet(tmp_path / "l.parquet", **us)
 
-    def run(fmt: str, *engine: str) -> tuple[dict[str, object], list[dict[str, str]]]:
-        out = tmp_path / f"a_{fmt}.csv"
-        res = runner.invoke(app, ["problems", "group", "-i", str(tmp_path / f"t.{fmt}"), "-o", str(out),
-                                  "--logs", str(tmp_path / f"l.{fmt}"), "--json", *engine])  # fmt: skip
-        assert res.exit_code == 0, res.output
-        with out.open() as fh:
-            return json.loads(res.stdout), sorted(csv.DictReader(fh), key=lambda r: r["ticket_id"])
-
-    want, want_rows = run("jsonl")
-    got, got_rows = run("parquet", "--engine", "spark")
+    want, want_rows = _group(app, tmp_path, "jsonl", "--logs", str(tmp_path / "l.jsonl"))
+    got, got_rows = _group(
+        app, tmp_path, "parquet", "--logs", str(tmp_path / "l.parquet"), "--engine", "spark"
+    )
     assert len(want["systemic"]) == 1 and got["systemic"] == want["systemic"]
     flags = {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in want_rows}
     assert {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in got_rows} == flags
@@ -458,16 +466,10 @@ def test_group_with_intents_on_spark_predicts_in_the_executors(app: typer.Typer,
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
     frame.to_parquet(tmp_path / "t.parquet", coerce_timestamps="us", allow_truncated_timestamps=True)
 
-    def run(fmt: str, *engine: str) -> tuple[dict[str, object], list[dict[str, str]]]:
-        out = tmp_path / f"a_{fmt}.csv"
-        res = runner.invoke(app, ["problems", "group", "-i", str(tmp_path / f"t.{fmt}"), "-o", str(out),
-                                  "--systemic", "--intents", str(model), "--json", *engine])  # fmt: skip
-        assert res.exit_code == 0, res.output
-        with out.open() as fh:
-            return json.loads(res.stdout), sorted(csv.DictReader(fh), key=lambda r: r["ticket_id"])
-
-    want, want_rows = run("jsonl")
-    got, got_rows = run("parquet", "--engine", "spark")
+    want, want_rows = _group(app, tmp_path, "jsonl", "--systemic", "--intents", str(model))
+    got, got_rows = _group(
+        app, tmp_path, "parquet", "--systemic", "--intents", str(model), "--engine", "spark"
+    )
     assert len(want["systemic"]) == 1 and got["systemic"] == want["systemic"]
     flags = {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in want_rows}
     assert {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in got_rows} == flags
