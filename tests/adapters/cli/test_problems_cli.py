@@ -473,3 +473,13 @@ def test_group_with_intents_on_spark_predicts_in_the_executors(app: typer.Typer,
     assert len(want["systemic"]) == 1 and got["systemic"] == want["systemic"]
     flags = {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in want_rows}
     assert {r["ticket_id"]: (r["problem_id"], r["systemic"]) for r in got_rows} == flags
+
+
+def test_detect_takes_intents_only_for_the_stored_queue(app: typer.Typer, tmp_path: Path) -> None:
+    events = tmp_path / "e.csv"
+    events.write_text("signal,ts\na,2024-03-04T10:00:00Z\n")
+    res = runner.invoke(app, ["problems", "detect", "-i", str(events), "--intents", str(tmp_path)])
+    assert res.exit_code != 0 and "--intents applies to the stored queue" in res.output
+    res = runner.invoke(app, ["problems", "detect", "--intents", str(tmp_path / "none")])
+    assert res.exit_code != 0 and "--intents" in res.output and "none" in res.output
+    assert "Traceback" not in res.output
