@@ -460,3 +460,29 @@ def test_one_intent_cut_into_two_groups_is_one_problem() -> None:
     [found] = run(everyday + surge).systemic()
     assert {b.signal for b in found.bursts} >= {"intent:7", "intent:8"}
     assert {f"s{k}" for k in range(8)} <= found.ticket_ids
+
+
+def _new_category(at: datetime, n: int, minutes: float) -> list[tuple[TicketFeatures, str]]:
+    return [
+        (
+            TicketFeatures(
+                f"n{k}",
+                "chargeback received for an order",
+                at + timedelta(minutes=minutes * k),
+                customer_id=f"d{k}",
+            ),
+            "chargeback_dispute",
+        )
+        for k in range(n)
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_young_queue_does_not_call_a_category_it_has_not_met_yet_on_a_few_tickets(seed: int) -> None:
+    """On a queue's second day a category it has not seen yet has no share to speak of: six disputes
+    in three hours are an ordinary afternoon for a category that is one of several, not a burst. The
+    prior (one over the categories seen, worth 50 tickets) says so; a real surge still bursts."""
+    at = START + timedelta(hours=33)
+    assert run(background(seed, days=3) + _new_category(at, 6, 30)).systemic() == []
+    [found] = run(background(seed, days=3) + _new_category(at, 12, 5)).systemic()
+    assert found.first_burst.signal == "category:chargeback_dispute"

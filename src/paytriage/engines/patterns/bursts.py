@@ -113,6 +113,7 @@ class _Signal:
     times: list[datetime] = field(default_factory=list)  # every arrival (history counts by bisect)
     recent: deque[tuple[datetime, str, str]] = field(default_factory=deque)  # (time, ticket, customer)
     hot: bool = False
+    prior: tuple[float, float] | None = None  # this signal's own (share, weight) prior, if any
 
 
 class KeyBurstDetector:
@@ -265,6 +266,7 @@ class KeyBurstDetector:
         alphas: Mapping[str, float] | None = None,
         notes: Mapping[str, str] | None = None,
         index: int | None = None,
+        priors: Mapping[str, tuple[float, float]] | None = None,
     ) -> list[Burst]:
         """Record one ticket; the bursts it completes (one per signal whose episode it opens).
 
@@ -292,6 +294,8 @@ class KeyBurstDetector:
             sig = self.signals_.get(name)
             if sig is None:
                 sig = self.signals_[name] = _Signal()
+            if priors is not None and name in priors:
+                sig.prior = priors[name]
             sig.times.append(when)
             sig.recent.append((when, ticket_id, who))
             while sig.recent and sig.recent[0][0] <= when - longest:
@@ -343,10 +347,9 @@ class KeyBurstDetector:
         n_all = self._count_all(lo, cut)
         # Gamma posterior of the signal's share; its upper quantile, not its mean, so that a short
         # history (few tickets to learn the share from) makes the baseline cautious, not naive.
-        a = n_sig + self.prior_share * self.prior_weight
-        share = min(
-            0.999, float(stats.gamma.ppf(self.share_quantile, a, scale=1.0 / (n_all + self.prior_weight)))
-        )
+        prior_share, prior_weight = sig.prior or (self.prior_share, self.prior_weight)
+        a = n_sig + prior_share * prior_weight
+        share = min(0.999, float(stats.gamma.ppf(self.share_quantile, a, scale=1.0 / (n_all + prior_weight))))
         seasonal = share * self._expected_volume(when, w)
         conditional = share / (1.0 - share) * others if share < 1.0 else float("inf")
         return max(seasonal, conditional)

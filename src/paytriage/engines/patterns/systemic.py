@@ -183,6 +183,7 @@ class SystemicTracker:
         broad_share: float = 0.05,
         watched_kinds: frozenset[str] = frozenset({KeyKind.BANK.value, KeyKind.PROCESSOR.value}),
         silent_factor: float = 0.1,
+        category_prior_weight: float = 50.0,
     ) -> None:
         self.grouper = grouper
         self.detector = detector
@@ -205,6 +206,7 @@ class SystemicTracker:
         self.broad_share = broad_share
         self.watched_kinds = watched_kinds
         self.silent_factor = silent_factor
+        self.category_prior_weight = category_prior_weight
         self.reset()
 
     def reset(self) -> SystemicTracker:
@@ -222,6 +224,7 @@ class SystemicTracker:
         self._weights: dict[int, float] = {}
         self._alert_of: dict[int, str] = {}  # log incident -> its alert the ticket links to best
         self.links_: dict[str, frozenset[tuple[int, str]]] = {}  # ticket -> (log incident, alert)
+        self._categories: set[str] = set()
         return self
 
     def use_logs(self, incidents: Iterable[LogIncident]) -> SystemicTracker:
@@ -345,11 +348,22 @@ class SystemicTracker:
             ticket.customer_id,
             alphas=self._alphas(signals, notes),
             notes=notes,
+            priors=self._priors(signals, category),
         )
         self._join(ticket, signals)
         for burst in bursts:
             self._on_burst(burst)
         return assignment
+
+    def _priors(self, signals: set[str], category: str | None) -> dict[str, tuple[float, float]]:
+        """A bare category's prior share: one over the categories seen so far, worth
+        ``category_prior_weight`` tickets (a queue's first days say little about a category's share)."""
+        if category is not None:
+            self._categories.add(category)
+        if not self.category_prior_weight or not self._categories:
+            return {}
+        share = 1.0 / max(2, len(self._categories))
+        return {s: (share, self.category_prior_weight) for s in signals if _broad(s)}
 
     def _alphas(self, signals: set[str], notes: dict[str, str]) -> dict[str, float]:
         """Per-signal significance levels: looser where a log alert corroborates the tickets,
