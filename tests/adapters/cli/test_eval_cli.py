@@ -34,13 +34,10 @@ def test_eval_sandbox_with_intents_fitted_on_another_sandbox(app: typer.Typer, t
         args = ["--seed", str(seed), "--tickets", "400", "--days", "8", "--out", str(tmp_path / f"sb{seed}")]
         res = runner.invoke(app, ["sandbox", "generate", *args])
         assert res.exit_code == 0, res.output
-    past = tmp_path / "past.jsonl"
-    with past.open("w") as fh:
-        for line in (tmp_path / "sb3" / "tickets.jsonl").read_text().splitlines():
-            row = json.loads(line)
-            fh.write(json.dumps({"text": f"{row['subject']}\n{row['description']}".strip()}) + "\n")
+    past = tmp_path / "sb3" / "tickets.jsonl"  # subject and description joined, as triage reads them
     model = tmp_path / "intents"
     res = runner.invoke(app, ["problems", "cluster", "-i", str(past), "-o", str(tmp_path / "c.csv"),
+                              "--text-column", "subject", "--text-column", "description",
                               "--features", "tfidf", "--model", str(model)])  # fmt: skip
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["eval", "sandbox", str(tmp_path / "sb4"), "--intents", str(model), "--json"])

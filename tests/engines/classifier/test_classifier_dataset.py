@@ -74,3 +74,19 @@ def test_any_csv_or_jsonl_round_trips(tmp_path: Path, rows: list[tuple[str, str]
         table = read_table(tmp_path / name, text_column="text", label_column="label")
         assert table.texts == [t.strip() for t, _ in rows]
         assert table.labels == [lab.strip() for _, lab in rows]
+
+
+def test_several_text_columns_are_joined_and_an_empty_one_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "t.jsonl").write_text(
+        '{"subject": "Payout late", "description": "Still not on our account"}\n'
+        '{"subject": "", "description": "Card declined"}\n'
+        '{"subject": null, "description": ""}\n'
+    )
+    with pytest.raises(InputError) as err:
+        read_table(tmp_path / "t.jsonl", text_column="subject", also=["description"])
+    assert err.value.line == 3
+    (tmp_path / "t.jsonl").write_text("\n".join((tmp_path / "t.jsonl").read_text().splitlines()[:2]) + "\n")
+    table = read_table(tmp_path / "t.jsonl", text_column="subject", also=["description"])
+    assert table.texts == ["Payout late\nStill not on our account", "Card declined"]
+    with pytest.raises(InputError, match="no column 'body'"):
+        read_table(tmp_path / "t.jsonl", text_column="subject", also=["body"])

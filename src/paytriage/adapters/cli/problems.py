@@ -98,7 +98,13 @@ def cluster(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="CSV to write: the input rows plus a cluster column.")
     ],
-    text_column: Annotated[str, typer.Option("--text-column", help="Column holding the text.")] = "text",
+    text_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--text-column",
+            help="Column holding the text (default: text); repeat to join several (subject, description).",
+        ),
+    ] = None,
     k: Annotated[
         int | None, typer.Option("--k", min=1, help="Number of clusters (default: estimated).")
     ] = None,
@@ -124,7 +130,8 @@ def cluster(
     if not input_path.is_file():
         fail(f"--input {input_path}: no such file")
     try:
-        table = read_table(input_path, text_column=text_column)
+        first, *more = text_column or ["text"]
+        table = read_table(input_path, text_column=first, also=more)
         model = TextClusterer(k, features=features, algorithm=algorithm)  # type: ignore[arg-type]
         with _progress("clustering") as update:
             labels = model.fit(table.texts, progress=update).labels_

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,18 +69,21 @@ def _records(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     return out, list(reader.fieldnames or [])
 
 
-def read_table(path: Path, *, text_column: str, label_column: str | None = None) -> TextTable:
-    """Texts (and labels when ``label_column`` is given) with line-numbered validation."""
+def read_table(
+    path: Path, *, text_column: str, label_column: str | None = None, also: Sequence[str] = ()
+) -> TextTable:
+    """Texts (and labels when ``label_column`` is given) with line-numbered validation. ``also``:
+    more text columns joined after ``text_column`` by a newline (a ticket's subject and description)."""
     rows, names = _records(path)
     if not rows:
         raise InputError(f"{path.name}: no rows")
-    for col in (text_column, label_column):
+    for col in (text_column, *also, label_column):
         if col is not None and col not in names:
             raise InputError(f"{path.name}: no column {col!r} (columns: {', '.join(names)})", field=col)
     texts: list[str] = []
     labels: list[str] = []
     for line, rec in rows:
-        text = rec.get(text_column, "").strip()
+        text = "\n".join(v for v in (rec.get(c, "").strip() for c in (text_column, *also)) if v)
         if not text:
             raise InputError("empty text", line=line, field=text_column)
         texts.append(text)
