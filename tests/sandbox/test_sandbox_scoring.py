@@ -45,6 +45,8 @@ def test_no_predictions_means_none_everywhere(gt_dir: Path) -> None:
         "escalation_needed_recall",
         "incident_precision",
         "incident_recall",
+        "incidents_called",
+        "incidents_called_right",
         "attribution_accuracy",
         "time_to_detect",
     ):
@@ -100,6 +102,8 @@ def test_incident_detection_attribution_and_time_to_detect(gt_dir: Path) -> None
     res = score(gt_dir, preds, detected)
     assert res["incident_precision"] == pytest.approx(1 / 3)
     assert res["incident_recall"] == pytest.approx(1 / 1)  # INC-2 has no tickets, so it is not counted
+    # the counts behind them, to pool many sandboxes or count false alarms where none is real
+    assert (res["incidents"], res["incidents_called"], res["incidents_called_right"]) == (1, 3, 1)
     # relevant tickets: T1 (pred wrong), T2 (right), T3 (missed) -> 1/3; T4 neither side -> skipped
     assert res["attribution_accuracy"] == pytest.approx(1 / 3)
     assert res["time_to_detect"] == [

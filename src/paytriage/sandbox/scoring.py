@@ -146,11 +146,17 @@ def score(
     real = {i for i, inc in incidents.items() if inc.get("ticket_ids")} | {
         t.incident_id for t in truth.values() if t.incident_id
     }
+    res["incidents"] = len(real)
     if detected_incidents is None:
         res.update(incident_precision=None, incident_recall=None, time_to_detect=None)
+        res.update(incidents_called=None, incidents_called_right=None)
         mapping: dict[str, str] | None = None
     else:
         mapping = _match(detected_incidents, truth)
+        # the counts behind the ratios: pooled over many sandboxes, and false alarms in
+        # incident-free ones (where precision is 0 or undefined) are read from them
+        res["incidents_called"] = len(detected_incidents)
+        res["incidents_called_right"] = len(mapping)
         res["incident_precision"] = _ratio(len(mapping), len(detected_incidents))
         res["incident_recall"] = _ratio(len(set(mapping.values())), len(real))
         res["time_to_detect"] = _time_to_detect(detected_incidents, mapping, truth, incidents)
