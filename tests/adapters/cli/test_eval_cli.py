@@ -48,3 +48,26 @@ def test_eval_sandbox_with_intents_fitted_on_another_sandbox(app: typer.Typer, t
         app, ["eval", "sandbox", str(tmp_path / "sb4"), "--intents", str(tmp_path / "no")]
     )
     assert missing.exit_code != 0 and "--intents" in missing.output and "Traceback" not in missing.output
+
+
+def test_eval_sandbox_reports_the_counts_behind_precision_and_recall(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    """Counts, not only ratios: sandboxes are pooled from them, and where no incident is real (an
+    incident-free sandbox) the problems called are the false alarms."""
+    out = tmp_path / "quiet"
+    args = ["--seed", "5", "--tickets", "300", "--days", "7", "--incidents", "none", "--out", str(out)]
+    assert runner.invoke(app, ["sandbox", "generate", *args]).exit_code == 0
+    res = runner.invoke(app, ["eval", "sandbox", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    m = json.loads(res.stdout)["metrics"]
+    assert m["incidents"] == 0 and m["incident_recall"] is None
+    assert isinstance(m["incidents_called"], int) and m["incidents_called_right"] == 0
+    table = runner.invoke(app, ["eval", "sandbox", str(out)])
+    assert table.exit_code == 0, table.output
+    cells = {
+        parts[1].strip(): parts[2].strip()
+        for parts in (line.split("│") for line in table.output.splitlines())
+        if len(parts) == 4
+    }
+    assert cells["incidents_called"] == str(m["incidents_called"]) and cells["incidents"] == "0"

@@ -32,6 +32,9 @@ HEADLINE = (
     "not_needed_recall",
     "incident_precision",
     "incident_recall",
+    "incidents",
+    "incidents_called",
+    "incidents_called_right",
     "attribution_accuracy",
 )
 
@@ -56,7 +59,8 @@ def summary_rows(run: PipelineRun) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name in HEADLINE:
         v = run.metrics.get(name)
-        rows.append({"metric": name, "value": "not built yet" if v is None else f"{v:.3f}"})
+        shown = "not built yet" if v is None else str(v) if isinstance(v, int) else f"{v:.3f}"
+        rows.append({"metric": name, "value": shown})
     return rows
 
 
