@@ -37,14 +37,14 @@ def sandbox(work: Path, seed: int, args: argparse.Namespace) -> Path:
     return out
 
 
-def evaluate(directory: Path, work: Path, seed: int) -> dict[str, Any]:
+def evaluate(directory: Path, work: Path, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     path = work / f"eval{seed}.db"
     path.unlink(missing_ok=True)
     db = Database(f"sqlite:///{path}")
     db.migrate()
     started = time.perf_counter()
     try:
-        m = run_pipeline(db, directory).metrics
+        m = run_pipeline(db, directory, min_customers=args.min_customers, alpha=args.alpha).metrics
     finally:
         db.dispose()
         path.unlink(missing_ok=True)
@@ -96,14 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tickets", type=int, default=2000)
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--incidents", default=None, help="'none' for everyday traffic only (default: all kinds)")
+    ap.add_argument("--min-customers", type=int, default=3, help="a burst's minimum customers (default 3)")
+    ap.add_argument("--alpha", type=float, default=1e-6, help="a burst's significance level (default 1e-6)")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in args.seeds:
-        row = evaluate(sandbox(args.work, seed, args), args.work, seed)
+        row = evaluate(sandbox(args.work, seed, args), args.work, seed, args)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print(json.dumps({"pooled": pooled(rows, args.days)}))
+    setting = {"min_customers": args.min_customers, "alpha": args.alpha}
+    print(json.dumps({"pooled": pooled(rows, args.days), "setting": setting}))
     return 0
 
 

@@ -106,6 +106,15 @@ def test_issuer_burst_is_systemic_and_questions_are_not(db: Database, tmp_path: 
     assert len(again.systemic) == 1
 
 
+def test_the_evidence_a_burst_needs_is_a_setting(db: Database, tmp_path: Path) -> None:
+    """Five customers in minutes: systemic at the default bar (3 customers, p ≤ 1e-6), not when a team
+    asks for six customers or for a level the burst cannot reach."""
+    _burst_queue(db, tmp_path)
+    assert len(detect_problems(db).systemic) == 1
+    assert detect_problems(db, min_customers=6).systemic == []
+    assert detect_problems(db, alpha=1e-40).systemic == []
+
+
 def test_a_problem_linked_to_a_defect_survives_regrouping_and_a_late_ticket_regresses_it(
     db: Database, tmp_path: Path
 ) -> None:

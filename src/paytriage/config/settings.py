@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     )
     triage_config_dir: Path | None = Field(default=None, description="Replacement taxonomy/routing/priority")
     notifications_config: Path | None = Field(default=None, description="Replacement notifications.yaml")
+    # how much evidence makes a problem systemic: fewer false alarms for later detection (the trade-off
+    # is measured by bench/detection.py; see docs/patterns.md)
+    problem_min_customers: int = Field(default=3, ge=2, description="Customers a burst must reach")
+    problem_alpha: float = Field(default=1e-6, gt=0, lt=1, description="p-value a burst must reach")
 
     @field_validator("environment")
     @classmethod

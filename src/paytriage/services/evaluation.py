@@ -161,9 +161,12 @@ def run_pipeline(
     frt_target_s: int = 4 * 3600,
     res_target_s: int = 72 * 3600,
     intents: Any | None = None,
+    min_customers: int = 3,
+    alpha: float = 1e-6,
 ) -> PipelineRun:
     """Ingest the sandbox, triage every case as of its arrival, and score against ground truth.
-    ``intents``: a text clusterer fitted on past tickets, passed to problem detection."""
+    ``intents`` (a text clusterer fitted on past tickets), ``min_customers`` and ``alpha`` go to
+    problem detection (:func:`detect_problems`)."""
     run = PipelineRun()
     t0 = time.perf_counter()
     run.ingest = ingest_sandbox(
@@ -179,7 +182,7 @@ def run_pipeline(
     if on_step:
         on_step("problems")
     t0 = time.perf_counter()
-    run.problems = detect_problems(db, intents=intents)
+    run.problems = detect_problems(db, intents=intents, min_customers=min_customers, alpha=alpha)
     run.seconds["problems"] = round(time.perf_counter() - t0, 2)
     if on_step:
         on_step("score")

@@ -186,6 +186,7 @@ def detect_problems(
     tracker: SystemicTracker | None = None,
     min_tickets: int = 3,
     min_customers: int = 3,
+    alpha: float = 1e-6,
     batch_size: int = 1000,
     on_progress: Callable[[int], None] | None = None,
     logs: LogSignalDetector | None = None,
@@ -196,10 +197,11 @@ def detect_problems(
     """Regroup every triaged case and store the problems (replacing those not linked to a defect).
 
     ``tracker`` (default: a :class:`SystemicTracker` over ``grouper`` with ``min_tickets`` and a
-    burst detector needing ``min_customers``) decides which problems are systemic. Log incidents
-    (``logs``, default :class:`LogSignalDetector`) detected from ``log_lead_hours`` before the onset
-    of a systemic problem's surge (the first ticket of the burst that made it systemic, not its
-    first member, which may be an unrelated ticket from days before) until its detection, sharing
+    burst detector needing ``min_customers`` at level ``alpha``) decides which problems are
+    systemic. Log incidents (``logs``, default :class:`LogSignalDetector`) detected from
+    ``log_lead_hours`` before the onset of a systemic problem's surge (the first ticket of the
+    burst that made it systemic, not its first member, which may be an unrelated ticket from days
+    before) until its detection, sharing
     identifiers, values or words with it worth at least ``min_log_link`` (each counted by its
     specificity, see :func:`~paytriage.engines.patterns.log_signals.link_weight`), give it a log
     detection time. The defaults (3 h, 1.5) were chosen on sandbox seeds 5, 7, 11, 13 (12 h and 2.0
@@ -209,7 +211,7 @@ def detect_problems(
     as a key (:func:`~paytriage.engines.patterns.features.with_intents`)."""
     tracker = tracker or SystemicTracker(
         grouper=grouper or ProblemGrouper(),
-        detector=KeyBurstDetector(min_customers=min_customers),
+        detector=KeyBurstDetector(min_customers=min_customers, alpha=alpha),
         min_tickets=min_tickets,
     )
     tracker.reset()

@@ -105,3 +105,27 @@ def test_bad_input_is_one_line(seeded: Database, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "--status 'bogus'" in res.output
     res = runner.invoke(app, ["problems", "detect", "--notify", "--input", str(tmp_path / "x.csv")])
     assert res.exit_code == 2 and "--notify applies to the stored queue" in res.output
+
+
+def test_the_evidence_a_burst_needs_comes_from_the_environment(
+    cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PAYTRIAGE_PROBLEM_MIN_CUSTOMERS / PAYTRIAGE_PROBLEM_ALPHA set how much evidence makes a problem
+    systemic; a bad value is named in one line, never a traceback."""
+    from tests.services.test_problems_service import _burst_queue
+
+    from paytriage.config.settings import get_settings
+
+    cli_env.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(f"sqlite:///{cli_env}")
+    db.ensure_schema()
+    _burst_queue(db, tmp_path)
+    assert len(_json(["problems", "detect", "--json"])["systemic"]) == 1  # type: ignore[arg-type]
+    monkeypatch.setenv("PAYTRIAGE_PROBLEM_MIN_CUSTOMERS", "6")
+    get_settings.cache_clear()
+    assert _json(["problems", "detect", "--json"])["systemic"] == []
+    monkeypatch.setenv("PAYTRIAGE_PROBLEM_MIN_CUSTOMERS", "1")
+    get_settings.cache_clear()
+    bad = runner.invoke(app, ["problems", "detect", "--json"])
+    assert bad.exit_code == 2 and "PAYTRIAGE_PROBLEM_MIN_CUSTOMERS" in bad.output
+    assert "Traceback" not in bad.output

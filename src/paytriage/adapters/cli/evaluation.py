@@ -52,6 +52,8 @@ def run_with_status(
             frt_target_s=int(settings.first_response_sla_hours * 3600),
             res_target_s=int(settings.resolution_sla_hours * 3600),
             intents=intents,
+            min_customers=settings.problem_min_customers,
+            alpha=settings.problem_alpha,
         )
 
 

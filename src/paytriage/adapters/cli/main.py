@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from paytriage import __version__
 from paytriage.adapters.cli import (
@@ -24,7 +25,7 @@ from paytriage.adapters.cli import (
     triage,
 )
 from paytriage.adapters.cli.context import open_database
-from paytriage.adapters.cli.output import JsonOption, emit
+from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, emit, fail
 from paytriage.config.settings import get_settings
 
 __all__ = ["app"]
@@ -52,6 +53,13 @@ def main(
 ) -> None:
     """paytriage: the Tier-2 payments support team's copilot. Database: PAYTRIAGE_DATABASE_URL or the
     default SQLite file in the user data directory."""
+    try:
+        get_settings()
+    except ValidationError as exc:
+        # a bad PAYTRIAGE_* variable is named in one line, not shown as a traceback
+        first = exc.errors()[0]
+        name = "PAYTRIAGE_" + "_".join(str(p) for p in first["loc"]).upper()
+        fail(f"{name}: {first['msg']} (got {first.get('input')!r})", code=EXIT_USAGE)
 
 
 @app.command("init")

@@ -120,7 +120,13 @@ def detect_stored(*, notify: bool, json_output: bool, intents: Any = None) -> No
     columns = (TextColumn("grouping cases"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("", total=None)
-        run = detect_problems(db, on_progress=lambda n: bar.advance(task, n), intents=intents)
+        run = detect_problems(
+            db,
+            on_progress=lambda n: bar.advance(task, n),
+            intents=intents,
+            min_customers=settings.problem_min_customers,
+            alpha=settings.problem_alpha,
+        )
     with db.session() as session:
         replay = apply_feedback(session)
         # a ticket that joined a problem whose defect was resolved reopens it (and its cases)
