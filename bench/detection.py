@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,16 +39,15 @@ def sandbox(work: Path, seed: int, args: argparse.Namespace) -> Path:
 
 
 def evaluate(directory: Path, work: Path, seed: int, args: argparse.Namespace) -> dict[str, Any]:
-    path = work / f"eval{seed}.db"
-    path.unlink(missing_ok=True)
-    db = Database(f"sqlite:///{path}")
-    db.migrate()
     started = time.perf_counter()
-    try:
-        m = run_pipeline(db, directory, min_customers=args.min_customers, alpha=args.alpha).metrics
-    finally:
-        db.dispose()
-        path.unlink(missing_ok=True)
+    # a private database per run: several runs may share one work directory at once
+    with tempfile.TemporaryDirectory(dir=work, prefix=f"eval{seed}-") as tmp:
+        db = Database(f"sqlite:///{tmp}/eval.db")
+        db.migrate()
+        try:
+            m = run_pipeline(db, directory, min_customers=args.min_customers, alpha=args.alpha).metrics
+        finally:
+            db.dispose()
     return {
         "seed": seed,
         "incidents": m["incidents"],
