@@ -86,6 +86,10 @@ def pooled(rows: list[dict[str, Any]], days: int) -> dict[str, Any]:
         "sandboxes_recall_ge_0.95": _meeting(rows, "recall"),
         "sandboxes_median_before_5th_ticket": sum(1 for m in medians if m < 5),
         "attribution_mean": round(statistics.mean(attribution), 4) if attribution else None,
+        # problems whose tickets a log alert explains, and how many of those the logs had before
+        # the incident's first ticket (the target for incidents that show in logs)
+        "log_linked": sum(r["log_linked"] for r in rows),
+        "from_logs_before_first_ticket": sum(r["from_logs_before_first_ticket"] for r in rows),
     }
 
 

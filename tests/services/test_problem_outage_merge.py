@@ -21,10 +21,19 @@ def _problem(grouper: ProblemGrouper, name: str, keys: set[str], n: int = 5) -> 
     return grouper.move(tickets)
 
 
-def _found(pid: int, minutes: float, log_minutes: float | None, signal: str) -> DetectedProblem:
+def _found(
+    pid: int, minutes: float, log_minutes: float | None, signal: str, service: str = "acs-connector"
+) -> DetectedProblem:
     log = None if log_minutes is None else T0 + timedelta(minutes=log_minutes)
     return DetectedProblem(
-        pid, T0 + timedelta(minutes=minutes), "t", [], [], signals=[signal], log_detected_at=log
+        pid,
+        T0 + timedelta(minutes=minutes),
+        "t",
+        [],
+        [],
+        signals=[signal],
+        log_detected_at=log,
+        log_service=None if log is None else service,
     )
 
 
@@ -52,12 +61,14 @@ def test_problems_stay_apart_without_shared_segment_log_moment_or_proximity() ->
     c = _problem(grouper, "refund", {"country:es"})  # logs explained it an hour apart
     d = _problem(grouper, "payout", {"country:es"})  # detected a day later
     e = _problem(grouper, "upload", {"country:es"})  # no log evidence at all
+    f = _problem(grouper, "payouts", {"country:es"})  # the same moment, another service's logs
     detected = {
         a: _found(a, 0, -5, "x"),
         b: _found(b, 10, -5, "y"),
         c: _found(c, 20, 55, "z"),
         d: _found(d, 24 * 60, -5, "w"),
         e: _found(e, 30, None, "v"),
+        f: _found(f, 40, -4, "u", service="payouts"),
     }
     _merge_one_outage(detected, grouper)
-    assert sorted(detected) == sorted([a, b, c, d, e])
+    assert sorted(detected) == sorted([a, b, c, d, e, f])

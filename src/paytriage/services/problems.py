@@ -431,9 +431,12 @@ def _merge_one_outage(
 
     Why: an ACS outage reaches support as failed payments, cards that will not bind and
     verification questions; each category bursts on its own and becomes a problem of its own.
-    Two problems are one when the later is detected within ``within`` of the earlier, the logs
-    explained both from the same moment (log detections at most ``log_gap`` apart), and they hit
-    the same segment (a shared key, not a category, on at least 30 % of each one's tickets).
+    Two problems are one when the later is detected within ``within`` of the earlier, one service's
+    logs explained both from the same moment (log detections at most ``log_gap`` apart), and they
+    hit the same segment (a shared key, not a category, on at least 30 % of each one's tickets).
+    One service, because two outages can start within minutes of each other in different places:
+    on sandbox seed 29 a payout delay (payouts) and a duplicate-charge retry bug (payments-core),
+    both logged from about 10:40 and both with many US merchants, were folded into one.
     """
     order = sorted(detected.values(), key=lambda d: (d.detected_at, d.problem_id))
     kept: list[DetectedProblem] = []
@@ -444,6 +447,7 @@ def _merge_one_outage(
             for k in kept:
                 if (
                     k.log_detected_at is not None
+                    and k.log_service == d.log_service
                     and d.detected_at - k.detected_at <= within
                     and abs(d.log_detected_at - k.log_detected_at) <= log_gap
                     and seg & _segment_keys(grouper.problem(k.problem_id))

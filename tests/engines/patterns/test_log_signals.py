@@ -57,6 +57,21 @@ def test_values_and_stored_ids_become_evidence() -> None:
     assert "pay_abc123456" in inc.ids
 
 
+def test_a_known_error_alerts_on_its_fourth_line_in_minutes() -> None:
+    # an issuer outage: a decline the gateway logged once before comes four times in two minutes;
+    # the rate alert is raised at the fourth line (not the fifth: the first tickets arrive that fast)
+    decline = "POST /v1/payments 402 issuer_unavailable"
+    known = [LogLine(START + timedelta(hours=12), "gateway", "warn", decline, 402)]
+    at = START + timedelta(days=3, hours=1)
+    spike = _spike(at, 4, decline, 402)
+    lines = sorted(_steady() + known + spike, key=lambda x: x.timestamp)
+    [inc] = LogSignalDetector().detect(lines)
+    assert inc.detected_at == spike[-1].timestamp
+    assert any(":status:402" in s or "issuer_unavailable" in s for s in inc.signals)
+    # three lines are not yet evidence enough
+    assert LogSignalDetector().detect(sorted(_steady() + known + spike[:3], key=lambda x: x.timestamp)) == []
+
+
 def test_lines_carry_the_payments_concepts_they_name() -> None:
     """ACS/CReq is 3-D Secure to a cardholder: the incident carries ``~3ds`` for tickets to meet."""
     at = START + timedelta(days=3, hours=1)

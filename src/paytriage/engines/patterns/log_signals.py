@@ -347,13 +347,18 @@ class FirstSeenWatcher:
 
 
 class LogSignalDetector:
-    """Log lines (time order) → per-signal bursts → deduplicated :class:`LogIncident` s."""
+    """Log lines (time order) → per-signal bursts → deduplicated :class:`LogIncident` s.
+
+    ``min_count``: the lines a rate alert needs (besides p ≤ ``alpha`` against the service's
+    baseline). 4, not 5: an issuer outage's first customers write within minutes, often before its
+    fifth decline line (measured in bench/RESULTS.md, "eighth session").
+    """
 
     def __init__(
         self,
         *,
         detector: KeyBurstDetector | None = None,
-        min_count: int = 5,
+        min_count: int = 4,
         alpha: float = 1e-6,
         merge_hours: float = 6.0,
         max_ids: int = 5000,
