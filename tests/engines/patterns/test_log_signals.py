@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from paytriage.engines.patterns.bursts import Burst
 from paytriage.engines.patterns.concepts import Concepts
-from paytriage.engines.patterns.features import entity_keys
 from paytriage.engines.patterns.log_signals import (
     FirstSeenWatcher,
     LogIncident,
@@ -19,7 +18,6 @@ from paytriage.engines.patterns.log_signals import (
     _Novelty,
     first_link,
     key_tokens,
-    line_values,
     link_weight,
     log_template,
     novelty_key,
@@ -88,16 +86,6 @@ def test_lines_carry_the_payments_concepts_they_name() -> None:
 def test_key_tokens_match_what_log_lines_name() -> None:
     toks = key_tokens(["plugin:ios-sdk@5.4.0", "bank:hanse handelsbank", "bin:465901"])
     assert {"ios-sdk@5.4.0", "ios-sdk", "5.4.0", "hanse", "handelsbank", "465901"} <= toks
-
-
-def test_a_logged_client_meets_the_ticket_plugin_key_without_its_kind_word() -> None:
-    # the ticket says "Android SDK 5.3.1" (key plugin:android@5.3.1), the line client=android-sdk/5.3.1
-    [key] = entity_keys({"plugin": ["android-sdk@5.3.1"]})
-    assert key == "plugin:android@5.3.1"
-    logged = line_values("client timeout on POST /v1/payments", {"client": "android-sdk/5.3.1"})
-    assert {"android@5.3.1", "android", "android-sdk@5.3.1"} <= logged
-    assert key_tokens([key]) <= logged
-    assert "woocommerce@8.2.1" in line_values("client=woocommerce-plugin/8.2.1 declined")
 
 
 def test_merged_alerts_link_by_the_alert_that_explains_the_problem() -> None:

@@ -187,12 +187,6 @@ class TicketFeatures:
 _PLUGIN_SUFFIX = re.compile(r"[ \-_](?:plugin|sdk|module|extension|library|gateway|app)(?=@|$)")
 
 
-def plugin_name(value: str) -> str:
-    """``android-sdk@5.3.1`` → ``android@5.3.1``: a plugin as its key names it, without the kind word
-    (tickets write "Android SDK 5.3.1", logs ``client=android-sdk/5.3.1``; both must meet)."""
-    return _PLUGIN_SUFFIX.sub("", value)
-
-
 def entity_keys(entities: Mapping[str, Iterable[str] | str | None]) -> frozenset[str]:
     """Normalise ``{kind: value(s)}`` into ``kind:value`` keys; unknown kinds are ignored.
 
@@ -213,7 +207,7 @@ def entity_keys(entities: Mapping[str, Iterable[str] | str | None]) -> frozenset
                 if len(value) < 6:
                     continue
             elif kind == KeyKind.PLUGIN.value:
-                value = plugin_name(value)
+                value = _PLUGIN_SUFFIX.sub("", value)
             out.add(f"{kind}:{value}")
     return frozenset(out)
 

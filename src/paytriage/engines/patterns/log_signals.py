@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING
 
 from paytriage.engines.patterns.bursts import Burst, KeyBurstDetector
 from paytriage.engines.patterns.concepts import Concepts, load_concepts
-from paytriage.engines.patterns.features import plugin_name
 
 if TYPE_CHECKING:
     from paytriage.engines.patterns.value_shift import ValueShiftDetector
@@ -108,8 +107,7 @@ class LogLine:
 
 
 def _split_value(value: str) -> set[str]:
-    """``ios-sdk/5.4.0`` → {ios-sdk/5.4.0, ios-sdk, 5.4.0, ios-sdk@5.4.0, ios, ios@5.4.0}; lower case.
-    The name without its kind word too, as a ticket's plugin key has it (``plugin:ios@5.4.0``)."""
+    """``ios-sdk/5.4.0`` → {ios-sdk/5.4.0, ios-sdk, 5.4.0, ios-sdk@5.4.0}; lower case."""
     v = value.strip().strip("'\".,;:").lower()
     if not v or len(v) > 80:
         return set()
@@ -117,9 +115,6 @@ def _split_value(value: str) -> set[str]:
     out = {v, *parts}
     if len(parts) == 2:
         out.add(f"{parts[0]}@{parts[1]}")
-        name = plugin_name(parts[0])
-        if name and name != parts[0]:
-            out |= {name, f"{name}@{parts[1]}"}
     return out
 
 
