@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(
         default=None, description="A trained category model (paytriage model train)"
     )
+    intents_dir: Path | None = Field(
+        default=None,
+        description="Intent groups saved by 'problems cluster --model' on past tickets: the default "
+        "--intents of 'problems detect' on the stored queue",
+    )
     triage_config_dir: Path | None = Field(default=None, description="Replacement taxonomy/routing/priority")
     notifications_config: Path | None = Field(default=None, description="Replacement notifications.yaml")
     # how much evidence makes a problem systemic: fewer false alarms for later detection (the trade-off

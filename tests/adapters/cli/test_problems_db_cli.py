@@ -129,3 +129,50 @@ def test_the_evidence_a_burst_needs_comes_from_the_environment(
     bad = runner.invoke(app, ["problems", "detect", "--json"])
     assert bad.exit_code == 2 and "PAYTRIAGE_PROBLEM_MIN_CUSTOMERS" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_intent_groups_named_in_the_environment_are_used_by_detect(
+    cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PAYTRIAGE_INTENTS_DIR: a team fits its intent groups once (``problems cluster --model``) and
+    every ``problems detect`` on the stored queue uses them; a bad path is named in one line."""
+    from datetime import UTC, datetime
+
+    from tests.adapters.cli.test_problems_cli import _intent_model, _intent_queue
+
+    from paytriage.config.settings import get_settings
+    from paytriage.engines.triage import Triager
+    from paytriage.services.triage import triage_cases
+
+    cli_env.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(f"sqlite:///{cli_env}")
+    db.ensure_schema()
+    rows = _intent_queue(datetime(2024, 3, 4, tzinfo=UTC))
+    tickets = [
+        {"id": r["ticket_id"], "created_at": r["created_at"], "requester_id": r["customer_id"],
+         "description": r["text"]}
+        for r in rows
+    ]  # fmt: skip
+    (tmp_path / "k.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tickets))
+    ingest_file(db, tmp_path / "k.jsonl", IngestKind.TICKETS)
+    triage_cases(db, Triager.from_config(), as_of_arrival=True)
+    model = _intent_model(app, tmp_path)
+
+    def intent_signals() -> list[str]:
+        _json(["problems", "detect", "--json"])
+        with db.session() as s:
+            from paytriage.adapters.storage.orm import ProblemRow
+
+            records = [p.detection or {} for p in s.query(ProblemRow).all()]
+        return [x for r in records for x in r.get("signals", []) if "intent:" in x]
+
+    assert intent_signals() == []
+    monkeypatch.setenv("PAYTRIAGE_INTENTS_DIR", str(model))
+    get_settings.cache_clear()
+    assert intent_signals(), "the surge of one intent should burst on its intent group"
+    for bad in (tmp_path / "nope", tmp_path / "k.jsonl"):
+        monkeypatch.setenv("PAYTRIAGE_INTENTS_DIR", str(bad))
+        get_settings.cache_clear()
+        res = runner.invoke(app, ["problems", "detect", "--json"])
+        assert res.exit_code == 2 and f"PAYTRIAGE_INTENTS_DIR {bad}" in res.output, res.output
+        assert "Traceback" not in res.output

@@ -22,6 +22,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from paytriage.adapters.cli.output import EXIT_USAGE, JsonOption, emit, err_console, fail
+from paytriage.config.settings import get_settings
 from paytriage.domain.errors import PaytriageError
 
 __all__ = ["cluster", "detect", "group", "register"]
@@ -315,14 +316,14 @@ def group(
              title=f"{len(calls)} systemic problems")  # fmt: skip
 
 
-def load_intents(path: Path) -> Any:
-    """A clusterer saved by ``problems cluster --model``, or a clear error."""
+def load_intents(path: Path, *, option: str = "--intents") -> Any:
+    """A clusterer saved by ``problems cluster --model``, or a clear error naming where it came from."""
     from paytriage.engines.patterns.intents_io import load_clusterer
 
     try:
         return load_clusterer(path)
     except PaytriageError as exc:
-        fail(f"--intents {path}: {exc}", code=EXIT_USAGE)
+        fail(f"{option} {path}: {exc}", code=EXIT_USAGE)
 
 
 def _ticket_categories(path: Path, id_column: str) -> dict[str, str]:
@@ -428,9 +429,13 @@ def detect(
     if input_path is None:
         from paytriage.adapters.cli.problems_db import detect_stored
 
+        # a team that fitted its intent groups once names them in the environment, not on every run
+        option = "--intents"
+        if intents is None and get_settings().intents_dir is not None:
+            intents, option = get_settings().intents_dir, "PAYTRIAGE_INTENTS_DIR"
         if intents is not None and not intents.exists():
-            fail(f"--intents {intents}: no such file or folder", code=EXIT_USAGE)
-        clusterer = None if intents is None else load_intents(intents)
+            fail(f"{option} {intents}: no such file or folder", code=EXIT_USAGE)
+        clusterer = None if intents is None else load_intents(intents, option=option)
         detect_stored(notify=notify, json_output=json_output, intents=clusterer)
         return
     for option, given in (("--notify", notify), ("--intents", intents)):
