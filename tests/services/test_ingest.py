@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import SHARED_DATA
 
 from paytriage.adapters.storage.database import Database
 from paytriage.adapters.storage.orm import AuditRow, CaseRow, LogEventRow, TicketRow, TransactionRow
@@ -256,3 +258,60 @@ def test_secret_valued_keys_are_removed(sqlite_db: Database, tmp_path: Path) -> 
     assert fields["cvc"] == "[REDACTED]" and fields["api_key"] == "[REDACTED]"
     assert fields["idempotency_key"] is True
     assert fields["payload"]["card"] == {"number": "424242******4242", "cvc": "[REDACTED]"}
+
+
+def test_server_logs_in_their_own_layouts_keep_every_line(db: Database, tmp_path: Path) -> None:
+    """An Apache error log opens with "[" (read as a log, not as JSON); a worker's error repeated in
+    one second is several events, all kept, and a second ingest of the file adds nothing."""
+    log = tmp_path / "error_log"
+    repeated = "[Wed Feb 11 09:15:02 2026] [error] mod_pay child workerEnv in error state 6\n"
+    log.write_text(
+        "[Wed Feb 11 09:15:01 2026] [notice] workerEnv.init() ok /etc/httpd/workers.properties\n"
+        + repeated * 3
+        + "    continuation of the third error\n"
+        + "[Wed Feb 11 09:15:03 2026] [error] [client 198.51.100.4] card 4111111111111111 rejected\n"
+    )
+    r = ingest_file(db, log, IngestKind.LOGS)
+    assert (r.read, r.created, r.rejected) == (5, 5, 0)
+    assert ingest_file(db, log, IngestKind.LOGS).created == 0
+    with db.session() as s:
+        rows = s.execute(select(LogEventRow.timestamp, LogEventRow.level, LogEventRow.message)).all()
+    assert sum(1 for r in rows if r.message.startswith("mod_pay child")) == 3
+    assert sum(1 for r in rows if "continuation of the third" in r.message) == 1
+    assert sorted(str(r.level) for r in rows) == ["error"] * 4 + ["info"]  # [notice] is info
+    assert all("4111111111111111" not in r.message for r in rows)
+
+    syslog = tmp_path / "auth.log"
+    syslog.write_text(
+        "Feb 11 09:15:02 edge-7 sshd[24200]: Invalid user webmaster from 203.0.113.7\n"
+        "Feb 11 09:15:04 edge-7 sshd[24202]: Failed password for invalid user webmaster\n"
+    )
+    assert ingest_file(db, syslog, IngestKind.LOGS).created == 2
+    with db.session() as s:
+        services = set(s.scalars(select(LogEventRow.service).where(LogEventRow.source == "auth")).all())
+    assert services == {"sshd"}
+
+
+LOGHUB = SHARED_DATA / "loghub_2k"
+
+
+@pytest.mark.skipif(not LOGHUB.is_dir(), reason="shared loghub_2k data absent")
+@pytest.mark.parametrize(
+    "system", ["Apache", "HDFS", "Hadoop", "HealthApp", "OpenSSH", "OpenStack", "Spark", "Zookeeper"]
+)
+def test_real_server_logs_are_read_line_by_line(sqlite_db: Database, tmp_path: Path, system: str) -> None:
+    """Loghub's 2k samples (eight systems, eight layouts): every line is one event with a time, none is
+    rejected, and the times run forward as the files do."""
+    source = LOGHUB / system / f"{system}_2k.log"
+    if not source.exists():
+        pytest.skip(f"{source} absent")
+    log = tmp_path / source.name  # rejects would be written next to the input: never into ../shared
+    log.write_bytes(source.read_bytes())
+    lines = sum(1 for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip())
+    r = ingest_file(sqlite_db, log, IngestKind.LOGS)
+    assert (r.read, r.rejected) == (lines, 0)
+    assert r.created == lines
+    with sqlite_db.session() as s:
+        times = s.scalars(select(LogEventRow.timestamp).order_by(LogEventRow.id)).all()
+    forward = sum(1 for a, b in itertools.pairwise(times) if b >= a)
+    assert forward >= 0.95 * (len(times) - 1)

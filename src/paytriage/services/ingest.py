@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,13 @@ from typing import Any
 import yaml
 
 from paytriage.adapters.connectors.files import FileFormat, Record, detect_format, read_records
+from paytriage.adapters.connectors.log_layouts import LineHeads
 from paytriage.adapters.connectors.rows import (
     ColumnMapping,
     is_zendesk_ticket,
     log_from_record,
     log_from_text,
     release_from_row,
-    starts_with_timestamp,
     ticket_from_row,
     ticket_from_zendesk,
     transaction_from_row,
@@ -40,7 +41,7 @@ from paytriage.adapters.storage.batch import (
     write_transactions,
 )
 from paytriage.adapters.storage.database import Database
-from paytriage.adapters.storage.mapping import log_values
+from paytriage.adapters.storage.mapping import content_hash, log_values
 from paytriage.domain import AuditEvent, InputError, LogEvent, Ticket, Transaction, utcnow
 from paytriage.engines.investigate.correlation import stored_template_id
 from paytriage.engines.logmining import TemplateMiner
@@ -156,15 +157,16 @@ def _redact_log(e: LogEvent, counts: Counter[str]) -> None:
         setattr(e, name, _redact_value(getattr(e, name), counts))
 
 
-def _text_log_records(path: Path) -> Iterator[Record]:
-    """Plain-text logs: a line starting with a timestamp opens a record; others continue it."""
+def _text_log_records(path: Path, heads: LineHeads) -> Iterator[Record]:
+    """Plain-text logs: a line starting with a timestamp (in any layout ``heads`` knows) opens a
+    record; others continue it."""
     current: Record | None = None
     with path.open("r", encoding="utf-8", errors="replace") as fh:
         for n, raw in enumerate(fh, start=1):
             line = raw.rstrip("\r\n")
             if not line.strip():
                 continue
-            if starts_with_timestamp(line) or current is None:
+            if heads.starts_record(line) or current is None:
                 if current is not None:
                     yield current
                 current = Record(line=n, data={"_text": line}, raw=line)
@@ -239,8 +241,10 @@ def ingest_file(
     if not path.is_file():
         raise InputError(f"not a regular file: {path}")
     fmt = detect_format(path)
+    # a year-less timestamp (syslog) is placed at or before the file's last write
+    heads = LineHeads(reference=datetime.fromtimestamp(path.stat().st_mtime, UTC))
     if kind == IngestKind.LOGS and fmt == FileFormat.TEXT:
-        records: Iterator[Record] = _text_log_records(path)
+        records: Iterator[Record] = _text_log_records(path, heads)
     else:
         if fmt == FileFormat.TEXT:
             raise InputError(f"{path.name}: expected CSV, JSON or JSONL for {kind.value}")
@@ -263,6 +267,7 @@ def ingest_file(
             raise InputError(f"template state {templates}: {exc}") from None
     rejects = _Rejects(path, fmt)
     counts: Counter[str] = Counter()
+    repeats: Counter[str] = Counter()  # identical log lines so far in this file
     masked_ids: list[str] = []
     batch: list[Any] = []
     total = BatchCounts()
@@ -286,13 +291,20 @@ def ingest_file(
             return obj
         if kind == IngestKind.LOGS:
             if "_text" in data:
-                obj = log_from_text(redact(data["_text"]).text, line=rec.line, source=src, service=service)
+                obj = log_from_text(data["_text"], line=rec.line, source=src, service=service, heads=heads)
             else:
                 obj = log_from_record(data, line=rec.line, source=src, service=service)
             _redact_log(obj, counts)
             # The fingerprint of the line as read, before enrichment: re-ingesting a file stored by an
             # earlier version (without extracted ids or templates) still adds nothing.
             obj.fingerprint = log_values(obj)["fingerprint"]
+            # A line repeated verbatim in the same second is another event (a worker logging one error
+            # per request), not a re-ingest: the k-th repeat in this file gets its own fingerprint,
+            # the same on every read of the file, so the ingest stays idempotent and the rate is kept.
+            seen = repeats[obj.fingerprint]
+            repeats[obj.fingerprint] += 1
+            if seen:
+                obj.fingerprint = content_hash({"fingerprint": obj.fingerprint, "repeat": seen})[:40]
             enrich_event(obj, text_line="_text" in data, default_service=service)
             if miner is not None:
                 obj.template_id = stored_template_id(miner.add_line(obj.message), obj.http_status)

@@ -18,6 +18,7 @@ from typing import Any
 
 import ijson
 
+from paytriage.adapters.connectors.log_layouts import LineHeads
 from paytriage.domain.errors import InputError
 
 __all__ = ["FileFormat", "Record", "detect_format", "read_records"]
@@ -45,7 +46,7 @@ class Record:
 
 
 def detect_format(path: Path) -> FileFormat:
-    """By extension, then by the first non-blank character."""
+    """By extension, then by the first line (a timestamped log line?), then by its first character."""
     suffix = path.suffix.lower()
     if suffix in {".csv", ".tsv"}:
         return FileFormat.CSV
@@ -53,6 +54,8 @@ def detect_format(path: Path) -> FileFormat:
         return FileFormat.JSONL
     with path.open("r", encoding="utf-8", errors="replace") as fh:
         head = fh.read(4096).lstrip()
+    if suffix != ".json" and head and LineHeads().starts_record(head.splitlines()[0]):
+        return FileFormat.TEXT  # a log whose lines open with "[" ([Sun Dec 04 04:47:44 2005] [error] ...)
     if suffix == ".json" or head.startswith("["):
         return FileFormat.ZENDESK if head.startswith("{") and '"tickets"' in head else FileFormat.JSON
     if head.startswith("{"):

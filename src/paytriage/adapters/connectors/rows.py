@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from paytriage.adapters.connectors.log_layouts import LineHeads
 from paytriage.domain import (
     Channel,
     Comment,
@@ -34,7 +35,6 @@ __all__ = [
     "log_from_text",
     "parse_timestamp",
     "release_from_row",
-    "starts_with_timestamp",
     "ticket_from_row",
     "ticket_from_zendesk",
     "transaction_from_row",
@@ -104,12 +104,6 @@ _LOG_FIELDS = {
     "http_status",
     "error_code",
 }
-_TEXT_TS = re.compile(
-    r"^\s*(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\s*"
-    r"(?:(?P<level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|FATAL|SEVERE)\b[:\s]*)?"
-    r"(?:\[(?P<service>[^\]]{1,64})\]\s*)?(?P<msg>.*)$",
-    re.IGNORECASE | re.DOTALL,
-)
 
 
 def _text(value: Any) -> str | None:
@@ -413,22 +407,26 @@ def _synthesize_message(row: Mapping[str, Any]) -> str | None:
     return " ".join(parts) if len(parts) >= 2 else None
 
 
-def log_from_text(text: str, *, line: int, source: str, service: str | None = None) -> LogEvent:
-    """A plain-text log line that starts with a timestamp."""
-    m = _TEXT_TS.match(text)
-    if not m:
-        raise RowError("does not start with a timestamp", line=line, field="timestamp")
+def log_from_text(
+    text: str, *, line: int, source: str, service: str | None = None, heads: LineHeads | None = None
+) -> LogEvent:
+    """A plain-text log line that starts with a timestamp in one of the layouts of
+    :mod:`.log_layouts` (``heads``: the file's reader, which knows its layout and last write)."""
+    head = (heads or LineHeads()).parse(text)
+    if head is None:
+        raise RowError(
+            "does not start with a timestamp in a known layout (ISO 8601, syslog, Apache, common log, "
+            "Hadoop, klog, logcat, epoch; see docs/formats.md)",
+            line=line,
+            field="timestamp",
+        )
     return LogEvent(
-        timestamp=parse_timestamp(m.group("ts"), field="timestamp", line=line),
-        message=m.group("msg").strip(),
+        timestamp=head.timestamp,
+        message=head.message,
         source=source,
-        service=m.group("service") or service,
-        level=LogLevel.parse(m.group("level")),
+        service=head.service or service,
+        level=LogLevel.parse(head.level),
     )
-
-
-def starts_with_timestamp(text: str) -> bool:
-    return bool(re.match(r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}", text))
 
 
 def release_from_row(raw: Mapping[str, Any], *, line: int, mapping: ColumnMapping | None = None) -> Release:
