@@ -20,7 +20,13 @@ from typing import Any
 
 import yaml
 
-from paytriage.adapters.connectors.files import FileFormat, Record, detect_format, read_records
+from paytriage.adapters.connectors.files import (
+    FileFormat,
+    Record,
+    detect_format,
+    read_records,
+    read_text_log_records,
+)
 from paytriage.adapters.connectors.log_layouts import LineHeads
 from paytriage.adapters.connectors.rows import (
     ColumnMapping,
@@ -157,27 +163,6 @@ def _redact_log(e: LogEvent, counts: Counter[str]) -> None:
         setattr(e, name, _redact_value(getattr(e, name), counts))
 
 
-def _text_log_records(path: Path, heads: LineHeads) -> Iterator[Record]:
-    """Plain-text logs: a line starting with a timestamp (in any layout ``heads`` knows) opens a
-    record; others continue it."""
-    current: Record | None = None
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for n, raw in enumerate(fh, start=1):
-            line = raw.rstrip("\r\n")
-            if not line.strip():
-                continue
-            if heads.starts_record(line) or current is None:
-                if current is not None:
-                    yield current
-                current = Record(line=n, data={"_text": line}, raw=line)
-            else:
-                assert current.data is not None
-                current.data["_text"] += "\n" + line
-                current.raw += "\n" + line
-    if current is not None:
-        yield current
-
-
 class _Rejects:
     """Writes rejected records (redacted) next to the input, in the input's own family of formats."""
 
@@ -244,7 +229,7 @@ def ingest_file(
     # a year-less timestamp (syslog) is placed at or before the file's last write
     heads = LineHeads(reference=datetime.fromtimestamp(path.stat().st_mtime, UTC))
     if kind == IngestKind.LOGS and fmt == FileFormat.TEXT:
-        records: Iterator[Record] = _text_log_records(path, heads)
+        records: Iterator[Record] = read_text_log_records(path, heads)
     else:
         if fmt == FileFormat.TEXT:
             raise InputError(f"{path.name}: expected CSV, JSON or JSONL for {kind.value}")

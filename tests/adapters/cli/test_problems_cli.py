@@ -145,6 +145,34 @@ def test_detect_log_lines_alerts_on_the_template_whose_rate_climbs(app: typer.Ty
     assert "pay_200a10" in incident["identifiers"] and "~3ds" in incident["words"]
 
 
+def test_detect_log_lines_reads_a_servers_own_syslog(app: typer.Typer, tmp_path: Path) -> None:
+    """The same ten days written by syslog (no year, the program as the service): the same alert."""
+    import os
+
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = sorted(_log_rows(t0), key=lambda r: str(r["ts"]))
+    logs = tmp_path / "messages"
+    stamp = "%b %e %H:%M:%S"
+    logs.write_text(
+        "".join(
+            f"{datetime.fromisoformat(str(r['ts'])):{stamp}} pay-01 {r['service']}[42]: {r['message']}\n"
+            for r in rows
+        )
+    )
+    written = (t0 + timedelta(days=11)).timestamp()
+    os.utime(logs, (written, written))  # year-less lines are placed before the file's last write
+    res = runner.invoke(app, ["problems", "detect", "--input", str(logs), "--log-lines", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    template = "log:acs-connector:template:ACS did not answer CReq within <*> txn=<*>"
+    assert {a["start"] for a in out["alerts"] if a["signal"] == template} == {
+        (t0 + timedelta(hours=200)).isoformat()
+    }
+    [incident] = out["log_incidents"]
+    assert incident["service"] == "acs-connector" and template in incident["signals"]
+    assert incident["detected_at"] < (t0 + timedelta(hours=202)).isoformat()
+
+
 def _yen_refunds(t0: datetime) -> list[dict[str, object]]:
     yen = [4000 + 137 * (k % 20) for k in range(60)] + [40 + k for k in range(10)]
     rows = [

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paytriage.adapters.connectors.log_layouts import LineHeads
+from paytriage.adapters.connectors.log_layouts import LineHeads, severity_from_words
 
 REF = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -22,10 +22,12 @@ CASES = [
      datetime(2026, 2, 11, 8, 15, 2, tzinfo=UTC), None, None, "pay-01 api"),
     ("payouts.log.1.2026-02-11_09:00:00 2026-02-11 09:15:02.008 4411 INFO payouts.batch [req-9] sent",
      datetime(2026, 2, 11, 9, 15, 2, 8000, UTC), "INFO", None, "payouts.batch"),
+    ("2026-02-11 09:15:02,747 - INFO  [Ledger[shard=1]/0.0.0.0:7000:SettlementSync@774] - batch 7 closed",
+     datetime(2026, 2, 11, 9, 15, 2, 747000, UTC), "INFO", "SettlementSync", "- batch 7 closed"),
     ("2026-02-11 09:15:02, Info                  CBS    Servicing stack loaded",
      datetime(2026, 2, 11, 9, 15, 2, tzinfo=UTC), "Info", None, "CBS"),
     ("Feb 11 09:15:02 edge-7 sshd[24200]: Failed password for invalid user admin",
-     datetime(2026, 2, 11, 9, 15, 2, tzinfo=UTC), None, "sshd", "Failed password"),
+     datetime(2026, 2, 11, 9, 15, 2, tzinfo=UTC), "WARNING", "sshd", "Failed password"),
     ("Feb  1 00:00:01 edge-7 crond(pam_unix)[2915]: session opened for user root",
      datetime(2026, 2, 1, 0, 0, 1, tzinfo=UTC), None, "crond", "session opened"),
     ("[Wed Feb 11 09:15:02 2026] [error] [client 198.51.100.4] File does not exist: /var/www/x",
@@ -139,3 +141,18 @@ def test_any_time_written_in_a_layout_reads_back(when: datetime, layout: str, ta
 def test_no_text_makes_the_reader_raise(text: str) -> None:
     head = LineHeads(reference=REF).parse(text)
     assert head is None or head.timestamp.tzinfo is not None
+
+
+def test_a_line_without_a_written_level_takes_one_from_its_words() -> None:
+    """Syslog writes no severity; an sshd storm of failures must still reach the warning-rate alerts."""
+    assert severity_from_words("Failed password for invalid user admin from 203.0.113.7") == "WARNING"
+    assert severity_from_words("Connection timed out during banner exchange") == "WARNING"
+    assert severity_from_words("kernel: segfault at 0 ip 00007f") == "ERROR"
+    assert severity_from_words("session opened for user root by (uid=0)") is None
+    assert (
+        severity_from_words("reverse mapping checking getaddrinfo ... POSSIBLE BREAK-IN ATTEMPT!")
+        == "WARNING"
+    )
+    heads = LineHeads(reference=REF)
+    written = heads.parse("2026-02-11 09:15:02 payout failed for batch 7")  # ISO without a level: as written
+    assert written is not None and written.level is None

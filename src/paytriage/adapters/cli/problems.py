@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -351,18 +352,40 @@ def _systemic_row(problem: Any, tracker: Any) -> dict[str, Any]:
     }
 
 
+def _log_events(path: Path, time_col: str) -> Iterator[tuple[int, Any]]:
+    """(line, LogEvent) of a CSV/JSONL/Parquet file, or of a plain-text server log (the layouts of
+    ``ingest logs``), PCI-redacted as ingest stores them."""
+    from paytriage.adapters.connectors.files import FileFormat, detect_format, read_text_log_records
+    from paytriage.adapters.connectors.log_layouts import LineHeads
+    from paytriage.adapters.connectors.rows import log_from_record, log_from_text
+    from paytriage.engines.logmining.fields import enrich_event
+    from paytriage.engines.redaction import redact
+
+    if path.is_file() and path.suffix.lower() != ".parquet" and detect_format(path) == FileFormat.TEXT:
+        heads = LineHeads(reference=datetime.fromtimestamp(path.stat().st_mtime, UTC))
+        for rec in read_text_log_records(path, heads):
+            assert rec.data is not None
+            ev = log_from_text(rec.data["_text"], line=rec.line, source=path.stem, heads=heads)
+            ev.message = redact(ev.message).text
+            enrich_event(ev, text_line=True, default_service=None)
+            yield rec.line, ev
+        return
+    for n, r in _rows(path):
+        row = {("timestamp" if k == time_col else k): v for k, v in r.items()}
+        ev = log_from_record(row, line=n, source=path.name)
+        ev.message = redact(ev.message).text
+        yield n, ev
+
+
 def _log_line_events(path: Path, time_col: str) -> tuple[list[tuple[str, Any]], list[Any]]:
-    """(signal, time) for each rate signal of each log line in a CSV/JSONL/Parquet file, and the
-    log incidents the streaming detector finds in the lines (minute-window rates, amount shifts,
-    first-seen warnings; each service's history from its first line)."""
-    from paytriage.adapters.connectors.rows import log_from_record
+    """(signal, time) for each rate signal of each log line in a file, and the log incidents the
+    streaming detector finds in the lines (minute-window rates, amount shifts, first-seen warnings;
+    each service's history from its first line)."""
     from paytriage.engines.patterns.log_signals import LogLine, LogSignalDetector, line_signals
 
     out: list[tuple[str, Any]] = []
     raw: list[tuple[int, Any]] = []
-    for n, r in _rows(path):
-        row = {("timestamp" if k == time_col else k): v for k, v in r.items()}
-        ev = log_from_record(row, line=n, source=path.name)
+    for n, ev in _log_events(path, time_col):
         line = LogLine(ev.timestamp, ev.service or ev.source, ev.level.value, ev.message, ev.http_status,
                        ev.error_code, attributes=ev.attributes)  # fmt: skip
         out += [(s, ev.timestamp) for s in line_signals(line)]

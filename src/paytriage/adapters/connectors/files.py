@@ -21,7 +21,7 @@ import ijson
 from paytriage.adapters.connectors.log_layouts import LineHeads
 from paytriage.domain.errors import InputError
 
-__all__ = ["FileFormat", "Record", "detect_format", "read_records"]
+__all__ = ["FileFormat", "Record", "detect_format", "read_records", "read_text_log_records"]
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 _WRAPPER_KEYS = ("tickets", "transactions", "logs", "records", "releases", "data", "results")
@@ -83,6 +83,27 @@ def read_records(path: Path, fmt: FileFormat | None = None) -> Iterator[Record]:
         yield from _read_json(path)
     else:
         raise InputError(f"{path.name}: not CSV, JSON or JSONL")
+
+
+def read_text_log_records(path: Path, heads: LineHeads) -> Iterator[Record]:
+    """Plain-text logs: a line starting with a timestamp (in any layout ``heads`` knows) opens a
+    record; others continue it."""
+    current: Record | None = None
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for n, raw in enumerate(fh, start=1):
+            line = raw.rstrip("\r\n")
+            if not line.strip():
+                continue
+            if heads.starts_record(line) or current is None:
+                if current is not None:
+                    yield current
+                current = Record(line=n, data={"_text": line}, raw=line)
+            else:
+                assert current.data is not None
+                current.data["_text"] += "\n" + line
+                current.raw += "\n" + line
+    if current is not None:
+        yield current
 
 
 def _read_csv(path: Path) -> Iterator[Record]:

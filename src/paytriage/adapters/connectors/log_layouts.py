@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-__all__ = ["LineHead", "LineHeads"]
+__all__ = ["LineHead", "LineHeads", "severity_from_words"]
 
 _MONTHS = {
     m: i
@@ -59,10 +59,37 @@ class _Layout:
     pattern: re.Pattern[str]
     #: the service named by the layout's ``service`` group, tidied (``sshd(pam_unix)`` → ``sshd``)
     tidy: Callable[[str], str] = str.strip
+    #: the layout never writes a severity (syslog's priority is not in the file): read it from words
+    levelless: bool = False
+
+
+#: Words that make a line without a written severity a warning (or, the first group, an error): what
+#: log viewers do to colour such lines. Without it an sshd "Failed password" storm is all "info",
+#: and only warnings and errors feed the log rate alerts.
+_ERROR_WORDS = re.compile(r"\b(?:error|errors|exception|fatal|panic|critical|crash(?:ed)?|segfault)\b", re.I)
+_WARNING_WORDS = re.compile(
+    r"\b(?:fail(?:s|ed|ing|ure)?|denied|refused|rejected|invalid|time[d ]?out|timed out|unreachable|"
+    r"unavailable|cannot|can't|unable|did not|abort(?:ed|ing)?|break-in|warn(?:ing)?)\b",
+    re.I,
+)
+
+
+def severity_from_words(message: str) -> str | None:
+    """``ERROR``/``WARNING`` when a line's words say so, else None (for lines with no written level)."""
+    if _ERROR_WORDS.search(message):
+        return "ERROR"
+    return "WARNING" if _WARNING_WORDS.search(message) else None
 
 
 def _compile(body: str) -> re.Pattern[str]:
     return re.compile(r"^\s*" + body, re.DOTALL | re.IGNORECASE)
+
+
+def _logger(bracket: str) -> str:
+    """A log4j ``[thread:Class@line]`` bracket names its class (``QuorumPeer[myid=1]/0.0.0.0:2181:
+    FastLeaderElection@774`` → ``FastLeaderElection``); any other bracket is the service as written."""
+    m = re.search(r":([A-Za-z_][\w$.]*)@\d+$", bracket.strip())
+    return m.group(1) if m else bracket.strip()
 
 
 def _program(name: str) -> str:
@@ -74,11 +101,11 @@ _ISO = (
     r"(?:<\d{1,3}>\d?\s*)?"  # RFC 5424 priority and version
     r"(?:\S+\.log\S*\s+)?"  # a file name in front (OpenStack's collected logs)
     rf"(?P<Y>\d{{4}})-(?P<m>\d{{2}})-(?P<d>\d{{2}})[T ]{_TIME}{_FRAC}\s*{_TZ}?"
-    rf"[,\s]*(?:-\s+)?(?:(?:\d+\s+)?{_LEVEL_WORD}[:\s]*)?(?:\[(?P<service>[^\]]{{1,64}})\]\s*)?"
+    rf"[,\s]*(?:-\s+)?(?:(?:\d+\s+)?{_LEVEL_WORD}[:\s]*)?(?:\[(?P<service>(?:[^\[\]]|\[[^\]]*\]){{1,128}})\]\s*)?"
     r"(?P<msg>.*)$"
 )
 _LAYOUTS: tuple[_Layout, ...] = (
-    _Layout("iso8601", _compile(_ISO)),
+    _Layout("iso8601", _compile(_ISO), _logger),
     _Layout(
         "syslog",
         _compile(
@@ -86,8 +113,11 @@ _LAYOUTS: tuple[_Layout, ...] = (
             r"(?P<service>[^\s:\[]+(?:\[[^\]\s]*\])?):\s?(?P<msg>.*)$"
         ),
         _program,
+        levelless=True,
     ),
-    _Layout("syslog-bare", _compile(rf"{_MON}\s+(?P<d>\d{{1,2}})\s+{_TIME}{_FRAC}\s+(?P<msg>.*)$")),
+    _Layout(
+        "syslog-bare", _compile(rf"{_MON}\s+(?P<d>\d{{1,2}})\s+{_TIME}{_FRAC}\s+(?P<msg>.*)$"), levelless=True
+    ),
     _Layout(
         "apache-error",
         _compile(
@@ -101,6 +131,7 @@ _LAYOUTS: tuple[_Layout, ...] = (
             rf"(?P<client>\S+) \S+ \S+ \[(?P<d>\d{{2}})/{_MON}/(?P<Y>\d{{4}}):{_TIME}{_FRAC} {_TZ}\]\s*"
             r"(?P<msg>.*)$"
         ),
+        levelless=True,
     ),
     _Layout(
         "nginx-error",
@@ -130,6 +161,7 @@ _LAYOUTS: tuple[_Layout, ...] = (
             r"(?:[:.,](?P<frac>\d{1,6}))?"
             r"(?:\|(?P<service>[^|]{1,64})\|(?:\d+\|)?|\s+)(?P<msg>.*)$"
         ),
+        levelless=True,
     ),
     _Layout(
         "klog",
@@ -146,10 +178,15 @@ _LAYOUTS: tuple[_Layout, ...] = (
             r"(?P<service>[^:]+?)\s*:\s?(?P<msg>.*)$"
         ),
     ),
-    _Layout("mm.dd", _compile(rf"\[(?P<m>\d{{2}})\.(?P<d>\d{{2}}) {_TIME}{_FRAC}\]\s*(?P<msg>.*)$")),
+    _Layout(
+        "mm.dd",
+        _compile(rf"\[(?P<m>\d{{2}})\.(?P<d>\d{{2}}) {_TIME}{_FRAC}\]\s*(?P<msg>.*)$"),
+        levelless=True,
+    ),
     _Layout(
         "epoch-ras",
         _compile(r"(?P<label>\S+)\s+(?P<epoch>\d{9,10})\s+\d{4}\.\d{2}\.\d{2}\s+(?P<msg>.*)$"),
+        levelless=True,
     ),
 )
 
@@ -214,11 +251,14 @@ class LineHeads:
             except (ValueError, OverflowError, OSError):  # 31 February, hour 25, epoch out of range
                 continue
             self._last = i
+            message = (g.get("msg") or "").strip()
             level = g.get("level") or _LETTER_LEVELS.get(str(g.get("letter") or "").upper())
+            if level is None and layout.levelless:
+                level = severity_from_words(message)
             service = g.get("service")
             return LineHead(
                 timestamp=ts,
-                message=(g.get("msg") or "").strip(),
+                message=message,
                 level=level,
                 service=layout.tidy(service) or None if service else None,
                 layout=layout.name,
