@@ -24,6 +24,8 @@ CASES = [
      datetime(2026, 2, 11, 9, 15, 2, 8000, UTC), "INFO", None, "payouts.batch"),
     ("2026-02-11 09:15:02,747 - INFO  [Ledger[shard=1]/0.0.0.0:7000:SettlementSync@774] - batch 7 closed",
      datetime(2026, 2, 11, 9, 15, 2, 747000, UTC), "INFO", "SettlementSync", "- batch 7 closed"),
+    ("2026-02-11 09:15:02,250 - payouts.batch - ERROR - bank file rejected: bad IBAN",
+     datetime(2026, 2, 11, 9, 15, 2, 250000, UTC), "ERROR", "payouts.batch", "bank file rejected"),
     ("2026-02-11 09:15:02, Info                  CBS    Servicing stack loaded",
      datetime(2026, 2, 11, 9, 15, 2, tzinfo=UTC), "Info", None, "CBS"),
     ("Feb 11 09:15:02 edge-7 sshd[24200]: Failed password for invalid user admin",

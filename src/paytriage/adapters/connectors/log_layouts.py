@@ -101,7 +101,10 @@ _ISO = (
     r"(?:<\d{1,3}>\d?\s*)?"  # RFC 5424 priority and version
     r"(?:\S+\.log\S*\s+)?"  # a file name in front (OpenStack's collected logs)
     rf"(?P<Y>\d{{4}})-(?P<m>\d{{2}})-(?P<d>\d{{2}})[T ]{_TIME}{_FRAC}\s*{_TZ}?"
-    rf"[,\s]*(?:-\s+)?(?:(?:\d+\s+)?{_LEVEL_WORD}[:\s]*)?(?:\[(?P<service>(?:[^\[\]]|\[[^\]]*\]){{1,128}})\]\s*)?"
+    r"[,\s]*(?:-\s+)?"
+    rf"(?:(?P<logger>[\w.$-]{{1,128}})\s+-\s+(?=(?:{_LEVELS})\b))?"  # Python: "name - LEVEL - message"
+    rf"(?:(?:\d+\s+)?{_LEVEL_WORD}[:\s]*(?:-\s+)?)?"
+    r"(?:\[(?P<service>(?:[^\[\]]|\[[^\]]*\]){1,128})\]\s*)?"
     r"(?P<msg>.*)$"
 )
 _LAYOUTS: tuple[_Layout, ...] = (
@@ -255,7 +258,7 @@ class LineHeads:
             level = g.get("level") or _LETTER_LEVELS.get(str(g.get("letter") or "").upper())
             if level is None and layout.levelless:
                 level = severity_from_words(message)
-            service = g.get("service")
+            service = g.get("service") or g.get("logger")
             return LineHead(
                 timestamp=ts,
                 message=message,
