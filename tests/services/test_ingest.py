@@ -315,3 +315,22 @@ def test_real_server_logs_are_read_line_by_line(sqlite_db: Database, tmp_path: P
         times = s.scalars(select(LogEventRow.timestamp).order_by(LogEventRow.id)).all()
     forward = sum(1 for a, b in itertools.pairwise(times) if b >= a)
     assert forward >= 0.95 * (len(times) - 1)
+
+
+def test_rejects_go_to_the_temp_folder_when_the_inputs_folder_cannot_take_them(
+    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log on a read-only mount: the good lines are stored and the rejects still land somewhere."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "in").mkdir()
+    log = tmp_path / "in" / "gw.log"
+    log.write_text("no timestamp on this first line\n2026-01-01T00:00:00Z ERROR [gateway] upstream reset\n")
+    (tmp_path / "in" / "gw.rejects.jsonl").mkdir()  # stands in for a folder that cannot be written
+    report = ingest_file(sqlite_db, log, IngestKind.LOGS)
+    assert (report.created, report.rejected) == (1, 1)
+    assert report.rejects_path == str(tmp_path / "tmp" / "paytriage-gw.rejects.jsonl")
+    [row] = [json.loads(x) for x in Path(report.rejects_path).read_text().splitlines()]
+    assert (row["line"], row["field"]) == (1, "timestamp")

@@ -7,9 +7,11 @@ reported with their line and field and copied (redacted) to a rejects file next 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -164,18 +166,24 @@ def _redact_log(e: LogEvent, counts: Counter[str]) -> None:
 
 
 class _Rejects:
-    """Writes rejected records (redacted) next to the input, in the input's own family of formats."""
+    """Writes rejected records (redacted) next to the input, in the input's own family of formats;
+    in the temporary directory when the input's folder cannot be written (a read-only mount)."""
 
     def __init__(self, source: Path, fmt: FileFormat) -> None:
         self.csv = fmt == FileFormat.CSV
         suffix = ".csv" if self.csv else ".jsonl"
         self.path = source.with_name(f"{source.stem}.rejects{suffix}")
+        self._fallback = Path(tempfile.gettempdir()) / f"paytriage-{source.stem}.rejects{suffix}"
         self._fh: Any = None
         self._writer: Any = None
 
     def write(self, line: int, field_name: str | None, message: str, raw: str) -> None:
         if self._fh is None:
-            self._fh = self.path.open("w", encoding="utf-8", newline="")
+            try:
+                self._fh = self.path.open("w", encoding="utf-8", newline="")
+            except OSError:
+                self.path = self._fallback
+                self._fh = self.path.open("w", encoding="utf-8", newline="")
             if self.csv:
                 self._writer = csv.writer(self._fh)
                 self._writer.writerow(["line", "field", "error", "row"])
@@ -192,8 +200,9 @@ class _Rejects:
 
     def close(self) -> str | None:
         if self._fh is None:
-            if self.path.exists():
-                self.path.unlink()
+            if self.path.is_file():  # a previous run's rejects, now all accepted
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
             return None
         self._fh.close()
         return str(self.path)
