@@ -158,3 +158,17 @@ def test_a_line_without_a_written_level_takes_one_from_its_words() -> None:
     heads = LineHeads(reference=REF)
     written = heads.parse("2026-02-11 09:15:02 payout failed for batch 7")  # ISO without a level: as written
     assert written is not None and written.level is None
+
+
+def test_an_access_logs_status_is_its_severity() -> None:
+    from paytriage.adapters.connectors.rows import log_from_text
+
+    line = '198.51.100.4 - - [11/Feb/2026:09:15:02 +0000] "POST /v1/charges HTTP/1.1" 502 173 "-" "curl/8"'
+    head = LineHeads(reference=REF).parse(line)
+    assert head is not None and head.http_status == 502
+    event = log_from_text(line, line=1, source="access", service="edge")
+    assert (event.http_status, event.service) == (502, "edge")
+    ok = LineHeads(reference=REF).parse(
+        '198.51.100.4 - - [11/Feb/2026:09:15:02 +0000] "GET / HTTP/1.1" 200 5'
+    )
+    assert ok is not None and ok.http_status == 200 and ok.level is None

@@ -51,6 +51,8 @@ class LineHead:
     level: str | None = None
     service: str | None = None
     layout: str = ""
+    #: an access log's response status (its one severity: ``"GET /x HTTP/1.1" 502 173``)
+    http_status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,9 @@ _WARNING_WORDS = re.compile(
     r"unavailable|cannot|can't|unable|did not|abort(?:ed|ing)?|break-in|warn(?:ing)?)\b",
     re.I,
 )
+
+
+_ACCESS_STATUS = re.compile(r'"[^"]*"\s+(\d{3})\b')
 
 
 def severity_from_words(message: str) -> str | None:
@@ -259,7 +264,9 @@ class LineHeads:
             if level is None and layout.levelless:
                 level = severity_from_words(message)
             service = g.get("service") or g.get("logger")
+            status = _ACCESS_STATUS.match(message) if layout.name == "common-log" else None
             return LineHead(
+                http_status=int(status.group(1)) if status else None,
                 timestamp=ts,
                 message=message,
                 level=level,

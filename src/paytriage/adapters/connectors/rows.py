@@ -426,6 +426,7 @@ def log_from_text(
         source=source,
         service=head.service or service,
         level=LogLevel.parse(head.level),
+        http_status=head.http_status,
     )
 
 
